@@ -23,3 +23,10 @@
 )]
 
 pub mod codec;
+pub mod btp;
+pub mod ildcp;
+pub mod ilp;
+pub mod rand;
+pub mod receipt;
+pub mod spsp;
+pub mod stream;
