@@ -1,0 +1,20 @@
+//! The sending side of a STREAM connection.
+//!
+//! The connection state machine will live here. For now this module holds
+//! its pure control-loop components. Each one is sans-IO: it reads no clock
+//! (time comes in as `now_ms`, milliseconds since the Unix epoch), does no
+//! I/O, uses only integer arithmetic (`u128` products, rational factors) and
+//! never panics.
+//!
+//! - [`Pacer`]: how much money may have been sent by now, growing with
+//!   active time at a configured rate.
+//! - [`Congestion`]: how many packets may be in flight (AIMD window) and
+//!   when sending must pause after temporary errors.
+//! - [`ExchangeRate`]: what the path's exchange rate is, learned from probe
+//!   replies, and the minimum destination amount for a paying packet.
+//! - [`MaxPacket`]: the largest amount the path will forward, learned from
+//!   F08 rejects and fulfills.
+
+pub mod pacing;
+
+pub use pacing::Pacer;
