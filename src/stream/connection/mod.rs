@@ -15,6 +15,8 @@
 //! - [`MaxPacket`]: the largest amount the path will forward, learned from
 //!   F08 rejects and fulfills.
 
+pub mod congestion;
 pub mod pacing;
 
+pub use congestion::Congestion;
 pub use pacing::Pacer;
