@@ -17,6 +17,8 @@
 
 pub mod congestion;
 pub mod pacing;
+pub mod rate;
 
 pub use congestion::Congestion;
 pub use pacing::Pacer;
+pub use rate::ExchangeRate;
