@@ -16,9 +16,11 @@
 //!   F08 rejects and fulfills.
 
 pub mod congestion;
+pub mod max_packet;
 pub mod pacing;
 pub mod rate;
 
 pub use congestion::Congestion;
+pub use max_packet::MaxPacket;
 pub use pacing::Pacer;
 pub use rate::ExchangeRate;
