@@ -22,11 +22,14 @@
     )
 )]
 
-pub mod codec;
 pub mod btp;
+pub mod codec;
 pub mod ildcp;
 pub mod ilp;
 pub mod rand;
 pub mod receipt;
 pub mod spsp;
 pub mod stream;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

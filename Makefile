@@ -1,0 +1,59 @@
+# ilp-stream-web: the two commands a user needs are `make demo` and `make test`.
+# Every target installs what it is missing first (scripts/setup.sh).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The toolchain chosen by scripts/setup.sh comes first, whatever else is on PATH.
+export PATH := $(CURDIR)/.cache/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export CARGO_TERM_COLOR ?= never
+
+WASM_TARGET := wasm32-unknown-unknown
+CHROMEDRIVER = $(CURDIR)/.cache/bin/chromedriver
+WITH = node scripts/with-services.mjs
+
+.PHONY: help setup test lint unit browser interop build demo doc bench clean
+
+help:
+	@echo "make demo   build the package and run the demo site (prints its URL)"
+	@echo "make test   run every check and test (format, lints, native, browser, interop)"
+	@echo "make build  build pkg/ (the npm package) in release mode, optimised"
+	@echo "make bench  print the benchmark figures"
+
+setup:
+	@scripts/setup.sh
+
+## Every test, in order; any failure fails the command.
+test: setup lint unit doc browser
+	@echo "make test: all checks passed"
+
+lint:
+	cargo fmt --check
+	cargo clippy -q --all-targets -- -D warnings
+	cargo clippy -q --all-targets --target $(WASM_TARGET) -- -D warnings
+
+unit:
+	cargo test -q
+
+doc:
+	RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps
+
+browser:
+	$(WITH) --echo -- wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER)
+
+interop:
+	node --test tests/interop/
+
+build: setup
+	wasm-pack -q build --release --target web --out-dir pkg
+	node scripts/finish-pkg.mjs
+
+demo: build
+	node www/serve.mjs
+
+bench: build
+	node bench/run.mjs
+
+clean:
+	rm -rf target pkg .cache
