@@ -307,15 +307,16 @@ impl<'a> GeneralizedTime<'a> {
         let ilp = time.to_ilp_bytes();
         buf.clear();
         buf.extend(ilp.iter().take(14).map(|&b| char::from(b)));
-        let mut fraction: Vec<u8> = ilp.iter().skip(14).copied().collect();
+        let fraction = ilp.get(14..).unwrap_or_default();
+        let mut digits = fraction.len();
         if !three_digits {
-            while fraction.last() == Some(&b'0') {
-                fraction.pop();
+            while digits > 0 && fraction.get(digits - 1) == Some(&b'0') {
+                digits -= 1;
             }
         }
-        if !fraction.is_empty() {
+        if digits > 0 {
             buf.push('.');
-            buf.extend(fraction.iter().map(|&b| char::from(b)));
+            buf.extend(fraction.iter().take(digits).map(|&b| char::from(b)));
         }
         buf.push('Z');
         Self { text: buf, time }
