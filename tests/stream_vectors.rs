@@ -90,24 +90,15 @@ macro_rules! fixture {
     };
 }
 
-fixture! { rfc_sequence_0: "010c010001000100",
-    RoundTrip, Prepare, 0, 0, [] }
-fixture! { rfc_sequence_max_js: "010c071fffffffffffff01000100",
-    RoundTrip, Prepare, 9007199254740991, 0, [] }
-fixture! { rfc_sequence_max_uint_64: "010c08ffffffffffffffff01000100",
-    RoundTrip, Prepare, 18446744073709551615, 0, [] }
-fixture! { rfc_type_prepare: "010c010001000100",
-    RoundTrip, Prepare, 0, 0, [] }
-fixture! { rfc_type_fulfill: "010d010001000100",
-    RoundTrip, Fulfill, 0, 0, [] }
-fixture! { rfc_type_reject: "010e010001000100",
-    RoundTrip, Reject, 0, 0, [] }
-fixture! { rfc_amount_0: "010c010001000100",
-    RoundTrip, Prepare, 0, 0, [] }
-fixture! { rfc_amount_max_js: "010c0100071fffffffffffff0100",
-    RoundTrip, Prepare, 0, 9007199254740991, [] }
-fixture! { rfc_amount_max_uint_64: "010c010008ffffffffffffffff0100",
-    RoundTrip, Prepare, 0, 18446744073709551615, [] }
+fixture! { rfc_sequence_0: "010c010001000100", RoundTrip, Prepare, 0, 0, [] }
+fixture! { rfc_sequence_max_js: "010c071fffffffffffff01000100", RoundTrip, Prepare, 9007199254740991, 0, [] }
+fixture! { rfc_sequence_max_uint_64: "010c08ffffffffffffffff01000100", RoundTrip, Prepare, 18446744073709551615, 0, [] }
+fixture! { rfc_type_prepare: "010c010001000100", RoundTrip, Prepare, 0, 0, [] }
+fixture! { rfc_type_fulfill: "010d010001000100", RoundTrip, Fulfill, 0, 0, [] }
+fixture! { rfc_type_reject: "010e010001000100", RoundTrip, Reject, 0, 0, [] }
+fixture! { rfc_amount_0: "010c010001000100", RoundTrip, Prepare, 0, 0, [] }
+fixture! { rfc_amount_max_js: "010c0100071fffffffffffff0100", RoundTrip, Prepare, 0, 9007199254740991, [] }
+fixture! { rfc_amount_max_uint_64: "010c010008ffffffffffffffff0100", RoundTrip, Prepare, 0, 18446744073709551615, [] }
 fixture! { rfc_frame_connection_close: "010c010001000101010601046661696c",
     RoundTrip, Prepare, 0, 0, [
     Frame::ConnectionClose { code: ErrorCode(1), message: b"fail" },
