@@ -20,6 +20,9 @@ use sha2::Sha256;
 
 use crate::stream::crypto::hmac_sha256_key;
 
+/// SP 800-90A `max_number_of_bits_per_request` (2^19 bits).
+const MAX_REQUEST_BYTES: usize = 1 << 16;
+
 /// HMAC-DRBG (SHA-256) state.
 #[derive(Clone)]
 pub struct Rng {
@@ -50,13 +53,23 @@ impl Rng {
         self.update(entropy);
     }
 
-    /// Fills `out` with random bytes (one SP 800-90A `Generate` request).
+    /// Fills `out` with random bytes: one SP 800-90A `Generate` request per
+    /// 64 KiB (the standard's per-request maximum for SHA-256).
     pub fn fill(&mut self, out: &mut [u8]) {
-        for chunk in out.chunks_mut(32) {
+        for request in out.chunks_mut(MAX_REQUEST_BYTES) {
+            self.generate(request);
+        }
+        if out.is_empty() {
+            self.generate(out);
+        }
+    }
+
+    /// One SP 800-90A `Generate` request without additional input.
+    fn generate(&mut self, out: &mut [u8]) {
+        for block in out.chunks_mut(32) {
             self.value = self.mac_value();
-            let n = chunk.len();
-            if let Some(bytes) = self.value.get(..n) {
-                chunk.copy_from_slice(bytes);
+            if let Some(bytes) = self.value.get(..block.len()) {
+                block.copy_from_slice(bytes);
             }
         }
         self.update(&[]);
@@ -181,6 +194,20 @@ mod tests {
         let mut odd = [0u8; 33];
         rng.fill(&mut odd);
         assert!(odd.iter().any(|&b| b != 0));
+    }
+
+    #[test]
+    fn large_fills_are_split_into_standard_sized_requests() {
+        let mut a = Rng::from_seed([3; 32]);
+        let mut big = vec![0u8; MAX_REQUEST_BYTES + 10];
+        a.fill(&mut big);
+        let mut b = Rng::from_seed([3; 32]);
+        let mut first = vec![0u8; MAX_REQUEST_BYTES];
+        let mut second = [0u8; 10];
+        b.fill(&mut first);
+        b.fill(&mut second);
+        assert_eq!(&big[..MAX_REQUEST_BYTES], &first[..]);
+        assert_eq!(&big[MAX_REQUEST_BYTES..], &second[..]);
     }
 
     #[test]

@@ -63,6 +63,14 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// A STREAM packet that decrypted but does not parse closes the connection
+/// with `FrameFormatError` (RFC 29 §5.2).
+impl From<crate::codec::DecodeError> for ErrorCode {
+    fn from(_: crate::codec::DecodeError) -> Self {
+        Self::FRAME_FORMAT_ERROR
+    }
+}
+
 impl From<u8> for ErrorCode {
     fn from(value: u8) -> Self {
         Self(value)
@@ -100,6 +108,12 @@ mod tests {
             assert_eq!(code.name(), None);
         }
         assert_eq!(format!("{:?}", ErrorCode(0xff)), "ErrorCode(0xff)");
+    }
+
+    #[test]
+    fn decode_errors_map_to_frame_format_error() {
+        let err = crate::codec::DecodeError::invalid("stream frame");
+        assert_eq!(ErrorCode::from(err), ErrorCode::FRAME_FORMAT_ERROR);
     }
 
     #[test]
