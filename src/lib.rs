@@ -23,6 +23,7 @@
 )]
 
 pub mod btp;
+pub mod client;
 pub mod codec;
 pub mod ildcp;
 pub mod ilp;

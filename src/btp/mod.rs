@@ -1,11 +1,12 @@
 //! BTP 2.0 (RFC 23) packet codec and message builders.
 //!
 //! BTP carries request/response pairs between two peers over WebSocket
-//! binary messages. This module only encodes and decodes; the session (auth,
-//! request ids, timeouts) lives elsewhere.
+//! binary messages. The codec is here; [`session`] is the sans-IO client
+//! session on top of it (auth, request ids, timeouts).
 
 mod packet;
 mod protocol_data;
+pub mod session;
 
 pub use packet::{
     BtpError, ErrorCode, Message, Packet, PacketType, Response, Transfer, MAX_ERROR_DATA_LEN,

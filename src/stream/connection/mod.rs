@@ -1,7 +1,7 @@
 //! The sending side of a STREAM connection.
 //!
-//! The connection state machine will live here. For now this module holds
-//! its pure control-loop components. Each one is sans-IO: it reads no clock
+//! [`Sender`] is the connection state machine; it is built from the pure
+//! control-loop components below. Each one is sans-IO: it reads no clock
 //! (time comes in as `now_ms`, milliseconds since the Unix epoch), does no
 //! I/O, uses only integer arithmetic (`u128` products, rational factors) and
 //! never panics.
@@ -19,8 +19,10 @@ pub mod congestion;
 pub mod max_packet;
 pub mod pacing;
 pub mod rate;
+pub mod sender;
 
 pub use congestion::Congestion;
 pub use max_packet::MaxPacket;
 pub use pacing::Pacer;
 pub use rate::ExchangeRate;
+pub use sender::{Outgoing, Sender, SenderConfig, SenderError, SenderEvent, Source};

@@ -1,0 +1,1002 @@
+//! The whole payment stream as one sans-IO state machine.
+//!
+//! A [`Client`] joins a BTP session ([`crate::btp::session`]), IL-DCP
+//! ([`crate::ildcp`]), a STREAM [`Sender`] and a [`Pacer`]. The caller owns
+//! the WebSocket and the clock:
+//!
+//! ```
+//! use ilp_stream_web::client::{Client, ClientConfig, Input, Output};
+//! # use ilp_stream_web::btp::session::Credentials;
+//! # let config = ClientConfig {
+//! #     credentials: Credentials { username: None, token: String::new() },
+//! #     destination: "test.receiver".parse().unwrap(),
+//! #     shared_secret: [7; 32],
+//! #     amount_per_second: 1000,
+//! #     max_total: None,
+//! #     slippage_ppm: 10_000,
+//! #     seed: [1; 32],
+//! # };
+//! let mut now = 1_700_000_000_000;
+//! let mut client = Client::new(config);
+//! client.start(now);
+//! loop {
+//!     match client.poll_output(now) {
+//!         Output::Connect => { /* open the WebSocket; later: client.handle_input(Input::SocketOpened, now) */ }
+//!         Output::Send(bytes) => { /* ws.send(bytes) */ }
+//!         Output::Disconnect => { /* ws.close() */ }
+//!         Output::Event(event) => { /* tell the application */ }
+//!         Output::Timeout(at) => { /* wake at `at`, then poll again */ break; }
+//!     }
+//! }
+//! ```
+//!
+//! After any call that changes it (`start`, `handle_input`, `pay`, …) drain
+//! [`Client::poll_output`] until it returns [`Output::Timeout`], and call it
+//! again at that time.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use crate::btp::session::{
+    AuthFailure, Credentials, RequestFailure, Session, SessionEvent, SessionState,
+};
+use crate::codec::{Decode, Encode};
+use crate::ildcp;
+use crate::ilp::{self, ErrorCode, OwnedAddress, Reject, Timestamp};
+use crate::rand::Rng;
+use crate::stream::connection::{
+    sender::DEFAULT_PACKET_EXPIRY_MS, Pacer, Sender, SenderConfig, SenderError, SenderEvent, Source,
+};
+
+/// How often the pacing timer wakes while streaming.
+pub const PACING_TICK_MS: u64 = 200;
+/// Progress events are coalesced to at most one per this interval.
+pub const PROGRESS_INTERVAL_MS: u64 = 100;
+/// Reconnect attempts after the link drops, before giving up.
+pub const MAX_RECONNECT_ATTEMPTS: u32 = 6;
+/// First reconnect delay; doubles each attempt (with jitter), up to 8 s.
+const RECONNECT_BASE_MS: u64 = 500;
+const RECONNECT_MAX_MS: u64 = 8_000;
+/// How long `stop()` waits for in-flight packets and the close packet.
+const STOP_TIMEOUT_MS: u64 = 5_000;
+/// Request tag of the IL-DCP request (STREAM sequences start at 1).
+const ILDCP_TAG: u64 = 0;
+
+/// Everything a [`Client`] needs. `Debug` redacts the secrets.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// BTP credentials.
+    pub credentials: Credentials,
+    /// Receiver's ILP address (from SPSP).
+    pub destination: OwnedAddress,
+    /// STREAM shared secret (from SPSP).
+    pub shared_secret: [u8; 32],
+    /// Paced rate in source units per second (0: only discrete payments).
+    pub amount_per_second: u64,
+    /// Stop once this much has been sent.
+    pub max_total: Option<u64>,
+    /// Exchange-rate slippage tolerated, in millionths.
+    pub slippage_ppm: u32,
+    /// Seed for nonces, random conditions, request ids and jitter. Must come
+    /// from a real entropy source.
+    pub seed: [u8; 32],
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("credentials", &self.credentials)
+            .field("destination", &self.destination)
+            .field("shared_secret", &"<redacted>")
+            .field("amount_per_second", &self.amount_per_second)
+            .field("max_total", &self.max_total)
+            .field("slippage_ppm", &self.slippage_ppm)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What happened on the socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// The WebSocket opened.
+    SocketOpened,
+    /// A binary message arrived.
+    SocketMessage(&'a [u8]),
+    /// The WebSocket closed (or failed to open).
+    SocketClosed,
+}
+
+/// What the caller must do next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Open the WebSocket (any previous one is closed).
+    Connect,
+    /// Send this binary message.
+    Send(Vec<u8>),
+    /// Close the WebSocket.
+    Disconnect,
+    /// Tell the application.
+    Event(Event),
+    /// Nothing more now: call [`Client::poll_output`] again at this time
+    /// (`u64::MAX`: only after new input).
+    Timeout(u64),
+}
+
+/// Identifies a discrete payment started by [`Client::pay`].
+pub type PaymentId = u64;
+
+/// Events for the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// Connected and paying (the first packet was fulfilled, or the
+    /// connection is ready when the rate is 0).
+    Started {
+        /// Our asset code.
+        asset_code: String,
+        /// Our asset scale.
+        asset_scale: u8,
+        /// The receiver's asset code, if it said.
+        receiver_asset_code: Option<String>,
+        /// The receiver's asset scale, if it said.
+        receiver_asset_scale: Option<u8>,
+        /// The receiver's ILP address.
+        destination_account: String,
+    },
+    /// Packets were fulfilled since the last progress event.
+    Progress {
+        /// Source units sent since the last progress event.
+        amount_sent: u64,
+        /// Source units sent in total.
+        total_sent: u64,
+        /// Destination units delivered since the last progress event.
+        amount_delivered: u64,
+        /// Destination units delivered in total.
+        total_delivered: u64,
+        /// The latest STREAM receipt.
+        receipt: Option<Vec<u8>>,
+    },
+    /// A discrete payment finished.
+    PaymentDone {
+        /// Which one.
+        id: PaymentId,
+        /// Source units it sent.
+        sent: u64,
+        /// Destination units it delivered.
+        delivered: u64,
+    },
+    /// A discrete payment could not finish.
+    PaymentFailed {
+        /// Which one.
+        id: PaymentId,
+        /// Why.
+        error: ClientError,
+    },
+    /// Data sent with [`Client::send_data`] is acknowledged up to `offset`.
+    DataAcknowledged {
+        /// Total bytes acknowledged.
+        offset: u64,
+    },
+    /// The state changed.
+    StateChanged(State),
+    /// Something failed; a [`Event::Stopped`] with reason `Error` follows.
+    Error(ClientError),
+    /// The stream ended; totals are final.
+    Stopped {
+        /// Why.
+        reason: StopReason,
+        /// Source units sent.
+        total_sent: u64,
+        /// Destination units delivered.
+        total_delivered: u64,
+    },
+}
+
+/// The lifecycle of a payment stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Not started.
+    Idle,
+    /// Connecting or reconnecting.
+    Connecting,
+    /// Paying at the configured rate.
+    Streaming,
+    /// Connected, pacing off.
+    Paused,
+    /// Ended normally.
+    Stopped,
+    /// Ended by an error.
+    Failed,
+}
+
+impl State {
+    /// The name used in JavaScript.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Connecting => "connecting",
+            Self::Streaming => "streaming",
+            Self::Paused => "paused",
+            Self::Stopped => "stopped",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Why a stream stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// [`Client::stop`] was called.
+    Stopped,
+    /// `max_total` was reached.
+    MaxTotal,
+    /// The receiver closed the connection.
+    ReceiverClosed,
+    /// An error; see the preceding [`Event::Error`].
+    Error,
+}
+
+impl StopReason {
+    /// The name used in JavaScript.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Stopped => "stopped",
+            Self::MaxTotal => "max-total",
+            Self::ReceiverClosed => "receiver-closed",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// Errors a payment stream reports, each with a stable code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The BTP WebSocket could not be opened.
+    BtpConnectFailed(String),
+    /// The connector refused the BTP credentials.
+    BtpAuthFailed(String),
+    /// No packet can deliver even one unit.
+    RateTooLow(String),
+    /// The connector keeps refusing for lack of credit.
+    InsufficientLiquidity,
+    /// The receiver will accept no more.
+    ReceiverLimit,
+    /// The receiver closed the connection.
+    ReceiverClosed(String),
+    /// No answer in time.
+    Timeout(String),
+    /// The link dropped and could not be re-established.
+    Disconnected,
+    /// The payment path rejected packets for good.
+    Rejected(String),
+    /// The call is not allowed in the current state.
+    InvalidState(&'static str),
+}
+
+impl ClientError {
+    /// The stable code used in JavaScript.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::BtpConnectFailed(_) => "btp-connect-failed",
+            Self::BtpAuthFailed(_) => "btp-auth-failed",
+            Self::RateTooLow(_) => "rate-too-low",
+            Self::InsufficientLiquidity => "insufficient-liquidity",
+            Self::ReceiverLimit => "receiver-limit",
+            Self::ReceiverClosed(_) => "receiver-closed",
+            Self::Timeout(_) => "timeout",
+            Self::Disconnected => "disconnected",
+            Self::Rejected(_) => "rejected",
+            Self::InvalidState(_) => "invalid-state",
+        }
+    }
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BtpConnectFailed(why) => write!(f, "could not connect to the BTP server: {why}"),
+            Self::BtpAuthFailed(why) => write!(f, "BTP authentication failed: {why}"),
+            Self::RateTooLow(why) | Self::Timeout(why) | Self::Rejected(why) => f.write_str(why),
+            Self::InsufficientLiquidity => {
+                f.write_str("the connector keeps refusing packets for lack of liquidity (T04)")
+            }
+            Self::ReceiverLimit => f.write_str("the receiver will not accept any more money"),
+            Self::ReceiverClosed(why) if why.is_empty() => {
+                f.write_str("the receiver closed the connection")
+            }
+            Self::ReceiverClosed(why) => write!(f, "the receiver closed the connection: {why}"),
+            Self::Disconnected => f.write_str(
+                "the connection to the BTP server was lost and could not be re-established",
+            ),
+            Self::InvalidState(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+impl From<SenderError> for ClientError {
+    fn from(e: SenderError) -> Self {
+        match e {
+            SenderError::RateTooLow | SenderError::RateUnknown => Self::RateTooLow(e.to_string()),
+            SenderError::ReceiverLimit => Self::ReceiverLimit,
+            SenderError::InsufficientLiquidity => Self::InsufficientLiquidity,
+            SenderError::Timeout => Self::Timeout(e.to_string()),
+            _ => Self::Rejected(e.to_string()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Payment {
+    id: PaymentId,
+    amount: u64,
+    sent: u64,
+    delivered: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+struct PendingProgress {
+    amount_sent: u64,
+    amount_delivered: u64,
+    receipt: Option<Vec<u8>>,
+    last_emitted_at: Option<u64>,
+}
+
+/// Where the link is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Link {
+    /// No socket; maybe a reconnect at this time.
+    Down { reconnect_at: Option<u64> },
+    /// Socket requested or open; not yet usable.
+    Connecting,
+    /// Authenticated (and IL-DCP done once).
+    Up,
+}
+
+/// A paced STREAM payment over BTP, as one state machine. See the
+/// [module docs](self).
+pub struct Client {
+    config: ClientConfig,
+    session: Session,
+    sender: Sender,
+    pacer: Pacer,
+    rng: Rng,
+    state: State,
+    /// The user paused (kept across reconnects).
+    paused: bool,
+    link: Link,
+    ever_opened: bool,
+    reconnect_attempts: u32,
+    source: Option<Source>,
+    started_emitted: bool,
+    stopping: Option<(StopReason, u64)>,
+    payments: VecDeque<Payment>,
+    payments_total: u64,
+    next_payment_id: PaymentId,
+    progress: PendingProgress,
+    outputs: VecDeque<Output>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("state", &self.state)
+            .field("link", &self.link)
+            .field("sender", &self.sender)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client in the [`State::Idle`] state.
+    pub fn new(config: ClientConfig) -> Self {
+        let mut rng = Rng::from_seed(config.seed);
+        let sender_rng = Rng::from_seed(rng.array());
+        let session = Session::new(config.credentials.clone(), rng.next_u32());
+        let sender = Sender::new(
+            SenderConfig {
+                destination: config.destination.clone(),
+                shared_secret: config.shared_secret,
+                slippage_ppm: config.slippage_ppm,
+                packet_expiry_ms: DEFAULT_PACKET_EXPIRY_MS,
+            },
+            sender_rng,
+        );
+        Self {
+            pacer: Pacer::new(config.amount_per_second),
+            config,
+            session,
+            sender,
+            rng,
+            state: State::Idle,
+            paused: false,
+            link: Link::Down { reconnect_at: None },
+            ever_opened: false,
+            reconnect_attempts: 0,
+            source: None,
+            started_emitted: false,
+            stopping: None,
+            payments: VecDeque::new(),
+            payments_total: 0,
+            next_payment_id: 1,
+            progress: PendingProgress::default(),
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// The current state.
+    pub const fn state(&self) -> State {
+        self.state
+    }
+
+    /// Source units fulfilled so far.
+    pub const fn total_sent(&self) -> u64 {
+        self.sender.total_sent()
+    }
+
+    /// Destination units the receiver reported so far.
+    pub const fn total_delivered(&self) -> u64 {
+        self.sender.total_delivered()
+    }
+
+    /// The STREAM sender, for inspection.
+    pub const fn sender(&self) -> &Sender {
+        &self.sender
+    }
+
+    /// Our asset, once IL-DCP told us.
+    pub fn source(&self) -> Option<&Source> {
+        self.source.as_ref()
+    }
+
+    fn set_state(&mut self, state: State) {
+        if self.state != state {
+            self.state = state;
+            self.outputs
+                .push_back(Output::Event(Event::StateChanged(state)));
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        matches!(self.state, State::Stopped | State::Failed)
+    }
+
+    /// Starts connecting and paying.
+    pub fn start(&mut self, now: u64) -> Result<(), ClientError> {
+        if self.state != State::Idle {
+            return Err(ClientError::InvalidState("start() was already called"));
+        }
+        let _ = now;
+        self.set_state(State::Connecting);
+        self.link = Link::Connecting;
+        self.outputs.push_back(Output::Connect);
+        Ok(())
+    }
+
+    /// Turns pacing off; the connection stays open.
+    pub fn pause(&mut self, now: u64) -> Result<(), ClientError> {
+        if self.is_finished() || self.stopping.is_some() {
+            return Err(ClientError::InvalidState("the stream has stopped"));
+        }
+        self.paused = true;
+        self.pacer.pause(now);
+        if self.state == State::Streaming {
+            self.set_state(State::Paused);
+        }
+        Ok(())
+    }
+
+    /// Turns pacing back on.
+    pub fn resume(&mut self, now: u64) -> Result<(), ClientError> {
+        if self.is_finished() || self.stopping.is_some() {
+            return Err(ClientError::InvalidState("the stream has stopped"));
+        }
+        self.paused = false;
+        if self.link == Link::Up && self.sender.is_open() {
+            self.pacer.resume(now);
+        }
+        if self.state == State::Paused {
+            self.set_state(State::Streaming);
+        }
+        Ok(())
+    }
+
+    /// Sends `amount` source units as one discrete payment over the same
+    /// connection, on top of the paced stream.
+    pub fn pay(&mut self, amount: u64, now: u64) -> Result<PaymentId, ClientError> {
+        let _ = now;
+        if self.state == State::Idle {
+            return Err(ClientError::InvalidState("call start() before pay()"));
+        }
+        if self.is_finished() || self.stopping.is_some() {
+            return Err(ClientError::InvalidState("the stream has stopped"));
+        }
+        let id = self.next_payment_id;
+        self.next_payment_id = self.next_payment_id.saturating_add(1);
+        if amount == 0 {
+            self.outputs.push_back(Output::Event(Event::PaymentDone {
+                id,
+                sent: 0,
+                delivered: 0,
+            }));
+            return Ok(id);
+        }
+        self.payments.push_back(Payment {
+            id,
+            amount,
+            sent: 0,
+            delivered: 0,
+        });
+        self.payments_total = self.payments_total.saturating_add(amount);
+        Ok(id)
+    }
+
+    /// Queues STREAM data for the receiver; returns the offset whose
+    /// [`Event::DataAcknowledged`] means all of it arrived.
+    pub fn send_data(&mut self, bytes: &[u8]) -> Result<u64, ClientError> {
+        if self.state == State::Idle {
+            return Err(ClientError::InvalidState("call start() before sendData()"));
+        }
+        if self.is_finished() || self.stopping.is_some() {
+            return Err(ClientError::InvalidState("the stream has stopped"));
+        }
+        Ok(self.sender.queue_data(bytes))
+    }
+
+    /// Stops gracefully: in-flight packets settle, the receiver is told,
+    /// the socket closes and [`Event::Stopped`] reports the final totals.
+    pub fn stop(&mut self, now: u64) {
+        self.begin_stop(StopReason::Stopped, now);
+    }
+
+    fn begin_stop(&mut self, reason: StopReason, now: u64) {
+        if self.is_finished() || self.stopping.is_some() {
+            return;
+        }
+        self.pacer.pause(now);
+        if self.link == Link::Up && (self.sender.is_connected() || self.sender.in_flight() > 0) {
+            self.stopping = Some((reason, now.saturating_add(STOP_TIMEOUT_MS)));
+            self.sender.close();
+        } else {
+            self.sender.abandon();
+            self.stopping = Some((reason, now));
+            self.finish(reason, None);
+        }
+    }
+
+    fn finish(&mut self, reason: StopReason, error: Option<ClientError>) {
+        if self.is_finished() {
+            return;
+        }
+        self.flush_progress_now();
+        let failure = error.clone().unwrap_or_else(|| match reason {
+            StopReason::ReceiverClosed => ClientError::ReceiverClosed(String::new()),
+            _ => ClientError::InvalidState("the stream stopped before the payment finished"),
+        });
+        for p in self.payments.drain(..) {
+            self.outputs.push_back(Output::Event(Event::PaymentFailed {
+                id: p.id,
+                error: failure.clone(),
+            }));
+        }
+        if let Some(e) = error {
+            self.outputs.push_back(Output::Event(Event::Error(e)));
+        }
+        if self.link != (Link::Down { reconnect_at: None }) {
+            self.outputs.push_back(Output::Disconnect);
+        }
+        self.link = Link::Down { reconnect_at: None };
+        self.set_state(if reason == StopReason::Error {
+            State::Failed
+        } else {
+            State::Stopped
+        });
+        self.outputs.push_back(Output::Event(Event::Stopped {
+            reason,
+            total_sent: self.sender.total_sent(),
+            total_delivered: self.sender.total_delivered(),
+        }));
+    }
+
+    fn fail(&mut self, error: ClientError) {
+        self.sender.abandon();
+        self.finish(StopReason::Error, Some(error));
+    }
+
+    /// Feeds what happened on the socket.
+    pub fn handle_input(&mut self, input: Input<'_>, now: u64) {
+        if self.is_finished() {
+            return;
+        }
+        match input {
+            Input::SocketOpened => {
+                self.ever_opened = true;
+                self.session.handle_open(now);
+            }
+            Input::SocketMessage(bytes) => self.session.handle_message(bytes, now),
+            Input::SocketClosed => {
+                self.session.handle_close();
+                self.on_link_lost(now);
+            }
+        }
+        self.process_session(now);
+    }
+
+    fn on_link_lost(&mut self, now: u64) {
+        self.pacer.pause(now);
+        if self.link == (Link::Down { reconnect_at: None }) && !self.ever_opened {
+            return;
+        }
+        if self.stopping.is_some() {
+            let reason = self.stopping.map_or(StopReason::Stopped, |s| s.0);
+            self.sender.abandon();
+            self.link = Link::Down { reconnect_at: None };
+            self.finish(reason, None);
+            return;
+        }
+        if !self.ever_opened {
+            self.fail(ClientError::BtpConnectFailed(
+                "the WebSocket could not be opened".into(),
+            ));
+            return;
+        }
+        if self.reconnect_attempts >= MAX_RECONNECT_ATTEMPTS {
+            self.fail(ClientError::Disconnected);
+            return;
+        }
+        let base = RECONNECT_BASE_MS
+            .saturating_mul(1 << self.reconnect_attempts.min(16))
+            .min(RECONNECT_MAX_MS);
+        // Jitter: 75%..125% of the delay.
+        let jitter = u64::from(self.rng.next_u32()) % (base / 2 + 1);
+        self.reconnect_attempts = self.reconnect_attempts.saturating_add(1);
+        self.link = Link::Down {
+            reconnect_at: Some(now.saturating_add(base - base / 4 + jitter)),
+        };
+        self.set_state(State::Connecting);
+    }
+
+    fn process_session(&mut self, now: u64) {
+        while let Some(event) = self.session.poll_event() {
+            match event {
+                SessionEvent::Authenticated => {
+                    let expires = Timestamp::from_millis_saturating(now.saturating_add(30_000));
+                    let request = ildcp::request(expires).to_bytes();
+                    // Ready right after Authenticated, so this cannot fail.
+                    let _ = self.session.send_ilp(&request, ILDCP_TAG, now);
+                }
+                SessionEvent::AuthFailed(AuthFailure::Closed)
+                    if self.ever_opened && self.link == Link::Up => {}
+                SessionEvent::AuthFailed(why) => {
+                    self.fail(ClientError::BtpAuthFailed(why.to_string()));
+                    return;
+                }
+                SessionEvent::Reply {
+                    tag: ILDCP_TAG,
+                    ilp,
+                } => self.on_ildcp(&ilp, now),
+                SessionEvent::Reply { tag, ilp } => self.sender.handle_reply(tag, &ilp, now),
+                SessionEvent::Failed {
+                    tag: ILDCP_TAG,
+                    reason,
+                } => {
+                    if reason != RequestFailure::Disconnected {
+                        self.fail(ClientError::BtpConnectFailed(format!(
+                            "IL-DCP failed: {reason:?}"
+                        )));
+                        return;
+                    }
+                }
+                SessionEvent::Failed { tag, reason } => {
+                    self.sender
+                        .handle_failure(tag, reason == RequestFailure::Disconnected, now);
+                }
+                SessionEvent::Incoming { request_id, .. } => {
+                    // This client only sends; refuse payments to it.
+                    let reject = Reject {
+                        code: ErrorCode::F99_APPLICATION_ERROR,
+                        triggered_by: self.source.as_ref().map(|s| s.address.as_address()),
+                        message: b"this client does not accept incoming packets",
+                        data: &[],
+                    };
+                    let bytes = ilp::Packet::Reject(reject).to_bytes();
+                    self.session.respond_ilp(request_id, &bytes);
+                }
+            }
+        }
+    }
+
+    fn on_ildcp(&mut self, reply: &[u8], now: u64) {
+        let parsed = match ilp::Packet::from_bytes(reply) {
+            Ok(ilp::Packet::Fulfill(f)) => ildcp::Response::from_fulfill(&f).ok().map(|r| Source {
+                address: r.client_address.to_owned_address(),
+                asset_code: r.asset_code.to_owned(),
+                asset_scale: r.asset_scale,
+            }),
+            _ => None,
+        };
+        let Some(source) = parsed else {
+            self.fail(ClientError::BtpConnectFailed(
+                "the connector did not answer IL-DCP".into(),
+            ));
+            return;
+        };
+        if self.source.is_none() {
+            self.sender.set_source(source.clone());
+            self.source = Some(source);
+        }
+        self.link = Link::Up;
+        self.reconnect_attempts = 0;
+        if self.sender.is_open() && !self.paused && self.stopping.is_none() {
+            self.pacer.resume(now);
+        }
+        if self.started_emitted {
+            self.set_state(if self.paused {
+                State::Paused
+            } else {
+                State::Streaming
+            });
+        }
+    }
+
+    fn send_limit(&mut self, now: u64) -> u64 {
+        if self.stopping.is_some() {
+            return self
+                .sender
+                .total_sent()
+                .saturating_add(self.sender.in_flight_amount());
+        }
+        let limit = self.pacer.earned(now).saturating_add(self.payments_total);
+        self.config.max_total.map_or(limit, |max| limit.min(max))
+    }
+
+    fn drive_sender(&mut self, now: u64) {
+        if self.link != Link::Up {
+            return;
+        }
+        if self.sender.is_open()
+            && !self.paused
+            && self.stopping.is_none()
+            && self.pacer.is_paused()
+        {
+            self.pacer.resume(now);
+        }
+        let limit = self.send_limit(now);
+        self.sender.set_send_limit(limit);
+        while self.session.state() == SessionState::Ready {
+            let Some(out) = self.sender.poll_prepare(now) else {
+                break;
+            };
+            if self
+                .session
+                .send_ilp(&out.prepare, out.sequence, now)
+                .is_err()
+            {
+                self.sender.handle_failure(out.sequence, true, now);
+                break;
+            }
+        }
+        if self.sender.is_open()
+            && !self.started_emitted
+            && self.config.amount_per_second == 0
+            && self.payments_total == 0
+        {
+            self.emit_started();
+        }
+    }
+
+    fn emit_started(&mut self) {
+        if self.started_emitted {
+            return;
+        }
+        self.started_emitted = true;
+        let (code, scale) = self.source.as_ref().map_or((String::new(), 0), |s| {
+            (s.asset_code.clone(), s.asset_scale)
+        });
+        let receiver = self.sender.receiver_asset().map(|(c, s)| (c.to_owned(), s));
+        self.outputs.push_back(Output::Event(Event::Started {
+            asset_code: code,
+            asset_scale: scale,
+            receiver_asset_code: receiver.as_ref().map(|r| r.0.clone()),
+            receiver_asset_scale: receiver.map(|r| r.1),
+            destination_account: self.config.destination.as_str().to_owned(),
+        }));
+        if self.stopping.is_none() {
+            self.set_state(if self.paused {
+                State::Paused
+            } else {
+                State::Streaming
+            });
+        }
+    }
+
+    fn process_sender(&mut self, now: u64) {
+        while let Some(event) = self.sender.poll_event() {
+            match event {
+                SenderEvent::Connected { .. } => {}
+                SenderEvent::Fulfilled {
+                    amount,
+                    delivered,
+                    receipt,
+                } => {
+                    self.emit_started();
+                    self.attribute(amount, delivered);
+                    self.progress.amount_sent = self.progress.amount_sent.saturating_add(amount);
+                    self.progress.amount_delivered =
+                        self.progress.amount_delivered.saturating_add(delivered);
+                    if receipt.is_some() {
+                        self.progress.receipt = receipt;
+                    }
+                }
+                SenderEvent::DataAcknowledged { offset } => {
+                    self.outputs
+                        .push_back(Output::Event(Event::DataAcknowledged { offset }));
+                }
+                SenderEvent::ReceiverClosed { message, .. } => {
+                    self.finish_with(
+                        StopReason::ReceiverClosed,
+                        Some(ClientError::ReceiverClosed(message)),
+                    );
+                }
+                SenderEvent::Closed => {
+                    let reason = self.stopping.map_or(StopReason::Stopped, |s| s.0);
+                    self.finish(reason, None);
+                }
+                SenderEvent::Failed(error) => self.fail(error.into()),
+            }
+        }
+        if let Some(max) = self.config.max_total {
+            if self.sender.total_sent() >= max && self.stopping.is_none() && !self.is_finished() {
+                self.begin_stop(StopReason::MaxTotal, now);
+            }
+        }
+    }
+
+    fn finish_with(&mut self, reason: StopReason, error: Option<ClientError>) {
+        self.sender.abandon();
+        if let Some(e) = error {
+            self.outputs.push_back(Output::Event(Event::Error(e)));
+        }
+        self.finish(reason, None);
+    }
+
+    /// Splits a fulfilled amount over the discrete payments, oldest first.
+    fn attribute(&mut self, amount: u64, delivered: u64) {
+        let mut left = amount;
+        let mut left_delivered = delivered;
+        while left > 0 {
+            let Some(p) = self.payments.front_mut() else {
+                break;
+            };
+            let part = left.min(p.amount.saturating_sub(p.sent));
+            let part_delivered = if part == left {
+                left_delivered
+            } else {
+                u64::try_from(u128::from(delivered) * u128::from(part) / u128::from(amount.max(1)))
+                    .unwrap_or(0)
+            };
+            p.sent = p.sent.saturating_add(part);
+            p.delivered = p.delivered.saturating_add(part_delivered);
+            left -= part;
+            left_delivered = left_delivered.saturating_sub(part_delivered);
+            if p.sent >= p.amount {
+                let done = *p;
+                self.payments.pop_front();
+                self.outputs.push_back(Output::Event(Event::PaymentDone {
+                    id: done.id,
+                    sent: done.sent,
+                    delivered: done.delivered,
+                }));
+            }
+        }
+    }
+
+    fn flush_progress(&mut self, now: u64) {
+        if self.progress.amount_sent == 0 {
+            return;
+        }
+        if self
+            .progress
+            .last_emitted_at
+            .is_some_and(|at| now.saturating_sub(at) < PROGRESS_INTERVAL_MS)
+        {
+            return;
+        }
+        self.progress.last_emitted_at = Some(now);
+        self.flush_progress_now();
+    }
+
+    fn flush_progress_now(&mut self) {
+        if self.progress.amount_sent == 0 {
+            return;
+        }
+        let p = &mut self.progress;
+        let event = Event::Progress {
+            amount_sent: core::mem::take(&mut p.amount_sent),
+            total_sent: self.sender.total_sent(),
+            amount_delivered: core::mem::take(&mut p.amount_delivered),
+            total_delivered: self.sender.total_delivered(),
+            receipt: p.receipt.clone(),
+        };
+        self.outputs.push_back(Output::Event(event));
+    }
+
+    /// What to do next. Drain it until it returns [`Output::Timeout`].
+    #[must_use]
+    pub fn poll_output(&mut self, now: u64) -> Output {
+        if let Some(out) = self.outputs.pop_front() {
+            return out;
+        }
+        if !self.is_finished() {
+            self.step(now);
+            if let Some(out) = self.outputs.pop_front() {
+                return out;
+            }
+        }
+        Output::Timeout(self.next_timeout(now))
+    }
+
+    fn step(&mut self, now: u64) {
+        self.session.handle_timeout(now);
+        self.process_session(now);
+        if self.is_finished() {
+            return;
+        }
+        if let Link::Down {
+            reconnect_at: Some(at),
+        } = self.link
+        {
+            if at <= now {
+                self.link = Link::Connecting;
+                self.outputs.push_back(Output::Connect);
+            }
+        }
+        if let Some((reason, deadline)) = self.stopping {
+            if deadline <= now {
+                self.sender.abandon();
+                self.finish(reason, None);
+                return;
+            }
+        }
+        self.drive_sender(now);
+        self.process_sender(now);
+        if self.is_finished() {
+            return;
+        }
+        self.flush_progress(now);
+        while let Some(bytes) = self.session.poll_transmit() {
+            self.outputs.push_back(Output::Send(bytes));
+        }
+    }
+
+    fn next_timeout(&mut self, now: u64) -> u64 {
+        if self.is_finished() {
+            return u64::MAX;
+        }
+        let mut at = u64::MAX;
+        let mut consider = |t: Option<u64>| {
+            if let Some(t) = t {
+                at = at.min(t.max(now));
+            }
+        };
+        consider(self.session.poll_timeout());
+        consider(self.sender.poll_timeout());
+        if let Link::Down { reconnect_at } = self.link {
+            consider(reconnect_at);
+        }
+        consider(self.stopping.map(|s| s.1));
+        if !self.pacer.is_paused() {
+            consider(Some(now.saturating_add(PACING_TICK_MS)));
+        }
+        if self.progress.amount_sent > 0 {
+            consider(Some(
+                self.progress
+                    .last_emitted_at
+                    .map_or(now, |t| t.saturating_add(PROGRESS_INTERVAL_MS)),
+            ));
+        }
+        at
+    }
+}

@@ -1,0 +1,920 @@
+//! The sending side of one STREAM connection (RFC 29), sans-IO.
+//!
+//! A [`Sender`] turns a money budget into ILP Prepares and reads their
+//! replies. It owns the STREAM keys, sequence numbers and everything learnt
+//! about the path: the exchange rate (from unfulfillable probe packets), the
+//! largest packet the path forwards (from F08 rejects), how many packets may
+//! be in flight (AIMD on T04/T05) and how much the receiver will still
+//! accept (its `StreamMaxMoney` frames).
+//!
+//! # Run loop
+//!
+//! ```text
+//! sender.set_send_limit(total the application allows);
+//! while let Some(out) = sender.poll_prepare(now) { send out.prepare, remember out.sequence }
+//! on a reply:   sender.handle_reply(sequence, &ilp_reply_bytes, now)
+//! on a failure: sender.handle_failure(sequence, now)   // timeout, disconnect: not sent
+//! drain sender.poll_event(); wake at sender.poll_timeout()
+//! ```
+//!
+//! # Accounting invariant
+//!
+//! `total_sent` counts source amounts of fulfilled Prepares only,
+//! `total_delivered` the amounts the receiver reported for them, and
+//! `total_sent + in_flight_amount <= send_limit` holds after every call.
+//! A rejected, timed-out or disconnected packet is never counted; its amount
+//! simply becomes available again.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use super::{Congestion, ExchangeRate, MaxPacket};
+use crate::codec::{Decode, Encode};
+use crate::ilp::{self, AmountTooLarge, ErrorClass, ErrorCode, OwnedAddress, Prepare, Timestamp};
+use crate::rand::Rng;
+use crate::stream::crypto::{self, Keys};
+use crate::stream::packet::{IlpPacketType, OutgoingPacket, Packet as StreamPacket};
+use crate::stream::{ErrorCode as CloseCode, Frame};
+
+/// Prepares expire this long after they are sent (the reference client's default).
+pub const DEFAULT_PACKET_EXPIRY_MS: u64 = 30_000;
+/// The one stream this sender opens (client streams have odd ids).
+pub const STREAM_ID: u64 = 1;
+/// Probe volleys sent before giving up on learning the exchange rate.
+const MAX_PROBE_VOLLEYS: u32 = 10;
+/// Rejects in a row, with no fulfill between, before the sender gives up.
+const MAX_FAILURES_IN_A_ROW: u32 = 50;
+/// Timeouts in a row before the sender gives up.
+const MAX_TIMEOUTS_IN_A_ROW: u32 = 3;
+/// T04 rejects with no fulfill for this long mean the connector will not
+/// extend more credit.
+const LIQUIDITY_GIVE_UP_MS: u64 = 15_000;
+/// Data bytes in one packet.
+const MAX_DATA_PER_PACKET: usize = 8_192;
+/// Data window assumed until the receiver advertises one (JS's default).
+const DEFAULT_DATA_WINDOW: u64 = 16_384;
+
+/// Where the sender itself sits, learnt by IL-DCP.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// Our ILP address.
+    pub address: OwnedAddress,
+    /// The asset of our account, e.g. `"USD"`.
+    pub asset_code: String,
+    /// The scale of our account's asset.
+    pub asset_scale: u8,
+}
+
+/// A Prepare ready to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The STREAM sequence number; give it back with the reply.
+    pub sequence: u64,
+    /// The encoded ILP Prepare.
+    pub prepare: Vec<u8>,
+    /// Its source amount.
+    pub amount: u64,
+}
+
+/// What the sender reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SenderEvent {
+    /// The receiver answered for the first time (the connection is up).
+    Connected {
+        /// The receiver's asset, if it told us.
+        receiver_asset: Option<(String, u8)>,
+    },
+    /// A paying packet was fulfilled.
+    Fulfilled {
+        /// Source amount.
+        amount: u64,
+        /// Amount the receiver reported receiving, in its units.
+        delivered: u64,
+        /// The receiver's STREAM receipt (RFC 39) for our stream, if any.
+        receipt: Option<Vec<u8>>,
+    },
+    /// Data up to this offset of our stream has been acknowledged.
+    DataAcknowledged {
+        /// Bytes acknowledged in total.
+        offset: u64,
+    },
+    /// The receiver closed the connection or our stream.
+    ReceiverClosed {
+        /// Its close code.
+        code: CloseCode,
+        /// Its message.
+        message: String,
+    },
+    /// Our close finished: nothing is in flight and the receiver was told.
+    Closed,
+    /// The sender gave up; nothing more will be sent.
+    Failed(SenderError),
+}
+
+/// Why the sender gave up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SenderError {
+    /// No packet the path forwards can deliver even one unit.
+    RateTooLow,
+    /// The exchange rate could not be learnt.
+    RateUnknown,
+    /// The receiver will accept no more money.
+    ReceiverLimit,
+    /// The connector keeps refusing for lack of credit (T04).
+    InsufficientLiquidity,
+    /// Packets keep getting no answer.
+    Timeout,
+    /// The path refused a packet for good.
+    Rejected {
+        /// The ILP error code.
+        code: ErrorCode,
+        /// The reject message.
+        message: String,
+    },
+}
+
+impl fmt::Display for SenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RateTooLow => f.write_str(
+                "the exchange rate is too low: no packet the path forwards delivers even one unit",
+            ),
+            Self::RateUnknown => {
+                f.write_str("the exchange rate to the receiver could not be determined")
+            }
+            Self::ReceiverLimit => f.write_str("the receiver will not accept any more money"),
+            Self::InsufficientLiquidity => {
+                f.write_str("the connector keeps refusing packets for lack of liquidity (T04)")
+            }
+            Self::Timeout => f.write_str("packets keep timing out without an answer"),
+            Self::Rejected { code, message } if message.is_empty() => {
+                write!(f, "the payment path rejected a packet: {code}")
+            }
+            Self::Rejected { code, message } => {
+                write!(f, "the payment path rejected a packet: {code}: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SenderError {}
+
+/// Settings of a [`Sender`].
+#[derive(Clone)]
+pub struct SenderConfig {
+    /// The receiver's ILP address (from SPSP).
+    pub destination: OwnedAddress,
+    /// The connection's shared secret (from SPSP). Never printed.
+    pub shared_secret: [u8; 32],
+    /// Exchange-rate slippage tolerated, in millionths (10_000 = 1%).
+    pub slippage_ppm: u32,
+    /// Lifetime of each Prepare.
+    pub packet_expiry_ms: u64,
+}
+
+impl fmt::Debug for SenderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SenderConfig")
+            .field("destination", &self.destination)
+            .field("shared_secret", &"<redacted>")
+            .field("slippage_ppm", &self.slippage_ppm)
+            .field("packet_expiry_ms", &self.packet_expiry_ms)
+            .finish()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Probe,
+    Money,
+    Data { offset: u64, len: u64 },
+    Close,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct InFlight {
+    sequence: u64,
+    kind: Kind,
+    amount: u64,
+    min_destination: u64,
+    condition: [u8; 32],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for IL-DCP.
+    NoSource,
+    /// Learning the rate (and opening the connection).
+    Probing { volleys: u32 },
+    /// Paying.
+    Open,
+    /// Draining, then sending the close packet.
+    Closing,
+    /// Done (closed, failed or receiver closed).
+    Done,
+}
+
+/// The sending side of one STREAM connection. See the [module docs](self).
+pub struct Sender {
+    keys: Keys,
+    destination: OwnedAddress,
+    slippage_ppm: u32,
+    packet_expiry_ms: u64,
+    rng: Rng,
+    source: Option<Source>,
+    phase: Phase,
+    next_sequence: u64,
+    in_flight: Vec<InFlight>,
+    rate: ExchangeRate,
+    max_packet: MaxPacket,
+    congestion: Congestion,
+    connected: bool,
+    receiver_asset: Option<(String, u8)>,
+    /// Receiver's advertised (receive_max, total_received) for our stream.
+    receiver_limit: Option<(u64, u64)>,
+    send_limit: u64,
+    total_sent: u64,
+    total_delivered: u64,
+    failures_in_a_row: u32,
+    timeouts_in_a_row: u32,
+    /// Probe amounts of the current volley still to send.
+    probe_queue: Vec<u64>,
+    /// When T04 rejects started arriving with no fulfill since.
+    liquidity_trouble_since: Option<u64>,
+    /// Data not yet acknowledged; `data[0]` is at `data_acked_offset`.
+    data: VecDeque<u8>,
+    data_acked_offset: u64,
+    /// Highest data offset the receiver allows (connection and stream).
+    data_max_connection: u64,
+    data_max_stream: u64,
+    events: VecDeque<SenderEvent>,
+    scratch: Vec<u8>,
+}
+
+impl fmt::Debug for Sender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("destination", &self.destination)
+            .field("phase", &self.phase)
+            .field("total_sent", &self.total_sent)
+            .field("total_delivered", &self.total_delivered)
+            .field("in_flight", &self.in_flight.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sender {
+    /// A sender that will send nothing until [`Sender::set_source`] and
+    /// [`Sender::set_send_limit`] are called. `rng` supplies nonces and
+    /// random conditions: seed it from a real entropy source.
+    pub fn new(config: SenderConfig, rng: Rng) -> Self {
+        Self {
+            keys: Keys::new(&config.shared_secret),
+            destination: config.destination,
+            slippage_ppm: config.slippage_ppm,
+            packet_expiry_ms: config.packet_expiry_ms,
+            rng,
+            source: None,
+            phase: Phase::NoSource,
+            next_sequence: 1,
+            in_flight: Vec::new(),
+            rate: ExchangeRate::new(),
+            max_packet: MaxPacket::new(),
+            congestion: Congestion::new(),
+            connected: false,
+            receiver_asset: None,
+            receiver_limit: None,
+            send_limit: 0,
+            total_sent: 0,
+            total_delivered: 0,
+            failures_in_a_row: 0,
+            timeouts_in_a_row: 0,
+            probe_queue: Vec::new(),
+            liquidity_trouble_since: None,
+            data: VecDeque::new(),
+            data_acked_offset: 0,
+            data_max_connection: DEFAULT_DATA_WINDOW,
+            data_max_stream: DEFAULT_DATA_WINDOW,
+            events: VecDeque::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Sets our address and asset (from IL-DCP) and starts the connection.
+    pub fn set_source(&mut self, source: Source) {
+        self.source = Some(source);
+        if self.phase == Phase::NoSource {
+            self.phase = Phase::Probing { volleys: 0 };
+        }
+    }
+
+    /// The total source amount the application allows to be sent so far.
+    /// It only matters upward: lowering it below what is sent or in flight
+    /// stops further packets but cannot recall any.
+    pub fn set_send_limit(&mut self, limit: u64) {
+        self.send_limit = limit;
+    }
+
+    /// The current send limit.
+    pub const fn send_limit(&self) -> u64 {
+        self.send_limit
+    }
+
+    /// Source units fulfilled so far.
+    pub const fn total_sent(&self) -> u64 {
+        self.total_sent
+    }
+
+    /// Destination units the receiver reported so far.
+    pub const fn total_delivered(&self) -> u64 {
+        self.total_delivered
+    }
+
+    /// Source units in packets awaiting a reply.
+    pub fn in_flight_amount(&self) -> u64 {
+        self.in_flight
+            .iter()
+            .fold(0u64, |a, p| a.saturating_add(p.amount))
+    }
+
+    /// Packets awaiting a reply.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Whether the receiver has answered at least once.
+    pub const fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    /// Whether the exchange rate is known well enough to pay.
+    pub const fn is_open(&self) -> bool {
+        matches!(self.phase, Phase::Open)
+    }
+
+    /// Whether nothing more will be sent.
+    pub const fn is_done(&self) -> bool {
+        matches!(self.phase, Phase::Done)
+    }
+
+    /// The receiver's asset code and scale, once it told us.
+    pub fn receiver_asset(&self) -> Option<(&str, u8)> {
+        self.receiver_asset.as_ref().map(|(c, s)| (c.as_str(), *s))
+    }
+
+    /// The largest packet amount known to pass, if any F08 told us.
+    pub fn max_packet_amount(&self) -> Option<u64> {
+        self.max_packet.limit()
+    }
+
+    /// The packets-in-flight window.
+    pub fn window(&self) -> u32 {
+        self.congestion.window()
+    }
+
+    /// Queues bytes to send on our stream; returns the offset at which they
+    /// will all have been acknowledged.
+    pub fn queue_data(&mut self, bytes: &[u8]) -> u64 {
+        self.data.extend(bytes);
+        self.data_acked_offset
+            .saturating_add(self.data.len() as u64)
+    }
+
+    /// Data bytes acknowledged by the receiver.
+    pub const fn data_acknowledged(&self) -> u64 {
+        self.data_acked_offset
+    }
+
+    /// Stops paying: in-flight packets settle, then a close packet tells the
+    /// receiver. [`SenderEvent::Closed`] follows.
+    pub fn close(&mut self) {
+        match self.phase {
+            Phase::Done | Phase::Closing => {}
+            Phase::NoSource => self.finish(SenderEvent::Closed),
+            Phase::Probing { .. } | Phase::Open => self.phase = Phase::Closing,
+        }
+    }
+
+    /// Ends the connection without telling the receiver (the link is gone).
+    pub fn abandon(&mut self) {
+        if self.phase != Phase::Done {
+            self.in_flight.clear();
+            self.finish(SenderEvent::Closed);
+        }
+    }
+
+    fn finish(&mut self, event: SenderEvent) {
+        self.phase = Phase::Done;
+        self.events.push_back(event);
+    }
+
+    fn fail(&mut self, error: SenderError) {
+        if self.phase != Phase::Done {
+            self.finish(SenderEvent::Failed(error));
+        }
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<SenderEvent> {
+        self.events.pop_front()
+    }
+
+    /// When the sender next needs [`Sender::poll_prepare`] called even
+    /// without new input (the end of a congestion back-off).
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.congestion.backoff_until()
+    }
+
+    /// The next Prepare to send, if any may be sent now. Call it until it
+    /// returns `None` after every input.
+    #[must_use]
+    pub fn poll_prepare(&mut self, now: u64) -> Option<Outgoing> {
+        self.check_liquidity(now);
+        if let Phase::Probing { volleys } = self.phase {
+            if let Some(amount) = self.probe_queue.pop() {
+                return self.build(Kind::Probe, amount, 0, now);
+            }
+            if !self.in_flight.is_empty() {
+                return None;
+            }
+            if self.rate.has_precision(self.max_packet.limit()) {
+                self.phase = Phase::Open;
+            } else if self.max_packet.is_zero() {
+                self.fail(SenderError::RateTooLow);
+                return None;
+            } else if volleys >= MAX_PROBE_VOLLEYS {
+                self.fail(if self.rate.is_known() {
+                    SenderError::RateTooLow
+                } else {
+                    SenderError::RateUnknown
+                });
+                return None;
+            } else {
+                if !self.congestion.can_send(0, now) {
+                    return None;
+                }
+                self.phase = Phase::Probing {
+                    volleys: volleys.saturating_add(1),
+                };
+                // Popped from the back: smallest first.
+                self.probe_queue = ExchangeRate::probe_amounts(self.max_packet.limit()).collect();
+                self.probe_queue.reverse();
+                let amount = self.probe_queue.pop()?;
+                return self.build(Kind::Probe, amount, 0, now);
+            }
+        }
+        match self.phase {
+            Phase::Open | Phase::Closing => {}
+            Phase::NoSource | Phase::Probing { .. } | Phase::Done => return None,
+        }
+        let in_flight = u32::try_from(self.in_flight.len()).unwrap_or(u32::MAX);
+        if !self.congestion.can_send(in_flight, now) {
+            return None;
+        }
+        if let Some(out) = self.next_data(now) {
+            return Some(out);
+        }
+        if self.phase == Phase::Closing {
+            if self.in_flight.is_empty() {
+                let out = self.build(Kind::Close, 0, 0, now);
+                if out.is_none() {
+                    self.finish(SenderEvent::Closed);
+                }
+                return out;
+            }
+            return None;
+        }
+        self.next_money(now)
+    }
+
+    fn next_data(&mut self, now: u64) -> Option<Outgoing> {
+        if self.data.is_empty()
+            || self
+                .in_flight
+                .iter()
+                .any(|p| matches!(p.kind, Kind::Data { .. }))
+        {
+            return None;
+        }
+        let allowed = self
+            .data_max_connection
+            .min(self.data_max_stream)
+            .saturating_sub(self.data_acked_offset);
+        let len = (self.data.len() as u64)
+            .min(MAX_DATA_PER_PACKET as u64)
+            .min(allowed);
+        if len == 0 {
+            return None;
+        }
+        self.build(
+            Kind::Data {
+                offset: self.data_acked_offset,
+                len,
+            },
+            0,
+            0,
+            now,
+        )
+    }
+
+    /// Destination units the receiver still accepts, counting what is in flight.
+    fn receiver_room(&self) -> Option<u64> {
+        let (receive_max, total_received) = self.receiver_limit?;
+        if receive_max == u64::MAX {
+            return None;
+        }
+        let in_flight: u64 = self
+            .in_flight
+            .iter()
+            .filter(|p| p.kind == Kind::Money)
+            .fold(0, |a, p| a.saturating_add(p.min_destination));
+        Some(
+            receive_max
+                .saturating_sub(total_received)
+                .saturating_sub(in_flight),
+        )
+    }
+
+    fn next_money(&mut self, now: u64) -> Option<Outgoing> {
+        let mut want = self
+            .send_limit
+            .saturating_sub(self.total_sent)
+            .saturating_sub(self.in_flight_amount());
+        if want == 0 {
+            return None;
+        }
+        if let Some(room) = self.receiver_room() {
+            // Source units that deliver at most `room`, at the lowest rate seen.
+            let source_room = match self.rate.lower_bound() {
+                Some((delivered, sent)) if delivered > 0 => {
+                    u64::try_from(u128::from(room) * u128::from(sent) / u128::from(delivered))
+                        .unwrap_or(u64::MAX)
+                }
+                _ => u64::MAX,
+            };
+            want = want.min(source_room);
+            if want == 0 {
+                if !self.in_flight.iter().any(|p| p.kind == Kind::Money) {
+                    self.fail(SenderError::ReceiverLimit);
+                }
+                return None;
+            }
+        }
+        if self.max_packet.is_zero() {
+            self.fail(SenderError::RateTooLow);
+            return None;
+        }
+        let amount = self.max_packet.next_amount(want);
+        let min_destination = self.rate.min_destination_amount(amount, self.slippage_ppm);
+        if min_destination == 0 {
+            // Never spend money on a packet that need not deliver anything.
+            let largest = self.max_packet.limit().unwrap_or(u64::MAX);
+            if self.rate.min_destination_amount(largest, self.slippage_ppm) == 0 {
+                self.fail(SenderError::RateTooLow);
+            }
+            // Otherwise wait until the budget allows a larger packet.
+            return None;
+        }
+        self.build(Kind::Money, amount, min_destination, now)
+    }
+
+    fn build(
+        &mut self,
+        kind: Kind,
+        amount: u64,
+        min_destination: u64,
+        now: u64,
+    ) -> Option<Outgoing> {
+        let source = self.source.as_ref()?;
+        let sequence = self.next_sequence;
+        let data_bytes: Vec<u8>;
+        let mut frames: Vec<Frame<'_>> = Vec::with_capacity(4);
+        if !self.connected {
+            frames.push(Frame::ConnectionNewAddress {
+                source_address: source.address.as_str(),
+            });
+            frames.push(Frame::ConnectionAssetDetails {
+                asset_code: &source.asset_code,
+                asset_scale: source.asset_scale,
+            });
+        }
+        match kind {
+            Kind::Probe => {}
+            Kind::Money => frames.push(Frame::StreamMoney {
+                stream_id: STREAM_ID,
+                shares: 1,
+            }),
+            Kind::Data { offset, len } => {
+                let len = usize::try_from(len).unwrap_or(usize::MAX);
+                data_bytes = self.data.iter().take(len).copied().collect();
+                frames.push(Frame::StreamData {
+                    stream_id: STREAM_ID,
+                    offset,
+                    data: &data_bytes,
+                });
+            }
+            Kind::Close => {
+                frames.push(Frame::StreamClose {
+                    stream_id: STREAM_ID,
+                    code: CloseCode::NO_ERROR,
+                    message: b"",
+                });
+                frames.push(Frame::ConnectionClose {
+                    code: CloseCode::NO_ERROR,
+                    message: b"",
+                });
+            }
+        }
+        self.scratch.clear();
+        OutgoingPacket {
+            packet_type: IlpPacketType::Prepare,
+            sequence,
+            prepare_amount: min_destination,
+            frames: &frames,
+        }
+        .encode(&mut self.scratch);
+        let mut data = Vec::with_capacity(self.scratch.len() + crypto::OVERHEAD);
+        crypto::seal(&self.keys, self.rng.array(), &self.scratch, &mut data).ok()?;
+        let condition = match kind {
+            Kind::Money | Kind::Data { .. } => {
+                crypto::condition(&crypto::fulfillment(&self.keys, &data))
+            }
+            // Unfulfillable on purpose: nobody knows the preimage.
+            Kind::Probe | Kind::Close => self.rng.array(),
+        };
+        let prepare = Prepare {
+            amount,
+            expires_at: Timestamp::from_millis_saturating(
+                now.saturating_add(self.packet_expiry_ms),
+            ),
+            execution_condition: condition,
+            destination: self.destination.as_address(),
+            data: &data,
+        }
+        .to_bytes();
+        self.next_sequence = sequence.saturating_add(1);
+        self.in_flight.push(InFlight {
+            sequence,
+            kind,
+            amount,
+            min_destination,
+            condition,
+        });
+        Some(Outgoing {
+            sequence,
+            prepare,
+            amount,
+        })
+    }
+
+    /// The ILP reply (Fulfill or Reject bytes) to the Prepare with `sequence`.
+    /// Replies to unknown sequences (late, duplicated) are ignored.
+    pub fn handle_reply(&mut self, sequence: u64, reply: &[u8], now: u64) {
+        let Some(i) = self.in_flight.iter().position(|p| p.sequence == sequence) else {
+            return;
+        };
+        let sent = self.in_flight.swap_remove(i);
+        match ilp::Packet::from_bytes(reply) {
+            Ok(ilp::Packet::Fulfill(f)) if crypto::condition(&f.fulfillment) == sent.condition => {
+                let info = self.read_reply(f.data, sent.sequence, IlpPacketType::Fulfill);
+                self.on_fulfill(sent, info, now);
+            }
+            Ok(ilp::Packet::Reject(r)) => {
+                let info = self.read_reply(r.data, sent.sequence, IlpPacketType::Reject);
+                self.on_reject(sent, r.code, r.message, r.data, info, now);
+            }
+            // A Fulfill that does not match, a Prepare, or garbage: the
+            // packet was not paid as far as we can prove.
+            Ok(_) | Err(_) => self.on_reject(
+                sent,
+                ErrorCode::F00_BAD_REQUEST,
+                b"invalid reply",
+                &[],
+                None,
+                now,
+            ),
+        }
+    }
+
+    /// The Prepare with `sequence` got no reply: `lost` when the link went
+    /// down (not the path's fault), otherwise it timed out.
+    pub fn handle_failure(&mut self, sequence: u64, lost: bool, now: u64) {
+        let Some(i) = self.in_flight.iter().position(|p| p.sequence == sequence) else {
+            return;
+        };
+        let sent = self.in_flight.swap_remove(i);
+        if sent.kind == Kind::Close {
+            self.finish(SenderEvent::Closed);
+            return;
+        }
+        if sent.kind == Kind::Probe {
+            // Re-probe with what is left of this volley.
+        }
+        if !lost {
+            self.timeouts_in_a_row = self.timeouts_in_a_row.saturating_add(1);
+            self.congestion
+                .on_reject(*ErrorCode::T00_INTERNAL_ERROR.as_bytes(), now);
+            if self.timeouts_in_a_row >= MAX_TIMEOUTS_IN_A_ROW {
+                self.fail(SenderError::Timeout);
+            }
+        }
+    }
+
+    fn on_fulfill(&mut self, sent: InFlight, info: Option<ReplyInfo>, now: u64) {
+        self.failures_in_a_row = 0;
+        self.timeouts_in_a_row = 0;
+        self.liquidity_trouble_since = None;
+        self.congestion.on_fulfill();
+        let _ = now;
+        match sent.kind {
+            Kind::Money => {
+                self.max_packet.on_fulfill(sent.amount);
+                let delivered = info.as_ref().map_or(sent.min_destination, |i| i.delivered);
+                if info.is_some() {
+                    self.rate.on_reply(sent.amount, delivered);
+                }
+                self.total_sent = self.total_sent.saturating_add(sent.amount);
+                self.total_delivered = self.total_delivered.saturating_add(delivered);
+                self.events.push_back(SenderEvent::Fulfilled {
+                    amount: sent.amount,
+                    delivered,
+                    receipt: info.and_then(|i| i.receipt),
+                });
+            }
+            Kind::Data { len, .. } => {
+                let len = usize::try_from(len)
+                    .unwrap_or(usize::MAX)
+                    .min(self.data.len());
+                self.data.drain(..len);
+                self.data_acked_offset = self.data_acked_offset.saturating_add(len as u64);
+                self.events.push_back(SenderEvent::DataAcknowledged {
+                    offset: self.data_acked_offset,
+                });
+            }
+            Kind::Close => self.finish(SenderEvent::Closed),
+            Kind::Probe => {}
+        }
+    }
+
+    fn on_reject(
+        &mut self,
+        sent: InFlight,
+        code: ErrorCode,
+        message: &[u8],
+        data: &[u8],
+        info: Option<ReplyInfo>,
+        now: u64,
+    ) {
+        if sent.kind == Kind::Close {
+            self.finish(SenderEvent::Closed);
+            return;
+        }
+        if let Some(info) = &info {
+            // Every authentic reply tells what arrived for what was sent.
+            self.rate.on_reply(sent.amount, info.delivered);
+        }
+        if sent.kind == Kind::Probe && code == ErrorCode::F99_APPLICATION_ERROR && info.is_some() {
+            return; // the expected answer to a probe
+        }
+        match code.class() {
+            _ if code == ErrorCode::F08_AMOUNT_TOO_LARGE => {
+                let data = AmountTooLarge::from_data(data)
+                    .ok()
+                    .map(|d| (d.received, d.maximum));
+                self.max_packet.on_amount_too_large(sent.amount, data);
+            }
+            _ if code == ErrorCode::F99_APPLICATION_ERROR => {}
+            ErrorClass::Temporary => {
+                if code == ErrorCode::T04_INSUFFICIENT_LIQUIDITY
+                    && self.liquidity_trouble_since.is_none()
+                {
+                    self.liquidity_trouble_since = Some(now);
+                }
+                self.congestion.on_reject(code.0, now);
+            }
+            ErrorClass::Relative => {}
+            ErrorClass::Final | ErrorClass::Unknown => {
+                self.fail(SenderError::Rejected {
+                    code,
+                    message: String::from_utf8_lossy(message).into_owned(),
+                });
+                return;
+            }
+        }
+        self.failures_in_a_row = self.failures_in_a_row.saturating_add(1);
+        if self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW && self.phase != Phase::Done {
+            let error = if code == ErrorCode::T04_INSUFFICIENT_LIQUIDITY {
+                SenderError::InsufficientLiquidity
+            } else if code == ErrorCode::F99_APPLICATION_ERROR && self.receiver_room() == Some(0) {
+                SenderError::ReceiverLimit
+            } else {
+                SenderError::Rejected {
+                    code,
+                    message: String::from_utf8_lossy(message).into_owned(),
+                }
+            };
+            self.fail(error);
+        }
+    }
+
+    fn check_liquidity(&mut self, now: u64) {
+        if self
+            .liquidity_trouble_since
+            .is_some_and(|since| now.saturating_sub(since) >= LIQUIDITY_GIVE_UP_MS)
+        {
+            self.fail(SenderError::InsufficientLiquidity);
+        }
+    }
+
+    /// Decrypts and checks the STREAM reply inside a Fulfill or Reject and
+    /// takes in its frames. `None` if it is absent or not authentic.
+    fn read_reply(
+        &mut self,
+        data: &[u8],
+        sequence: u64,
+        expected: IlpPacketType,
+    ) -> Option<ReplyInfo> {
+        if data.is_empty() {
+            return None;
+        }
+        let plaintext = crypto::open(&self.keys, data).ok()?;
+        let packet = StreamPacket::from_bytes(&plaintext).ok()?;
+        if packet.packet_type != expected || packet.sequence != sequence {
+            return None;
+        }
+        let mut receipt = None;
+        let mut closed = None;
+        for frame in packet.frames() {
+            match frame {
+                Frame::ConnectionClose { code, message } => {
+                    closed = Some((code, String::from_utf8_lossy(message).into_owned()));
+                }
+                Frame::StreamClose {
+                    stream_id: STREAM_ID,
+                    code,
+                    message,
+                } => {
+                    closed = Some((code, String::from_utf8_lossy(message).into_owned()));
+                }
+                // Asset details never change within a connection: keep the first.
+                Frame::ConnectionAssetDetails {
+                    asset_code,
+                    asset_scale,
+                } if self.receiver_asset.is_none() => {
+                    self.receiver_asset = Some((asset_code.to_owned(), asset_scale));
+                }
+                Frame::StreamMaxMoney {
+                    stream_id: STREAM_ID,
+                    receive_max,
+                    total_received,
+                } => {
+                    // Windows only grow: frames may arrive out of order.
+                    let (max, total) = self.receiver_limit.unwrap_or((0, 0));
+                    self.receiver_limit = Some((max.max(receive_max), total.max(total_received)));
+                }
+                Frame::ConnectionMaxData { max_offset } => {
+                    self.data_max_connection = self.data_max_connection.max(max_offset);
+                }
+                Frame::StreamMaxData {
+                    stream_id: STREAM_ID,
+                    max_offset,
+                } => {
+                    self.data_max_stream = self.data_max_stream.max(max_offset);
+                }
+                Frame::StreamReceipt {
+                    stream_id: STREAM_ID,
+                    receipt: r,
+                } => receipt = Some(r.to_vec()),
+                _ => {}
+            }
+        }
+        if !self.connected {
+            self.connected = true;
+            self.events.push_back(SenderEvent::Connected {
+                receiver_asset: self.receiver_asset.clone(),
+            });
+        }
+        if let Some((code, message)) = closed {
+            if self.phase == Phase::Closing {
+                self.finish(SenderEvent::Closed);
+            } else if self.phase != Phase::Done {
+                self.finish(SenderEvent::ReceiverClosed { code, message });
+            }
+        }
+        Some(ReplyInfo {
+            delivered: packet.prepare_amount,
+            receipt,
+        })
+    }
+}
+
+/// What an authentic STREAM reply said.
+#[derive(Clone, Debug)]
+struct ReplyInfo {
+    delivered: u64,
+    receipt: Option<Vec<u8>>,
+}
