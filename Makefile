@@ -39,8 +39,9 @@ unit:
 doc:
 	RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps
 
+browser: export WASM_BINDGEN_TEST_TIMEOUT = 120
 browser:
-	$(WITH) --echo -- wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER)
+	$(WITH) --echo --stack -- wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) -- --test web --test payment_web
 
 interop:
 	node --test tests/interop/

@@ -42,7 +42,7 @@ use crate::btp::session::{
 };
 use crate::codec::{Decode, Encode};
 use crate::ildcp;
-use crate::ilp::{self, ErrorCode, OwnedAddress, Reject, Timestamp};
+use crate::ilp::{self, OwnedAddress, Timestamp};
 use crate::rand::Rng;
 use crate::stream::connection::{
     sender::DEFAULT_PACKET_EXPIRY_MS, Pacer, Sender, SenderConfig, SenderError, SenderEvent, Source,
@@ -693,16 +693,14 @@ impl Client {
                     self.sender
                         .handle_failure(tag, reason == RequestFailure::Disconnected, now);
                 }
-                SessionEvent::Incoming { request_id, .. } => {
-                    // This client only sends; refuse payments to it.
-                    let reject = Reject {
-                        code: ErrorCode::F99_APPLICATION_ERROR,
-                        triggered_by: self.source.as_ref().map(|s| s.address.as_address()),
-                        message: b"this client does not accept incoming packets",
-                        data: &[],
-                    };
-                    let bytes = ilp::Packet::Reject(reject).to_bytes();
-                    self.session.respond_ilp(request_id, &bytes);
+                SessionEvent::Incoming { request_id, ilp } => {
+                    // This client only sends: every incoming packet is refused,
+                    // authentic STREAM ones with a STREAM reply.
+                    let own = self.source.as_ref().map(|s| s.address.clone());
+                    let reject = self
+                        .sender
+                        .handle_prepare(&ilp, own.as_ref().map(OwnedAddress::as_address).as_ref());
+                    self.session.respond_ilp(request_id, &reject);
                 }
             }
         }
@@ -748,7 +746,19 @@ impl Client {
                 .total_sent()
                 .saturating_add(self.sender.in_flight_amount());
         }
-        let limit = self.pacer.earned(now).saturating_add(self.payments_total);
+        // Pace in whole packets: sending every fraction of budget as it
+        // accrues would mean many tiny packets. One quantum is a tick's worth
+        // of budget, or a full packet if the path's maximum is smaller.
+        let tick_budget = self.config.amount_per_second.saturating_mul(PACING_TICK_MS) / 1000;
+        let quantum = self
+            .sender
+            .max_packet_amount()
+            .unwrap_or(u64::MAX)
+            .min(tick_budget)
+            .max(1);
+        let earned = self.pacer.earned(now);
+        let paced = earned - earned % quantum;
+        let limit = paced.saturating_add(self.payments_total);
         self.config.max_total.map_or(limit, |max| limit.min(max))
     }
 
@@ -756,25 +766,34 @@ impl Client {
         if self.link != Link::Up {
             return;
         }
-        if self.sender.is_open()
-            && !self.paused
-            && self.stopping.is_none()
-            && self.pacer.is_paused()
-        {
-            self.pacer.resume(now);
-        }
-        let limit = self.send_limit(now);
-        self.sender.set_send_limit(limit);
-        while self.session.state() == SessionState::Ready {
-            let Some(out) = self.sender.poll_prepare(now) else {
-                break;
-            };
-            if self
-                .session
-                .send_ilp(&out.prepare, out.sequence, now)
-                .is_err()
-            {
-                self.sender.handle_failure(out.sequence, true, now);
+        // Two passes at most: the first poll may finish probing and open
+        // the connection, which starts the pacer.
+        for _ in 0..2 {
+            let pacing_should_run =
+                self.sender.is_open() && !self.paused && self.stopping.is_none();
+            if pacing_should_run && self.pacer.is_paused() {
+                self.pacer.resume(now);
+            }
+            let limit = self.send_limit(now);
+            self.sender.set_send_limit(limit);
+            while self.session.state() == SessionState::Ready {
+                let Some(out) = self.sender.poll_prepare(now) else {
+                    break;
+                };
+                if self
+                    .session
+                    .send_ilp(&out.prepare, out.sequence, now)
+                    .is_err()
+                {
+                    self.sender.handle_failure(out.sequence, true, now);
+                    break;
+                }
+            }
+            let opened_now = self.sender.is_open()
+                && !self.paused
+                && self.stopping.is_none()
+                && self.pacer.is_paused();
+            if !opened_now {
                 break;
             }
         }

@@ -22,6 +22,7 @@
     )
 )]
 
+pub mod amount;
 pub mod btp;
 pub mod client;
 pub mod codec;

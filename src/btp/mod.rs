@@ -7,6 +7,7 @@
 mod packet;
 mod protocol_data;
 pub mod session;
+pub mod url;
 
 pub use packet::{
     BtpError, ErrorCode, Message, Packet, PacketType, Response, Transfer, MAX_ERROR_DATA_LEN,

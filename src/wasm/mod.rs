@@ -1,12 +1,387 @@
 //! The browser shell: the only code that knows about JavaScript.
 //!
-//! Compiled for `wasm32` alone. Each export translates between JavaScript
-//! values and the sans-IO core; no protocol decision is made here.
+//! Compiled for `wasm32` alone. [`PaymentStream`] translates between
+//! JavaScript values and the sans-IO [`Client`](crate::client::Client); the
+//! WebSocket, timers and `fetch` live in the private modules beside it. No
+//! protocol decision is made here.
 
+mod convert;
+mod driver;
+mod options;
+mod socket;
+mod spsp;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::EventTarget;
+
+use crate::client::State;
+use driver::{now, promise, rejected, Inner, Shared};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** Options of a {@link PaymentStream}. Amounts are integer strings or BigInt, in the sender's asset units. */
+export interface PaymentStreamOptions {
+  /** BTP server: `btp+wss://user:token@host/path` (also `wss://`; `ws://`/`btp+ws://` only for loopback). */
+  btp: string;
+  /** Payment pointer (`$wallet.example/bob`) or SPSP URL (`https://…`; `http://` only for localhost). */
+  receiver?: string;
+  /** Instead of `receiver`: the receiver's ILP address… */
+  destinationAccount?: string;
+  /** …and the STREAM shared secret, base64 of 32 bytes. */
+  sharedSecret?: string;
+  /** Paced rate, source units per second (`'0'`: only `pay()`). */
+  amountPerSecond: string | bigint;
+  /** Stop with reason `'max-total'` once this much has been sent. */
+  maxTotal?: string | bigint;
+  /** Exchange-rate slippage tolerated, `0 <= slippage < 1`; default 0.01 (1%). */
+  slippage?: number;
+}
+
+/** `detail` of the `start` event. */
+export interface StartDetail {
+  assetCode: string; assetScale: number;
+  receiverAssetCode: string | null; receiverAssetScale: number | null;
+  destinationAccount: string;
+}
+/** `detail` of the `progress` event (coalesced to at most 10 per second). */
+export interface ProgressDetail {
+  amountSent: string; totalSent: string; amountDelivered: string; totalDelivered: string;
+  assetCode: string; assetScale: number;
+  /** Latest STREAM receipt (RFC 39), base64, or null. */
+  receipt: string | null;
+}
+/** `detail` of the `stop` event. */
+export interface StopDetail {
+  reason: 'stopped' | 'max-total' | 'receiver-closed' | 'error';
+  totalSent: string; totalDelivered: string;
+}
+/** Stable error codes. */
+export type PaymentStreamErrorCode =
+  | 'invalid-option' | 'invalid-state' | 'btp-connect-failed' | 'btp-auth-failed' | 'spsp-failed'
+  | 'rate-too-low' | 'insufficient-liquidity' | 'receiver-limit' | 'receiver-closed'
+  | 'timeout' | 'disconnected' | 'rejected' | 'stopped';
+/** `detail` of the `error` event. */
+export interface ErrorDetail { code: PaymentStreamErrorCode; message: string; }
+/** Errors thrown or rejected by a {@link PaymentStream}: `name` is `'PaymentStreamError'`. */
+export interface PaymentStreamError extends Error { code: PaymentStreamErrorCode; }
+export type PaymentStreamState = 'idle' | 'connecting' | 'streaming' | 'paused' | 'stopped' | 'failed';
+export interface PaymentStreamEventMap {
+  start: CustomEvent<StartDetail>;
+  progress: CustomEvent<ProgressDetail>;
+  stop: CustomEvent<StopDetail>;
+  error: CustomEvent<ErrorDetail>;
+  statechange: CustomEvent<{ state: PaymentStreamState }>;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `PaymentStreamOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "PaymentStreamOptions")]
+    pub type PaymentStreamOptions;
+    /// An amount: `string | bigint`.
+    #[wasm_bindgen(typescript_type = "string | bigint")]
+    pub type Amount;
+    /// `Promise<{ sent: string, delivered: string }>`.
+    #[wasm_bindgen(typescript_type = "Promise<{ sent: string; delivered: string }>")]
+    pub type PaymentResult;
+    /// `Promise<void>`.
+    #[wasm_bindgen(typescript_type = "Promise<void>")]
+    pub type VoidPromise;
+    /// `PaymentStreamState`.
+    #[wasm_bindgen(typescript_type = "PaymentStreamState")]
+    pub type StateName;
+    /// An event listener.
+    #[wasm_bindgen(
+        typescript_type = "EventListenerOrEventListenerObject | ((ev: CustomEvent) => void)"
+    )]
+    pub type Listener;
+}
 
 /// The version of this package, as in its `package.json`.
 #[wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// A paced Interledger STREAM payment from this page to one receiver.
+///
+/// Events: `start`, `progress`, `stop`, `error`, `statechange` (see
+/// `PaymentStreamEventMap`).
+#[wasm_bindgen]
+pub struct PaymentStream {
+    shared: Shared,
+}
+
+fn void(p: js_sys::Promise) -> VoidPromise {
+    p.unchecked_into()
+}
+
+#[wasm_bindgen]
+impl PaymentStream {
+    /// Checks every option (throws a `PaymentStreamError` with code
+    /// `invalid-option` naming the option) without connecting.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: &PaymentStreamOptions) -> Result<Self, JsValue> {
+        let options = options::Options::parse(options)?;
+        let target = EventTarget::new()?;
+        Ok(Self {
+            shared: Rc::new(RefCell::new(Inner::new(options, target))),
+        })
+    }
+
+    /// Connects (SPSP, BTP, IL-DCP, STREAM) and starts paying. Resolves
+    /// once the first packet is fulfilled (or the connection is ready when
+    /// the rate is 0); rejects with a `PaymentStreamError`.
+    pub fn start(&self) -> VoidPromise {
+        if self.shared.borrow().early_state != State::Idle {
+            return void(rejected(&convert::error(
+                "invalid-state",
+                "start() was already called",
+            )));
+        }
+        let seed = match random_seed() {
+            Ok(seed) => seed,
+            Err(e) => return void(rejected(&e)),
+        };
+        let shared = Rc::clone(&self.shared);
+        let p = promise(|w| shared.borrow_mut().start_waiters.push(w));
+        self.shared.borrow_mut().early_state = State::Connecting;
+        driver::dispatch(
+            &self.shared,
+            "statechange",
+            convert::Detail::new().set("state", "connecting").into_js(),
+        );
+        wasm_bindgen_futures::spawn_local(async move {
+            match driver::resolve_receiver(&shared).await {
+                Ok((destination, secret)) => driver::begin(&shared, destination, secret, seed),
+                Err((code, message)) => {
+                    if shared.borrow().early_state == State::Connecting {
+                        driver::fail_early(&shared, &code, &message);
+                    }
+                }
+            }
+        });
+        void(p)
+    }
+
+    /// Stops pacing; the connection stays open (`pay()` still works).
+    pub fn pause(&self) -> Result<(), JsValue> {
+        self.with_client(|c, now| c.pause(now))
+    }
+
+    /// Resumes pacing.
+    pub fn resume(&self) -> Result<(), JsValue> {
+        self.with_client(|c, now| c.resume(now))
+    }
+
+    fn with_client(
+        &self,
+        f: impl FnOnce(&mut crate::client::Client, u64) -> Result<(), crate::client::ClientError>,
+    ) -> Result<(), JsValue> {
+        let result = {
+            let mut inner = self.shared.borrow_mut();
+            match inner.client.as_mut() {
+                Some(client) => f(client, now()).map_err(|e| convert::client_error(&e)),
+                None => Err(convert::error(
+                    "invalid-state",
+                    "the stream is not connected yet: await start() first",
+                )),
+            }
+        };
+        driver::drive(&self.shared);
+        result
+    }
+
+    /// Sends `amount` more as one discrete payment over the same connection.
+    pub fn pay(&self, amount: &Amount) -> PaymentResult {
+        let amount = match options::amount_value(amount, "amount") {
+            Ok(a) => a,
+            Err(e) => return rejected(&e).unchecked_into(),
+        };
+        let result = {
+            let mut inner = self.shared.borrow_mut();
+            match inner.client.as_mut() {
+                Some(client) => client
+                    .pay(amount, now())
+                    .map_err(|e| convert::client_error(&e)),
+                None => Err(convert::error(
+                    "invalid-state",
+                    "the stream is not connected yet: await start() first",
+                )),
+            }
+        };
+        let p = match result {
+            Ok(id) => {
+                let shared = Rc::clone(&self.shared);
+                promise(move |w| shared.borrow_mut().pay_waiters.push((id, w)))
+            }
+            Err(e) => rejected(&e),
+        };
+        driver::drive(&self.shared);
+        p.unchecked_into()
+    }
+
+    /// Sends bytes to the receiver on the STREAM; resolves once acknowledged.
+    #[wasm_bindgen(js_name = sendData)]
+    pub fn send_data(&self, bytes: &Uint8Array) -> VoidPromise {
+        let data = bytes.to_vec();
+        let result = {
+            let mut inner = self.shared.borrow_mut();
+            match inner.client.as_mut() {
+                Some(client) => client
+                    .send_data(&data)
+                    .map_err(|e| convert::client_error(&e)),
+                None => Err(convert::error(
+                    "invalid-state",
+                    "the stream is not connected yet: await start() first",
+                )),
+            }
+        };
+        let p = match result {
+            Ok(offset) => {
+                let shared = Rc::clone(&self.shared);
+                promise(move |w| shared.borrow_mut().data_waiters.push((offset, w)))
+            }
+            Err(e) => rejected(&e),
+        };
+        driver::drive(&self.shared);
+        void(p)
+    }
+
+    /// Stops gracefully: in-flight packets settle, the receiver is told, the
+    /// socket closes. Resolves when the totals are final.
+    pub fn stop(&self) -> VoidPromise {
+        let state = self.shared.borrow().state();
+        if matches!(state, State::Stopped | State::Failed) {
+            return void(js_sys::Promise::resolve(&JsValue::UNDEFINED));
+        }
+        let shared = Rc::clone(&self.shared);
+        let p = promise(move |w| shared.borrow_mut().stop_waiters.push(w));
+        let has_client = self.shared.borrow().client.is_some();
+        if has_client {
+            if let Some(client) = self.shared.borrow_mut().client.as_mut() {
+                client.stop(now());
+            }
+            driver::drive(&self.shared);
+        } else {
+            let early = {
+                let mut inner = self.shared.borrow_mut();
+                let early = inner.early_state;
+                inner.early_state = State::Stopped;
+                early
+            };
+            if early == State::Connecting {
+                let waiters = std::mem::take(&mut self.shared.borrow_mut().start_waiters);
+                let error =
+                    convert::error("stopped", "stop() was called before the stream started");
+                for w in waiters {
+                    let _ = w.reject.call1(&JsValue::NULL, &error);
+                }
+            }
+            driver::dispatch(
+                &self.shared,
+                "statechange",
+                convert::Detail::new().set("state", "stopped").into_js(),
+            );
+            driver::dispatch(
+                &self.shared,
+                "stop",
+                convert::Detail::new()
+                    .set("reason", "stopped")
+                    .set("totalSent", "0")
+                    .set("totalDelivered", "0")
+                    .into_js(),
+            );
+            let waiters = std::mem::take(&mut self.shared.borrow_mut().stop_waiters);
+            for w in waiters {
+                let _ = w.resolve.call1(&JsValue::NULL, &JsValue::UNDEFINED);
+            }
+        }
+        void(p)
+    }
+
+    /// Source units fulfilled so far (decimal string).
+    #[wasm_bindgen(getter, js_name = totalSent)]
+    pub fn total_sent(&self) -> String {
+        self.shared
+            .borrow()
+            .client
+            .as_ref()
+            .map_or(0, |c| c.total_sent())
+            .to_string()
+    }
+
+    /// Destination units the receiver reported so far (decimal string).
+    #[wasm_bindgen(getter, js_name = totalDelivered)]
+    pub fn total_delivered(&self) -> String {
+        self.shared
+            .borrow()
+            .client
+            .as_ref()
+            .map_or(0, |c| c.total_delivered())
+            .to_string()
+    }
+
+    /// `'idle' | 'connecting' | 'streaming' | 'paused' | 'stopped' | 'failed'`.
+    #[wasm_bindgen(getter)]
+    pub fn state(&self) -> StateName {
+        JsValue::from_str(self.shared.borrow().state().as_str()).unchecked_into()
+    }
+
+    /// Adds an event listener (`start`, `progress`, `stop`, `error`, `statechange`).
+    #[wasm_bindgen(js_name = addEventListener)]
+    pub fn add_event_listener(
+        &self,
+        kind: &str,
+        listener: &Listener,
+        options: &JsValue,
+    ) -> Result<(), JsValue> {
+        let args = Array::of3(&JsValue::from_str(kind), listener, options);
+        driver::call_target(&self.shared, "addEventListener", &args).map(|_| ())
+    }
+
+    /// Removes an event listener.
+    #[wasm_bindgen(js_name = removeEventListener)]
+    pub fn remove_event_listener(
+        &self,
+        kind: &str,
+        listener: &Listener,
+        options: &JsValue,
+    ) -> Result<(), JsValue> {
+        let args = Array::of3(&JsValue::from_str(kind), listener, options);
+        driver::call_target(&self.shared, "removeEventListener", &args).map(|_| ())
+    }
+
+    /// A description without secrets.
+    #[wasm_bindgen(js_name = toString)]
+    pub fn to_string_js(&self) -> String {
+        let inner = self.shared.borrow();
+        format!(
+            "PaymentStream({}, {}, sent {})",
+            inner.options.btp.websocket_url,
+            inner.state().as_str(),
+            inner.client.as_ref().map_or(0, |c| c.total_sent())
+        )
+    }
+}
+
+/// 32 bytes from `crypto.getRandomValues`.
+fn random_seed() -> Result<[u8; 32], JsValue> {
+    let crypto: web_sys::Crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))?
+        .dyn_into()
+        .map_err(|_| {
+            convert::error(
+                "invalid-state",
+                "this environment has no crypto.getRandomValues",
+            )
+        })?;
+    let mut seed = [0u8; 32];
+    crypto.get_random_values_with_u8_array(&mut seed)?;
+    Ok(seed)
 }

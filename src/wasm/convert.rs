@@ -1,0 +1,119 @@
+//! Rust values to JavaScript values: event details, errors, amounts.
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::JsValue;
+
+use crate::client::{ClientError, Event};
+use crate::spsp::base64;
+
+/// A plain object built field by field.
+pub(crate) struct Detail(Object);
+
+impl Detail {
+    pub(crate) fn new() -> Self {
+        Self(Object::new())
+    }
+
+    pub(crate) fn set(self, key: &str, value: impl Into<JsValue>) -> Self {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&self.0, &JsValue::from_str(key), &value.into());
+        self
+    }
+
+    /// An amount, as a decimal string.
+    pub(crate) fn amount(self, key: &str, value: u64) -> Self {
+        self.set(key, value.to_string())
+    }
+
+    pub(crate) fn into_js(self) -> JsValue {
+        self.0.into()
+    }
+}
+
+/// A JavaScript `Error` named `PaymentStreamError` with a stable `code`.
+pub(crate) fn error(code: &str, message: &str) -> JsValue {
+    let e = js_sys::Error::new(message);
+    e.set_name("PaymentStreamError");
+    let _ = Reflect::set(&e, &JsValue::from_str("code"), &JsValue::from_str(code));
+    e.into()
+}
+
+/// A [`ClientError`] as a JavaScript error.
+pub(crate) fn client_error(e: &ClientError) -> JsValue {
+    error(e.code(), &e.to_string())
+}
+
+/// The `{ code, message }` detail of an `error` event.
+pub(crate) fn error_detail(code: &str, message: &str) -> JsValue {
+    Detail::new()
+        .set("code", code)
+        .set("message", message)
+        .into_js()
+}
+
+fn optional<T: Into<JsValue>>(value: Option<T>) -> JsValue {
+    value.map_or(JsValue::NULL, Into::into)
+}
+
+/// The DOM event name and `detail` for a client event, if it is one the
+/// page sees as an event (`start`, `progress`, `stop`, `error`, `statechange`).
+pub(crate) fn event(event: &Event, asset: Option<(&str, u8)>) -> Option<(&'static str, JsValue)> {
+    let (code, scale) = asset.unwrap_or(("", 0));
+    match event {
+        Event::Started {
+            asset_code,
+            asset_scale,
+            receiver_asset_code,
+            receiver_asset_scale,
+            destination_account,
+        } => Some((
+            "start",
+            Detail::new()
+                .set("assetCode", asset_code.as_str())
+                .set("assetScale", *asset_scale)
+                .set(
+                    "receiverAssetCode",
+                    optional(receiver_asset_code.as_deref()),
+                )
+                .set("receiverAssetScale", optional(*receiver_asset_scale))
+                .set("destinationAccount", destination_account.as_str())
+                .into_js(),
+        )),
+        Event::Progress {
+            amount_sent,
+            total_sent,
+            amount_delivered,
+            total_delivered,
+            receipt,
+        } => Some((
+            "progress",
+            Detail::new()
+                .amount("amountSent", *amount_sent)
+                .amount("totalSent", *total_sent)
+                .amount("amountDelivered", *amount_delivered)
+                .amount("totalDelivered", *total_delivered)
+                .set("assetCode", code)
+                .set("assetScale", scale)
+                .set("receipt", optional(receipt.as_deref().map(base64::encode)))
+                .into_js(),
+        )),
+        Event::Stopped {
+            reason,
+            total_sent,
+            total_delivered,
+        } => Some((
+            "stop",
+            Detail::new()
+                .set("reason", reason.as_str())
+                .amount("totalSent", *total_sent)
+                .amount("totalDelivered", *total_delivered)
+                .into_js(),
+        )),
+        Event::Error(e) => Some(("error", error_detail(e.code(), &e.to_string()))),
+        Event::StateChanged(state) => Some((
+            "statechange",
+            Detail::new().set("state", state.as_str()).into_js(),
+        )),
+        _ => None,
+    }
+}

@@ -1,0 +1,381 @@
+//! The run loop in the browser: socket and timer events in, `Client`
+//! outputs out, promises settled, DOM events dispatched.
+//!
+//! Everything the page can touch lives in one `Rc<RefCell<Inner>>`. No borrow
+//! is held while a page listener runs (listeners may call back into the
+//! stream), nor across an `.await`.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Function, Reflect};
+use wasm_bindgen::JsValue;
+use web_sys::{CustomEvent, CustomEventInit, EventTarget};
+
+use super::convert::{self, Detail};
+use super::options::{Options, Receiver};
+use super::socket::{Socket, SocketEvent};
+use crate::client::{Client, ClientConfig, ClientError, Event, Input, Output, PaymentId, State};
+
+/// A promise's two callbacks.
+pub(crate) struct Waiter {
+    pub(crate) resolve: Function,
+    pub(crate) reject: Function,
+}
+
+impl Waiter {
+    fn resolve(&self, value: &JsValue) {
+        let _ = self.resolve.call1(&JsValue::NULL, value);
+    }
+
+    fn reject(&self, error: &JsValue) {
+        let _ = self.reject.call1(&JsValue::NULL, error);
+    }
+}
+
+/// Creates a promise and hands its callbacks to `keep`.
+pub(crate) fn promise(keep: impl FnOnce(Waiter)) -> js_sys::Promise {
+    let mut keep = Some(keep);
+    js_sys::Promise::new(&mut |resolve, reject| {
+        if let Some(keep) = keep.take() {
+            keep(Waiter { resolve, reject });
+        }
+    })
+}
+
+/// A promise already rejected with `error`.
+pub(crate) fn rejected(error: &JsValue) -> js_sys::Promise {
+    js_sys::Promise::reject(error)
+}
+
+/// The shared state of one `PaymentStream`.
+pub(crate) struct Inner {
+    pub(crate) options: Options,
+    pub(crate) client: Option<Client>,
+    /// State before the client exists (idle, connecting during SPSP, failed).
+    pub(crate) early_state: State,
+    pub(crate) target: EventTarget,
+    socket: Option<Socket>,
+    socket_id: u32,
+    timer: Option<(u64, Timeout)>,
+    pub(crate) start_waiters: Vec<Waiter>,
+    pub(crate) stop_waiters: Vec<Waiter>,
+    pub(crate) pay_waiters: Vec<(PaymentId, Waiter)>,
+    pub(crate) data_waiters: Vec<(u64, Waiter)>,
+    last_error: Option<ClientError>,
+    started: bool,
+}
+
+pub(crate) type Shared = Rc<RefCell<Inner>>;
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now() -> u64 {
+    // Date.now() is a whole number of milliseconds.
+    js_sys::Date::now() as u64
+}
+
+impl Inner {
+    pub(crate) fn new(options: Options, target: EventTarget) -> Self {
+        Self {
+            options,
+            client: None,
+            early_state: State::Idle,
+            target,
+            socket: None,
+            socket_id: 0,
+            timer: None,
+            start_waiters: Vec::new(),
+            stop_waiters: Vec::new(),
+            pay_waiters: Vec::new(),
+            data_waiters: Vec::new(),
+            last_error: None,
+            started: false,
+        }
+    }
+
+    pub(crate) fn state(&self) -> State {
+        self.client.as_ref().map_or(self.early_state, Client::state)
+    }
+
+    fn open_socket(&mut self, weak: &Weak<RefCell<Self>>) -> bool {
+        self.socket = None;
+        self.socket_id = self.socket_id.wrapping_add(1);
+        let id = self.socket_id;
+        let weak = weak.clone();
+        let url = self.options.btp.websocket_url.clone();
+        match Socket::open(&url, move |event| on_socket_event(&weak, id, event)) {
+            Ok(socket) => {
+                self.socket = Some(socket);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+fn on_socket_event(weak: &Weak<RefCell<Inner>>, id: u32, event: SocketEvent) {
+    let Some(shared) = weak.upgrade() else { return };
+    {
+        let mut inner = shared.borrow_mut();
+        if inner.socket_id != id {
+            return; // an old socket
+        }
+        let now = now();
+        let Some(client) = inner.client.as_mut() else {
+            return;
+        };
+        match &event {
+            SocketEvent::Open => client.handle_input(Input::SocketOpened, now),
+            SocketEvent::Message(bytes) => client.handle_input(Input::SocketMessage(bytes), now),
+            SocketEvent::Closed => client.handle_input(Input::SocketClosed, now),
+        }
+        if matches!(event, SocketEvent::Closed) {
+            inner.socket = None;
+        }
+    }
+    drive(&shared);
+}
+
+/// Builds the client once the receiver is known and starts it.
+pub(crate) fn begin(
+    shared: &Shared,
+    destination: crate::ilp::OwnedAddress,
+    shared_secret: [u8; 32],
+    seed: [u8; 32],
+) {
+    {
+        let mut inner = shared.borrow_mut();
+        if inner.early_state != State::Connecting {
+            return; // stopped while SPSP was in flight
+        }
+        let options = &inner.options;
+        let mut client = Client::new(ClientConfig {
+            credentials: options.btp.credentials.clone(),
+            destination,
+            shared_secret,
+            amount_per_second: options.amount_per_second,
+            max_total: options.max_total,
+            slippage_ppm: options.slippage_ppm,
+            seed,
+        });
+        // The client is Idle, so start() cannot fail.
+        let _ = client.start(now());
+        inner.client = Some(client);
+    }
+    drive(shared);
+}
+
+/// Fails the stream before a client exists (SPSP failed, stop during SPSP).
+pub(crate) fn fail_early(shared: &Shared, code: &str, message: &str) {
+    let waiters = {
+        let mut inner = shared.borrow_mut();
+        inner.early_state = State::Failed;
+        core::mem::take(&mut inner.start_waiters)
+    };
+    let error = convert::error(code, message);
+    for w in &waiters {
+        w.reject(&error);
+    }
+    dispatch(
+        shared,
+        "statechange",
+        Detail::new().set("state", "failed").into_js(),
+    );
+    dispatch(shared, "error", convert::error_detail(code, message));
+    dispatch(
+        shared,
+        "stop",
+        Detail::new()
+            .set("reason", "error")
+            .set("totalSent", "0")
+            .set("totalDelivered", "0")
+            .into_js(),
+    );
+    let stop_waiters = core::mem::take(&mut shared.borrow_mut().stop_waiters);
+    for w in &stop_waiters {
+        w.resolve(&JsValue::UNDEFINED);
+    }
+}
+
+/// Drains the client's outputs, then settles promises and dispatches events.
+pub(crate) fn drive(shared: &Shared) {
+    let mut events = Vec::new();
+    {
+        let mut inner = shared.borrow_mut();
+        let weak = Rc::downgrade(shared);
+        let now = now();
+        while let Some(client) = inner.client.as_mut() {
+            match client.poll_output(now) {
+                Output::Connect => {
+                    if !inner.open_socket(&weak) {
+                        if let Some(client) = inner.client.as_mut() {
+                            client.handle_input(Input::SocketClosed, now);
+                        }
+                    }
+                }
+                Output::Send(bytes) => {
+                    if let Some(socket) = &inner.socket {
+                        socket.send(&bytes);
+                    }
+                }
+                Output::Disconnect => {
+                    inner.socket = None;
+                    inner.socket_id = inner.socket_id.wrapping_add(1);
+                }
+                Output::Event(event) => events.push(event),
+                Output::Timeout(at) => {
+                    schedule(&mut inner, at, now, &weak);
+                    break;
+                }
+            }
+        }
+    }
+    for event in events {
+        settle(shared, &event);
+        let asset = {
+            let inner = shared.borrow();
+            inner
+                .client
+                .as_ref()
+                .and_then(|c| c.source().map(|s| (s.asset_code.clone(), s.asset_scale)))
+        };
+        if let Some((name, detail)) =
+            convert::event(&event, asset.as_ref().map(|(c, s)| (c.as_str(), *s)))
+        {
+            dispatch(shared, name, detail);
+        }
+    }
+}
+
+fn schedule(inner: &mut Inner, at: u64, now: u64, weak: &Weak<RefCell<Inner>>) {
+    if at == u64::MAX {
+        inner.timer = None;
+        return;
+    }
+    if inner.timer.as_ref().is_some_and(|(when, _)| *when == at) {
+        return;
+    }
+    let delay = u32::try_from(at.saturating_sub(now)).unwrap_or(u32::MAX);
+    let weak = weak.clone();
+    let timeout = Timeout::new(delay, move || {
+        if let Some(shared) = weak.upgrade() {
+            shared.borrow_mut().timer = None;
+            drive(&shared);
+        }
+    });
+    inner.timer = Some((at, timeout));
+}
+
+/// Resolves or rejects the promises an event decides.
+fn settle(shared: &Shared, event: &Event) {
+    let mut resolve: Vec<(Waiter, JsValue)> = Vec::new();
+    let mut reject: Vec<(Waiter, JsValue)> = Vec::new();
+    {
+        let mut inner = shared.borrow_mut();
+        match event {
+            Event::Started { .. } => {
+                inner.started = true;
+                for w in inner.start_waiters.drain(..) {
+                    resolve.push((w, JsValue::UNDEFINED));
+                }
+            }
+            Event::PaymentDone {
+                id,
+                sent,
+                delivered,
+            } => {
+                if let Some(i) = inner.pay_waiters.iter().position(|(p, _)| p == id) {
+                    let (_, w) = inner.pay_waiters.swap_remove(i);
+                    let value = Detail::new()
+                        .amount("sent", *sent)
+                        .amount("delivered", *delivered)
+                        .into_js();
+                    resolve.push((w, value));
+                }
+            }
+            Event::PaymentFailed { id, error } => {
+                if let Some(i) = inner.pay_waiters.iter().position(|(p, _)| p == id) {
+                    let (_, w) = inner.pay_waiters.swap_remove(i);
+                    reject.push((w, convert::client_error(error)));
+                }
+            }
+            Event::DataAcknowledged { offset } => {
+                let (done, waiting): (Vec<_>, Vec<_>) = inner
+                    .data_waiters
+                    .drain(..)
+                    .partition(|(target, _)| target <= offset);
+                inner.data_waiters = waiting;
+                resolve.extend(done.into_iter().map(|(_, w)| (w, JsValue::UNDEFINED)));
+            }
+            Event::Error(e) => inner.last_error = Some(e.clone()),
+            Event::Stopped { .. } => {
+                inner.socket = None;
+                inner.timer = None;
+                let error = inner.last_error.as_ref().map_or_else(
+                    || convert::error("stopped", "the stream stopped"),
+                    convert::client_error,
+                );
+                for w in inner.start_waiters.drain(..) {
+                    reject.push((w, error.clone()));
+                }
+                for (_, w) in inner.data_waiters.drain(..) {
+                    reject.push((w, error.clone()));
+                }
+                for (_, w) in inner.pay_waiters.drain(..) {
+                    reject.push((w, error.clone()));
+                }
+                for w in inner.stop_waiters.drain(..) {
+                    resolve.push((w, JsValue::UNDEFINED));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (w, v) in &resolve {
+        w.resolve(v);
+    }
+    for (w, e) in &reject {
+        w.reject(e);
+    }
+}
+
+/// Fires a `CustomEvent` on the stream's event target (no borrow held).
+pub(crate) fn dispatch(shared: &Shared, name: &str, detail: JsValue) {
+    let target = shared.borrow().target.clone();
+    let init = CustomEventInit::new();
+    init.set_detail(&detail);
+    if let Ok(event) = CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = target.dispatch_event(&event);
+    }
+}
+
+/// Calls `method` of the event target with `args` (add/removeEventListener).
+pub(crate) fn call_target(
+    shared: &Shared,
+    method: &str,
+    args: &js_sys::Array,
+) -> Result<JsValue, JsValue> {
+    let target = shared.borrow().target.clone();
+    let f: Function = Reflect::get(&target, &JsValue::from_str(method))?.into();
+    Reflect::apply(&f, &target, args)
+}
+
+/// Reads the receiver's details from SPSP, or takes them from the options.
+pub(crate) async fn resolve_receiver(
+    shared: &Shared,
+) -> Result<(crate::ilp::OwnedAddress, [u8; 32]), (String, String)> {
+    let url = {
+        let inner = shared.borrow();
+        match &inner.options.receiver {
+            Receiver::Direct {
+                destination,
+                shared_secret,
+            } => return Ok((destination.clone(), *shared_secret)),
+            Receiver::Spsp(endpoint) => endpoint.url().to_owned(),
+        }
+    };
+    super::spsp::query(&url)
+        .await
+        .map_err(|message| ("spsp-failed".to_owned(), message))
+}

@@ -1,0 +1,396 @@
+//! `PaymentStream` in headless Chromium against the reference Interledger
+//! stack (`tests/interop/stack.mjs`: ilp-connector + mini-accounts +
+//! ilp-protocol-stream), started by `make test`.
+#![cfg(target_arch = "wasm32")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_timers::future::TimeoutFuture;
+use ilp_stream_web::wasm::PaymentStream;
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn env(value: Option<&'static str>, name: &str) -> &'static str {
+    value.unwrap_or_else(|| panic!("{name} is not set: run the browser tests with `make test`"))
+}
+fn btp_url() -> &'static str {
+    env(
+        option_env!("ILP_TEST_STACK_BTP_URL"),
+        "ILP_TEST_STACK_BTP_URL",
+    )
+}
+fn btp_base() -> &'static str {
+    env(
+        option_env!("ILP_TEST_STACK_BTP_BASE_URL"),
+        "ILP_TEST_STACK_BTP_BASE_URL",
+    )
+}
+fn http_url() -> &'static str {
+    env(
+        option_env!("ILP_TEST_STACK_HTTP_URL"),
+        "ILP_TEST_STACK_HTTP_URL",
+    )
+}
+fn pointer_url() -> &'static str {
+    env(
+        option_env!("ILP_TEST_STACK_PAYMENT_POINTER_URL"),
+        "ILP_TEST_STACK_PAYMENT_POINTER_URL",
+    )
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap()
+}
+fn get_str(v: &JsValue, key: &str) -> String {
+    get(v, key)
+        .as_string()
+        .unwrap_or_else(|| panic!("{key} is not a string"))
+}
+
+async fn fetch_json(method: &str, path: &str, body: Option<&str>) -> JsValue {
+    let init = Object::new();
+    Reflect::set(&init, &"method".into(), &method.into()).unwrap();
+    if let Some(body) = body {
+        Reflect::set(&init, &"body".into(), &body.into()).unwrap();
+    }
+    let fetch: js_sys::Function = get(&js_sys::global(), "fetch").unchecked_into();
+    let url = format!("{}{path}", http_url());
+    let response = fetch.call2(&JsValue::NULL, &url.into(), &init).unwrap();
+    let response = JsFuture::from(Promise::from(response)).await.unwrap();
+    let json: js_sys::Function = get(&response, "json").unchecked_into();
+    JsFuture::from(Promise::from(json.call0(&response).unwrap()))
+        .await
+        .unwrap()
+}
+
+/// Resets the stack and applies `config` (JSON).
+async fn reset(config: &str) {
+    fetch_json("POST", "/control/reset", None).await;
+    fetch_json("POST", "/control/config", Some(config)).await;
+}
+
+/// What the receiver got in total (all connections), in its units.
+async fn receiver_total() -> u64 {
+    let totals = fetch_json("GET", "/control/totals", None).await;
+    get_str(&totals, "totalReceived").parse().unwrap()
+}
+
+async fn receiver_data_length() -> u64 {
+    let totals = fetch_json("GET", "/control/totals", None).await;
+    get(&totals, "dataLength").as_f64().unwrap() as u64
+}
+
+fn options(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+    }
+    o.into()
+}
+
+fn stream(pairs: &[(&str, JsValue)]) -> Result<PaymentStream, JsValue> {
+    PaymentStream::new(options(pairs).unchecked_ref())
+}
+
+fn default_stream(amount_per_second: &str) -> PaymentStream {
+    stream(&[
+        ("btp", btp_url().into()),
+        ("receiver", pointer_url().into()),
+        ("amountPerSecond", amount_per_second.into()),
+    ])
+    .unwrap()
+}
+
+/// Collects the `detail` of every `kind` event.
+fn collect(s: &PaymentStream, kind: &str) -> Rc<RefCell<Vec<JsValue>>> {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&seen);
+    let listener =
+        Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+            sink.borrow_mut().push(e.detail());
+        });
+    s.add_event_listener(kind, listener.as_ref().unchecked_ref(), &JsValue::UNDEFINED)
+        .unwrap();
+    listener.forget(); // lives as long as the test page
+    seen
+}
+
+async fn wait(p: impl Into<JsValue>) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::from(p.into())).await
+}
+
+fn code_of(error: &JsValue) -> String {
+    get(error, "code")
+        .as_string()
+        .unwrap_or_else(|| format!("no code on {error:?}"))
+}
+
+#[wasm_bindgen_test]
+fn every_invalid_option_is_refused_by_name() {
+    let good = [
+        ("btp", JsValue::from_str("btp+ws://a:b@127.0.0.1:9")),
+        ("receiver", JsValue::from_str("$wallet.example/bob")),
+        ("amountPerSecond", JsValue::from_str("1000")),
+    ];
+    assert!(stream(&good).is_ok());
+    let cases: Vec<(&str, Vec<(&str, JsValue)>)> = vec![
+        ("btp", vec![("btp", "https://x".into())]),
+        ("btp", vec![("btp", "ws://connector.example".into())]),
+        ("btp", vec![("btp", JsValue::from_f64(5.0))]),
+        ("receiver", vec![("receiver", "wallet.example/bob".into())]),
+        (
+            "receiver",
+            vec![("receiver", "$wallet.example:8080/bob".into())],
+        ),
+        (
+            "receiver",
+            vec![("receiver", "http://wallet.example/pay".into())],
+        ),
+        ("amountPerSecond", vec![("amountPerSecond", "-5".into())]),
+        ("amountPerSecond", vec![("amountPerSecond", "1.5".into())]),
+        (
+            "amountPerSecond",
+            vec![("amountPerSecond", JsValue::from_f64(0.5))],
+        ),
+        (
+            "amountPerSecond",
+            vec![("amountPerSecond", "18446744073709551616".into())],
+        ),
+        ("maxTotal", vec![("maxTotal", "lots".into())]),
+        ("slippage", vec![("slippage", JsValue::from_f64(1.5))]),
+        ("slippage", vec![("slippage", "abc".into())]),
+        ("amountPersecond", vec![("amountPersecond", "1".into())]),
+        ("sharedSecret", vec![("sharedSecret", "AAAA".into())]),
+    ];
+    for (name, changes) in cases {
+        let mut pairs: Vec<(&str, JsValue)> = good.to_vec();
+        for (k, v) in changes {
+            pairs.retain(|(key, _)| *key != k);
+            pairs.push((k, v));
+        }
+        let err = stream(&pairs)
+            .err()
+            .unwrap_or_else(|| panic!("{name}: accepted"));
+        assert_eq!(code_of(&err), "invalid-option", "{name}");
+        assert_eq!(get_str(&err, "name"), "PaymentStreamError");
+        let message = get_str(&err, "message");
+        assert!(message.contains(name), "{name}: {message}");
+    }
+    // Missing required options.
+    for missing in ["btp", "receiver", "amountPerSecond"] {
+        let pairs: Vec<_> = good
+            .iter()
+            .filter(|(k, _)| *k != missing)
+            .cloned()
+            .collect();
+        let err = stream(&pairs).err().unwrap();
+        assert_eq!(code_of(&err), "invalid-option");
+        assert!(get_str(&err, "message").contains(missing));
+    }
+    // Not an object at all.
+    assert!(PaymentStream::new(JsValue::from_str("x").unchecked_ref()).is_err());
+}
+
+#[wasm_bindgen_test]
+fn token_never_appears_in_to_string() {
+    let s = stream(&[
+        (
+            "btp",
+            "btp+wss://alice:sup3r-secret@connector.example".into(),
+        ),
+        ("receiver", "$wallet.example".into()),
+        ("amountPerSecond", JsValue::bigint_from_str("1000")),
+    ])
+    .unwrap();
+    assert!(stream(&[
+        (
+            "btp",
+            "btp+wss://alice:sup3r-secret@connector.example".into()
+        ),
+        ("receiver", "$wallet.example".into()),
+        (
+            "amountPerSecond",
+            JsValue::bigint_from_str("18446744073709551615")
+        ),
+    ])
+    .is_ok());
+    let text = s.to_string_js();
+    assert!(!text.contains("sup3r-secret"), "{text}");
+    assert_eq!(s.total_sent(), "0");
+}
+
+#[wasm_bindgen_test]
+async fn streams_at_the_rate_and_totals_match_the_receiver() {
+    reset(r#"{"maxPacketAmount":1000}"#).await;
+    let s = default_stream("100000");
+    let starts = collect(&s, "start");
+    let progress = collect(&s, "progress");
+    let stops = collect(&s, "stop");
+    let t0 = js_sys::Date::now();
+    wait(s.start()).await.expect("start");
+    assert_eq!(starts.borrow().len(), 1);
+    let start = starts.borrow()[0].clone();
+    assert_eq!(get_str(&start, "assetCode"), "USD");
+    assert!(get_str(&start, "destinationAccount").starts_with("test.connector"));
+    TimeoutFuture::new(3_000).await;
+    wait(s.stop()).await.unwrap();
+    let elapsed_ms = (js_sys::Date::now() - t0) as u64;
+    let sent: u64 = s.total_sent().parse().unwrap();
+    let delivered: u64 = s.total_delivered().parse().unwrap();
+    // Paced: at least a second's worth, at most elapsed time × rate + one packet.
+    assert!(sent >= 100_000, "sent {sent}");
+    assert!(
+        sent <= elapsed_ms * 100 + 1000,
+        "sent {sent} in {elapsed_ms} ms"
+    );
+    assert_eq!(delivered, sent, "one-to-one path");
+    assert_eq!(receiver_total().await, delivered);
+    assert!(!progress.borrow().is_empty());
+    let last = progress.borrow().last().cloned().unwrap();
+    assert_eq!(get_str(&last, "totalDelivered"), delivered.to_string());
+    assert!(
+        get(&last, "receipt").is_string(),
+        "the stack issues receipts"
+    );
+    assert_eq!(get_str(&stops.borrow()[0], "reason"), "stopped");
+    assert_eq!(s.state().as_string().unwrap(), "stopped");
+    // Nothing more arrives after stop().
+    TimeoutFuture::new(600).await;
+    assert_eq!(receiver_total().await, delivered);
+}
+
+#[wasm_bindgen_test]
+async fn pay_arrives_exactly_through_1000_unit_packets() {
+    reset(r#"{"maxPacketAmount":1000,"rateLimit":100000}"#).await;
+    let s = default_stream("0");
+    wait(s.start()).await.expect("start");
+    let result = wait(s.pay(JsValue::from_str("5000000").unchecked_ref()))
+        .await
+        .expect("pay");
+    assert_eq!(get_str(&result, "sent"), "5000000");
+    assert_eq!(get_str(&result, "delivered"), "5000000");
+    wait(s.stop()).await.unwrap();
+    assert_eq!(s.total_sent(), "5000000");
+    assert_eq!(receiver_total().await, 5_000_000);
+}
+
+#[wasm_bindgen_test]
+async fn discovers_a_small_max_packet_amount() {
+    reset(r#"{"maxPacketAmount":137}"#).await;
+    let s = default_stream("0");
+    wait(s.start()).await.expect("start");
+    let result = wait(s.pay(JsValue::from_str("10000").unchecked_ref()))
+        .await
+        .expect("pay");
+    assert_eq!(get_str(&result, "sent"), "10000");
+    wait(s.stop()).await.unwrap();
+    assert_eq!(receiver_total().await, 10_000);
+}
+
+#[wasm_bindgen_test]
+async fn a_capped_receiver_gives_receiver_limit() {
+    reset(r#"{"maxPacketAmount":1000,"receiverCap":5000}"#).await;
+    let s = default_stream("0");
+    let errors = collect(&s, "error");
+    wait(s.start()).await.expect("start");
+    let err = wait(s.pay(JsValue::from_str("20000").unchecked_ref()))
+        .await
+        .expect_err("cannot all arrive");
+    assert_eq!(code_of(&err), "receiver-limit");
+    assert_eq!(get_str(&errors.borrow()[0], "code"), "receiver-limit");
+    let delivered: u64 = s.total_delivered().parse().unwrap();
+    assert!(delivered <= 5000 && delivered > 0, "{delivered}");
+    assert_eq!(receiver_total().await, delivered);
+}
+
+#[wasm_bindgen_test]
+async fn sends_data_to_the_receiver() {
+    reset(r#"{}"#).await;
+    let s = default_stream("0");
+    wait(s.start()).await.expect("start");
+    let bytes = js_sys::Uint8Array::from(&b"hello, receiver"[..]);
+    wait(s.send_data(&bytes)).await.expect("sendData");
+    wait(s.stop()).await.unwrap();
+    assert_eq!(receiver_data_length().await, 15);
+}
+
+#[wasm_bindgen_test]
+async fn wrong_token_gives_btp_auth_failed() {
+    reset(r#"{}"#).await;
+    let url = btp_base().replacen("btp+ws://", "btp+ws://alice:not-the-token@", 1);
+    let s = stream(&[
+        ("btp", url.into()),
+        ("receiver", pointer_url().into()),
+        ("amountPerSecond", "1000".into()),
+    ])
+    .unwrap();
+    let err = wait(s.start()).await.expect_err("auth must fail");
+    assert_eq!(code_of(&err), "btp-auth-failed");
+    assert!(!get_str(&err, "message").contains("not-the-token"));
+    assert_eq!(s.state().as_string().unwrap(), "failed");
+}
+
+#[wasm_bindgen_test]
+async fn nothing_listening_gives_btp_connect_failed() {
+    let s = stream(&[
+        ("btp", "btp+ws://a:b@127.0.0.1:9".into()),
+        ("destinationAccount", "test.nowhere".into()),
+        (
+            "sharedSecret",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
+        ),
+        ("amountPerSecond", "1000".into()),
+    ])
+    .unwrap();
+    let err = wait(s.start())
+        .await
+        .expect_err("nothing listens on port 9");
+    assert_eq!(code_of(&err), "btp-connect-failed");
+}
+
+#[wasm_bindgen_test]
+async fn unknown_spsp_receiver_gives_spsp_failed() {
+    let s = stream(&[
+        ("btp", btp_url().into()),
+        ("receiver", format!("{}/unknown", http_url()).into()),
+        ("amountPerSecond", "1000".into()),
+    ])
+    .unwrap();
+    let err = wait(s.start()).await.expect_err("404");
+    assert_eq!(code_of(&err), "spsp-failed");
+    assert!(get_str(&err, "message").contains("404"));
+}
+
+#[wasm_bindgen_test]
+async fn resumes_after_the_connector_restarts_and_totals_agree() {
+    reset(r#"{"maxPacketAmount":1000}"#).await;
+    let s = default_stream("200000");
+    wait(s.start()).await.expect("start");
+    TimeoutFuture::new(1_000).await;
+    fetch_json(
+        "POST",
+        "/control/connector/restart",
+        Some(r#"{"downMs":300}"#),
+    )
+    .await;
+    let before: u64 = s.total_sent().parse().unwrap();
+    TimeoutFuture::new(3_000).await;
+    let after: u64 = s.total_sent().parse().unwrap();
+    assert!(after > before, "payments resumed: {before} -> {after}");
+    wait(s.stop()).await.unwrap();
+    assert_eq!(
+        receiver_total().await,
+        s.total_delivered().parse::<u64>().unwrap()
+    );
+}
