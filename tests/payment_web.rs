@@ -237,7 +237,7 @@ async fn streams_at_the_rate_and_totals_match_the_receiver() {
     let starts = collect(&s, "start");
     let progress = collect(&s, "progress");
     let stops = collect(&s, "stop");
-    let t0 = js_sys::Date::now();
+    let t0 = js_sys::Date::now() as u64;
     wait(s.start()).await.expect("start");
     assert_eq!(starts.borrow().len(), 1);
     let start = starts.borrow()[0].clone();
@@ -245,7 +245,7 @@ async fn streams_at_the_rate_and_totals_match_the_receiver() {
     assert!(get_str(&start, "destinationAccount").starts_with("test.connector"));
     TimeoutFuture::new(3_000).await;
     wait(s.stop()).await.unwrap();
-    let elapsed_ms = (js_sys::Date::now() - t0) as u64;
+    let elapsed_ms = js_sys::Date::now() as u64 - t0;
     let sent: u64 = s.total_sent().parse().unwrap();
     let delivered: u64 = s.total_delivered().parse().unwrap();
     // Paced: at least a second's worth, at most elapsed time × rate + one packet.
