@@ -25,7 +25,10 @@ tools="${ILP_STREAM_WEB_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/ilp-stream-web}"
 mkdir -p "$bin" "$tools"
 
 say() { printf 'setup: %s\n' "$*" >&2; }
-have() { command -v "$1" >/dev/null 2>&1; }
+# PATH without our own link folder, so a lookup never finds one of our links.
+outer_path=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF "$bin" | paste -sd: -)
+have() { PATH="$outer_path" command -v "$1" >/dev/null 2>&1; }
+where() { PATH="$outer_path" command -v "$1"; }
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 apt_updated=0
@@ -129,8 +132,8 @@ install_cargo_tool() {
 # ---------------------------------------------------------------- browsers, node
 choose_browser() {
   if ! have chromium || ! have chromedriver; then apt_install chromium chromium-driver; fi
-  link "$(command -v chromium)" chromium
-  link "$(command -v chromedriver)" chromedriver
+  link "$(where chromium)" chromium
+  link "$(where chromedriver)" chromedriver
 }
 
 node_packages() {
