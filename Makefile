@@ -13,13 +13,14 @@ WASM_TARGET := wasm32-unknown-unknown
 CHROMEDRIVER = $(CURDIR)/.cache/bin/chromedriver
 WITH = node scripts/with-services.mjs
 
-.PHONY: help setup test lint unit browser interop build demo doc bench clean
+.PHONY: help setup test lint unit browser interop build demo doc bench fuzz clean
 
 help:
 	@echo "make demo   build the package and run the demo site (prints its URL)"
 	@echo "make test   run every check and test (format, lints, native, browser, interop)"
 	@echo "make build  build pkg/ (the npm package) in release mode, optimised"
 	@echo "make bench  print the benchmark figures"
+	@echo "make fuzz   run every fuzz target for FUZZ_SECONDS (default 60) each"
 
 setup:
 	@scripts/setup.sh
@@ -55,6 +56,12 @@ demo: build
 
 bench: build
 	node bench/run.mjs
+
+## Coverage-guided fuzzing of every decoder (cargo-fuzz, nightly); not part of
+## `make test`, whose bounded random pass is tests/robustness_*.rs.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
 clean:
 	rm -rf target pkg .cache

@@ -1,0 +1,11 @@
+#![no_main]
+use ilp_stream_web::btp::Packet;
+use ilp_stream_web_fuzz::{assert_canonical, round_trip};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Some((packet, bytes)) = round_trip!(Packet<'_>, data) {
+        assert_canonical(data, &bytes);
+        let _ = packet.ilp();
+    }
+});
