@@ -5,12 +5,25 @@
 //!
 //! The protocol core is *sans-IO*: every codec and state machine takes bytes
 //! and timestamps in and gives bytes and actions out. It never reads a clock,
-//! never touches the network and never panics on bytes from a peer. Only the
-//! `wasm` module (compiled for `wasm32` alone) knows about WebSockets, timers
-//! and JavaScript.
+//! never touches the network, never awaits, and never panics on bytes from a
+//! peer. Only the `wasm` module (compiled for `wasm32` alone) knows about
+//! WebSockets, timers, `fetch` and JavaScript.
 //!
-//! Layers, one module each:
-//! - [`codec`]: the OER primitives every Interledger format is built from (RFC 30).
+//! Layers, one module each, from the wire up:
+//! - [`codec`]: the bounds-checked [`codec::Reader`] and the OER primitives
+//!   every Interledger format is built from (RFC 30).
+//! - [`ilp`]: ILPv4 Prepare / Fulfill / Reject, error codes, timestamps
+//!   (RFC 27) and addresses (RFC 15).
+//! - [`btp`]: BTP 2.0 packets, URLs and the client session with its auth
+//!   handshake (RFC 23).
+//! - [`ildcp`]: asking the connector for our address and asset (RFC 31).
+//! - [`stream`]: STREAM packets, frames, crypto and the sending side of a
+//!   connection with its control loops (RFC 29).
+//! - [`spsp`]: payment pointers and SPSP responses (RFC 9, RFC 26).
+//! - [`receipt`]: STREAM receipts (RFC 39).
+//! - [`client`]: all of the above as one state machine, the paced payment
+//!   stream the JavaScript `PaymentStream` drives.
+//! - [`amount`], [`rand`]: amounts as text; the seeded generator for nonces.
 
 #![cfg_attr(
     test,
