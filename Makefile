@@ -26,7 +26,7 @@ setup:
 	@scripts/setup.sh
 
 ## Every test, in order; any failure fails the command.
-test: setup lint unit doc browser
+test: setup lint unit doc browser e2e
 	@echo "make test: all checks passed"
 
 lint:
@@ -52,7 +52,12 @@ build: setup
 	node scripts/finish-pkg.mjs
 
 demo: build
-	node www/serve.mjs
+	node www/server.mjs
+
+## The demo site end to end in headless Chromium (needs pkg/).
+.PHONY: e2e
+e2e: build
+	node --test tests/e2e/
 
 bench: build
 	node bench/run.mjs
