@@ -59,8 +59,9 @@ demo: build
 e2e: build
 	node --test tests/e2e/
 
+## BENCH_ARGS, e.g. "--quick" or "--only size,throughput --pacing-seconds 10" (bench/run.mjs).
 bench: build
-	node bench/run.mjs
+	node bench/run.mjs $(BENCH_ARGS)
 
 ## Coverage-guided fuzzing of every decoder (cargo-fuzz, nightly); not part of
 ## `make test`, whose bounded random pass is tests/robustness_*.rs.

@@ -1,0 +1,66 @@
+// Benchmark section "first-payment": time to the first fulfilled packet.
+//
+//   ours       new PaymentStream({ amountPerSecond: rate }); from start() to its
+//              `start` event (fired when the first packet is fulfilled); includes
+//              the SPSP query, WebSocket + BTP auth, IL-DCP and STREAM setup
+//   reference  from the SPSP query to the stream's first 'outgoing_money' event
+//              (createConnection, then setSendMax(rate x 200 ms), one tick of ours),
+//              in Node and, bundled, in Chromium
+//   ours, unpaced  rate 0, from start() to pay(1000) (one packet) resolving: the
+//              paced figure includes waiting for the pacer to earn a first
+//              quantum; the reference pays its first sendMax up front
+//
+// One warm-up run each (not counted), then --runs runs; median in ms.
+import { median, openBenchPage, printTable, referenceNode } from './lib.mjs'
+
+export async function firstPayment (opts, { stack, browser }) {
+  const rate = opts.rate
+  const firstAmount = rate / 5
+  const o = { btp: stack.info.btpUrl, receiver: stack.info.paymentPointerUrl, rate, firstAmount, unpacedAmount: 1000 }
+  const n = opts.runs
+  console.log(`\n## first-payment: start to first fulfilled packet at ${rate} units/s, ${n} runs (+1 warm-up), median\n`)
+  const page = await openBenchPage(browser, stack)
+  const runs = { ours: [], oursDiscrete: [], refChromium: [] }
+  try {
+    for (let i = 0; i <= n; i++) {
+      const a = await page.evaluate((o) => window.bench.ours.firstPayment(o), o)
+      const b = await page.evaluate((o) => window.bench.ref.firstPayment(o), o)
+      const c = await page.evaluate((o) => window.bench.ours.firstPaymentDiscrete({ ...o, firstAmount: o.unpacedAmount }), o)
+      if (i > 0) { runs.ours.push(a); runs.refChromium.push(b); runs.oursDiscrete.push(c) }
+    }
+  } finally { await page.close() }
+  const node = await referenceNode(['--mode', 'first-payment', '--btp', o.btp, '--spsp', o.receiver,
+    '--amount', String(firstAmount), '--runs', String(n + 1)])
+  runs.refNode = node.runs.slice(1)
+  const med = (list) => median(list.map((r) => r.ms))
+  const f = { ours: med(runs.ours), oursDiscrete: med(runs.oursDiscrete), refNode: med(runs.refNode), refChromium: med(runs.refChromium) }
+  const list = (l) => l.map((r) => r.ms.toFixed(0)).join(' ')
+  printTable(['client', 'median ms', 'runs (ms)'], [
+    ['ours (Chromium), paced: start() to start event', f.ours.toFixed(0), list(runs.ours)],
+    ['ours (Chromium), rate 0: start() + pay(1000)', f.oursDiscrete.toFixed(0), list(runs.oursDiscrete)],
+    ['reference (Node)', f.refNode.toFixed(0), list(runs.refNode)],
+    ['reference (Chromium)', f.refChromium.toFixed(0), list(runs.refChromium)]
+  ])
+  return {
+    rows: [{
+      section: 'first-payment',
+      figure: 'start to first fulfilled packet',
+      unit: 'ms',
+      ours: Number(f.ours.toFixed(1)),
+      reference: Number(f.refNode.toFixed(1)),
+      referenceChromium: Number(f.refChromium.toFixed(1)),
+      lowerIsBetter: true,
+      method: `start() to 'start' event / SPSP query to first 'outgoing_money'; median of ${n} after 1 warm-up`
+    }, {
+      section: 'first-payment',
+      figure: 'same, ours unpaced: start() (rate 0) + pay()',
+      unit: 'ms',
+      ours: Number(f.oursDiscrete.toFixed(1)),
+      reference: Number(f.refNode.toFixed(1)),
+      referenceChromium: Number(f.refChromium.toFixed(1)),
+      lowerIsBetter: true,
+      method: `start() call to pay(1000) (one packet) resolving (rate 0: no pacing wait); median of ${n}`
+    }],
+    details: { rate, referenceFirstAmount: firstAmount, runs, medianMs: f }
+  }
+}
