@@ -23,6 +23,25 @@
 // Nothing else is written to stdout. Logs (connector, plugins, stream) only when DEBUG is set,
 // then to stderr. SIGINT/SIGTERM: close everything, exit 0.
 //
+// Control API (JSON, same HTTP server, CORS *):
+//   GET  /control/connections      [{id, name, destinationAccount, streamConnected, closed,
+//                                    totalReceived, dataLength, dataBase64 (first 1 MiB), streams,
+//                                    receiptsEnabled, receiptNonce, receiptSecret (base64), ...}]
+//   GET  /control/connections/:id  one record (id = "c1", "c2", ... in SPSP query order)
+//   GET  /control/totals           {connections, streamConnected, closed, totalReceived, dataLength}
+//   GET  /control/info             the ready-line object (current ports/config)
+//   POST /control/config           {maxPacketAmount?, rateLimit?, balanceMax?, receiverCap?}
+//                                  (null = default; connector settings re-create the browser
+//                                  account, dropping its BTP clients; receiverCap applies to new streams)
+//   POST /control/connector/restart {downMs?}  stop the browser account's BTP listener (all
+//                                  clients dropped), wait downMs, listen again on the same port.
+//                                  Connector, receiver link and STREAM state are kept.
+//   POST /control/users            {username, token}  pre-register a token
+//   POST /control/reset            forget connections/totals, restore tokens and start config,
+//                                  re-create the browser account (fresh balance)
+// SPSP: GET /.well-known/pay (always) and /<name> (any path without --serve-dir; with it, when
+// Accept asks for application/spsp4+json). /unknown answers 404 InvalidReceiverError.
+//
 // rateLimit N = packets per second on the browser account (token bucket, capacity N).
 // Without it the connector default applies: 10,000 packets per minute (then T05).
 // maxPacketAmount: connector rejects bigger Prepares from the browser account with F08.
@@ -123,6 +142,14 @@ function parseArgs (argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2))
+for (const [k, re] of Object.entries({
+  maxPacketAmount: /^[1-9][0-9]*$/, rateLimit: /^[1-9][0-9]*$/, balanceMax: /^(0|-?[1-9][0-9]*|Infinity)$/, receiverCap: /^(0|[1-9][0-9]*)$/
+})) {
+  if (opts[k] != null && !re.test(String(opts[k]))) {
+    process.stderr.write(`stack.mjs: invalid ${k}: ${opts[k]}\n`)
+    process.exit(2)
+  }
+}
 const CONNECTOR_ADDRESS = 'test.connector'
 const log = (...m) => { if (process.env.DEBUG) console.error('[stack]', ...m) }
 
@@ -442,6 +469,12 @@ function infoJson () {
 
 const CONFIG_KEYS = ['maxPacketAmount', 'rateLimit', 'balanceMax', 'receiverCap']
 const CONNECTOR_KEYS = ['maxPacketAmount', 'rateLimit', 'balanceMax']
+const CONFIG_PATTERNS = {
+  maxPacketAmount: /^[1-9][0-9]*$/,
+  rateLimit: /^[1-9][0-9]*$/,
+  balanceMax: /^(0|-?[1-9][0-9]*|Infinity)$/,
+  receiverCap: /^(0|[1-9][0-9]*)$/
+}
 
 async function control (req, res, route) {
   const m = req.method
@@ -462,9 +495,20 @@ async function control (req, res, route) {
   if (route === 'config') {
     const unknown = Object.keys(body).filter(k => !CONFIG_KEYS.includes(k))
     if (unknown.length) return send(res, 400, { error: `unknown config keys: ${unknown.join(', ')}` })
+    const bad = Object.entries(body).filter(([k, v]) => v !== null && !CONFIG_PATTERNS[k].test(String(v)))
+    if (bad.length) return send(res, 400, { error: `invalid values: ${bad.map(([k, v]) => `${k}=${v}`).join(', ')} (integers, null = default)` })
     const needsRestart = CONNECTOR_KEYS.some(k => k in body && body[k] !== config[k])
+    const previous = config
     config = { ...config, ...body }
-    if (needsRestart) await restartBrowserAccount()
+    if (needsRestart) {
+      try {
+        await restartBrowserAccount()
+      } catch (err) { // keep the browser account up with the previous settings
+        config = previous
+        await restartBrowserAccount()
+        return send(res, 400, { error: `connector refused the settings: ${err.message}`, config })
+      }
+    }
     return send(res, 200, { ok: true, restarted: needsRestart, config })
   }
   if (route === 'users') {
@@ -504,8 +548,10 @@ async function handle (req, res) {
   if (p.startsWith('/control/')) return control(req, res, p.slice('/control/'.length).replace(/\/+$/, ''))
   const accept = String(req.headers.accept || '')
   const wantsSpsp = /application\/spsp4?\+json/.test(accept)
-  if (req.method === 'GET' && (wantsSpsp || (!opts.serveDir && p === '/.well-known/pay'))) {
-    if (p === '/.well-known/pay') return spsp(req, res, null)
+  // SPSP: /.well-known/pay always; /<name> when the client asks for SPSP, or for any path
+  // when there are no static files to serve.
+  if (req.method === 'GET' && p === '/.well-known/pay') return spsp(req, res, null)
+  if (req.method === 'GET' && p !== '/' && (wantsSpsp || !opts.serveDir)) {
     const name = p.slice(1)
     if (/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(name)) return spsp(req, res, name)
   }
