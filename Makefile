@@ -26,7 +26,7 @@ setup:
 	@scripts/setup.sh
 
 ## Every test, in order; any failure fails the command.
-test: setup lint unit doc browser e2e
+test: setup lint unit doc browser e2e crosscheck
 	@echo "make test: all checks passed"
 
 lint:
@@ -46,6 +46,15 @@ browser:
 
 interop:
 	node --test tests/interop/
+
+## Live cross-check against the reference npm libraries: their packets through
+## our codecs (every field and the exact bytes), then ours through theirs.
+.PHONY: crosscheck
+crosscheck:
+	mkdir -p target/interop
+	node tests/interop/reference-packets.mjs target/interop/reference.json
+	cargo run -q --example reference_crosscheck -- target/interop/reference.json target/interop/ours.json
+	node tests/interop/verify-ours.mjs target/interop/ours.json
 
 build: setup
 	wasm-pack -q build --release --target web --out-dir pkg
