@@ -125,6 +125,7 @@ function applyAccount (acc) {
   ui.unlocked.textContent = `${S.unlocked} / ${S.session.units} s`;
   ui.unlocked.dataset.raw = String(S.unlocked);
   for (let i = 0; i < S.unlocked; i++) if (!S.requested.has(i)) fetchUnit(i);
+  if (S.unlocked >= S.session.units) ui.start.disabled = true;
 }
 
 async function refreshAccount () {
@@ -321,7 +322,8 @@ async function start () {
     if (state === 'streaming') { player.resume(); status(`Paying ${amount(S.session.pricePerSecond, rateDigits(S.session.pricePerSecond)).text} per second.`); }
     if (state === 'paused') { player.pause(); status('Paused: no money is moving, and the content waits.'); setTimeout(refreshAccount, 400); }
     if (state === 'connecting') status('Connecting to the connector…');
-    if (state === 'stopped' || state === 'failed') { player.pause(); setTimeout(refreshAccount, 400); }
+    if (state === 'failed') player.pause();
+    if (state === 'stopped' || state === 'failed') setTimeout(refreshAccount, 400);
   });
   stream.addEventListener('start', (e) => {
     S.asset = { code: e.detail.assetCode, scale: e.detail.assetScale };
@@ -342,6 +344,8 @@ async function start () {
     S.totals = { sent: S.base.sent + BigInt(d.totalSent), delivered: S.base.delivered + BigInt(d.totalDelivered) };
     showTotals();
     status(STOP_REASONS[d.reason] ?? 'Stopped.');
+    // Paid in full: the last seconds keep playing. Otherwise the music stops with the money.
+    if (d.reason !== 'max-total') player.pause();
     S.stream = null;
   });
   try {
@@ -398,6 +402,7 @@ async function boot () {
   ui.start.addEventListener('click', start);
   ui.pause.addEventListener('click', pauseOrResume);
   ui.stop.addEventListener('click', stop);
+  $('account-form').addEventListener('submit', (e) => { e.preventDefault(); if (!ui.start.disabled) start(); });
   document.body.dataset.ready = 'true';
 }
 

@@ -1,0 +1,236 @@
+// The demo site end to end: www/server.mjs (with the reference Interledger stack behind it)
+// and the page in headless Chromium, paying with the wasm SDK from pkg/ (`make e2e` builds it).
+//
+// The tests run in order and share one page: load, Start, Pause, cross-check the credit,
+// forged receipts, Resume and Stop. Nothing sleeps to wait for readiness; the only fixed
+// waits are the observation windows (credit must stay put while paused).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { randomBytes } from 'node:crypto';
+import { mkdir, copyFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const READY_TIMEOUT_MS = 30_000;
+const DOCS_MAX_BYTES = 150_000;
+
+let server; // child process
+let base; // http://127.0.0.1:P/
+let stackControl; // http://127.0.0.1:H/control/
+let browser;
+let page;
+let session; // POST /session answer the page got (read back through the page)
+let packet; // one packet at the demo rate: pricePerSecond * 200 ms
+let oldReceipt;
+
+function startServer () {
+  server = spawn(process.execPath, [path.join(root, 'www/server.mjs')], {
+    cwd: root,
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit']
+  });
+  process.on('exit', () => { try { server.kill('SIGKILL'); } catch {} });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('www/server.mjs did not print its URL in time')), READY_TIMEOUT_MS);
+    server.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`www/server.mjs exited early (${sig ?? code})`)); });
+    const lines = createInterface({ input: server.stdout });
+    lines.on('line', (line) => {
+      const url = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line);
+      const control = /control (http:\/\/127\.0\.0\.1:\d+\/control\/)/.exec(line);
+      if (url) base = url[1];
+      if (control) stackControl = control[1];
+      if (base && stackControl) { clearTimeout(timer); resolve(); }
+    });
+  });
+}
+
+async function getJson (url, init) {
+  const res = await fetch(url, init);
+  return { status: res.status, body: await res.json() };
+}
+const account = async () => (await getJson(`${base}session/${session}`)).body;
+const postReceipt = (body) => getJson(`${base}session/${session}/receipt`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+const raw = (sel) => page.$eval(sel, (el) => BigInt(el.dataset.raw ?? '0').toString()).then(BigInt);
+const abs = (x) => (x < 0n ? -x : x);
+
+// Waits until two reads of the session account, 300 ms apart, agree (the last packets and
+// receipts have settled), and returns the last one.
+async function settled () {
+  let prev = await account();
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 300));
+    const cur = await account();
+    if (cur.credit === prev.credit && cur.received === prev.received && cur.receiptCredit === prev.receiptCredit) return cur;
+    prev = cur;
+  }
+  throw new Error('the credit never settled');
+}
+
+before(async () => {
+  await startServer();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run']
+  });
+  page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  if (server && server.exitCode === null && server.signalCode === null) {
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await exited;
+  }
+});
+
+test('the page loads with the local demo account and the receiver', async () => {
+  await page.goto(base);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+  session = await page.$eval('body', (b) => b.dataset.session);
+  assert.match(session, /^[A-Za-z0-9_-]{16}$/);
+  assert.match(await page.inputValue('#btp-server'), /^btp\+ws:\/\/127\.0\.0\.1:\d+$/);
+  assert.match(await page.inputValue('#btp-user'), /^visitor-/);
+  assert.equal(await page.getAttribute('#btp-token', 'type'), 'password');
+  const token = await page.inputValue('#btp-token');
+  assert.ok(token.length >= 16, 'the token is prefilled');
+  const text = await page.evaluate(() => document.body.innerText);
+  assert.ok(!text.includes(token), 'the token is never shown');
+  assert.match(await page.textContent('#receiver'), /^test\.connector\.receiver\./);
+  assert.equal(await page.textContent('#state'), 'idle');
+  assert.equal(await page.isDisabled('#start'), false);
+  assert.equal(await page.isDisabled('#pause'), true);
+  const acc = await account();
+  packet = BigInt(acc.pricePerSecond) / 5n;
+  assert.equal(acc.credit, '0');
+  const locked = await getJson(`${base}session/${session}/content/0`);
+  assert.equal(locked.status, 402, 'nothing is served before payment');
+  assert.equal(locked.body.credit, '0');
+});
+
+test('Start: content is unlocked within a few seconds and the music plays', async () => {
+  const t0 = Date.now();
+  await page.click('#start');
+  await page.waitForSelector('body[data-state="streaming"]', { timeout: 10_000 });
+  await page.waitForFunction(() => Number(document.getElementById('unlocked').dataset.raw) >= 1, null, { timeout: 5_000 });
+  oldReceipt = await page.$eval('#receipt', (el) => el.dataset.full);
+  assert.equal(Buffer.from(oldReceipt, 'base64').length, 58);
+  await page.waitForSelector('#article p.unlocked', { timeout: 5_000 });
+  await page.waitForFunction(() => Number(document.getElementById('unlocked').dataset.raw) >= 3, null, { timeout: 6_000 });
+  const firstUnlock = Date.now() - t0;
+  await page.waitForSelector('#audio-status[data-state="playing"]', { timeout: 5_000 });
+  assert.ok((await page.$$('#article p.unlocked')).length >= 1);
+  assert.ok((await page.$$('#segments li.paid')).length >= 3);
+  const unit = await getJson(`${base}session/${session}/content/0`);
+  assert.equal(unit.status, 200);
+  assert.equal(typeof unit.body.paragraph, 'string');
+  assert.equal(Buffer.from(unit.body.audio.base64, 'base64').subarray(0, 4).toString(), 'RIFF');
+  console.log(`three seconds of content unlocked ${firstUnlock} ms after Start`);
+
+  // A screenshot of the running demo, with a few paragraphs on screen.
+  await page.waitForFunction(() => Number(document.getElementById('unlocked').dataset.raw) >= 6, null, { timeout: 8_000 });
+  await mkdir(path.join(root, 'target'), { recursive: true });
+  await mkdir(path.join(root, 'docs'), { recursive: true });
+  const shot = path.join(root, 'target/demo.png');
+  await page.screenshot({ path: shot });
+  const docs = path.join(root, 'docs/demo.png');
+  if ((await stat(shot)).size <= DOCS_MAX_BYTES) {
+    await copyFile(shot, docs);
+  } else {
+    for (let h = 720; h >= 400; h -= 80) {
+      await page.screenshot({ path: docs, clip: { x: 0, y: 0, width: 1100, height: h } });
+      if ((await stat(docs)).size <= DOCS_MAX_BYTES) break;
+    }
+  }
+  assert.ok((await stat(docs)).size <= DOCS_MAX_BYTES, 'docs/demo.png stays small');
+});
+
+test('Pause stops the content, the music and the credit', async () => {
+  await page.click('#pause');
+  await page.waitForSelector('body[data-state="paused"]', { timeout: 5_000 });
+  assert.equal(await page.getAttribute('#pause', 'aria-pressed'), 'true');
+  assert.equal(await page.textContent('#pause'), 'Resume');
+  const a1 = await settled();
+  await page.waitForFunction((n) => document.getElementById('unlocked').dataset.raw === String(n), a1.unlocked, { timeout: 3_000 });
+  const shown1 = await page.$$eval('#segments li.paid', (l) => l.length);
+  const audio1 = await page.$eval('body', (b) => b.dataset.audioTime);
+  await page.waitForTimeout(1_500);
+  const a2 = await account();
+  assert.equal(a2.credit, a1.credit, 'credit unchanged while paused');
+  assert.equal(a2.received, a1.received, 'the receiver got nothing more while paused');
+  assert.equal(a2.unlocked, a1.unlocked);
+  assert.equal(await page.$$eval('#segments li.paid', (l) => l.length), shown1, 'no new content while paused');
+  assert.equal(await page.$eval('body', (b) => b.dataset.audioTime), audio1, 'the music clock stands still');
+  assert.equal(await page.getAttribute('#audio-status', 'data-state'), 'paused');
+});
+
+test('the server credit equals what the receiver got and what the page shows as delivered', async () => {
+  const acc = await settled();
+  const receiver = await page.textContent('#receiver');
+  const { body } = await getJson(`${stackControl}connections`);
+  const conn = body.connections.find((c) => c.destinationAccount === receiver);
+  assert.ok(conn, 'the receiver knows the page\'s connection');
+  assert.equal(conn.receiptSource, 'headers', 'receipts are keyed with the server\'s nonce and secret');
+  const got = BigInt(conn.totalReceived);
+  const credit = BigInt(acc.credit);
+  const delivered = await raw('#delivered');
+  assert.ok(got > 0n);
+  assert.ok(abs(credit - got) <= packet, `server credit ${credit} vs receiver ${got}`);
+  assert.ok(abs(BigInt(acc.receiptCredit) - got) <= packet, `receipt credit ${acc.receiptCredit} vs receiver ${got}`);
+  assert.ok(abs(delivered - got) <= packet, `page delivered ${delivered} vs receiver ${got}`);
+  assert.equal(await raw('#credit'), credit, 'the page shows the server credit');
+  assert.equal(acc.unlocked, Number(credit / BigInt(acc.pricePerSecond)));
+  console.log(`receiver ${got}, server credit ${credit}, page delivered ${delivered} (units of 1e-9 USD)`);
+});
+
+test('forged and replayed receipts are refused and grant nothing', async () => {
+  const before = await account();
+  const latest = await page.$eval('#receipt', (el) => el.dataset.full);
+  const tampered = Buffer.from(latest, 'base64');
+  tampered.writeBigUInt64BE(tampered.readBigUInt64BE(18) + 1_000_000_000n, 18); // claim 1 USD more
+  const cases = [
+    ['random bytes', randomBytes(58).toString('base64'), 400, 403],
+    ['random bytes with version 1', Buffer.concat([Buffer.from([1]), randomBytes(57)]).toString('base64'), 403],
+    ['wrong length', randomBytes(40).toString('base64'), 400],
+    ['not base64', '!!!not a receipt!!!', 400],
+    ['altered total, same signature', tampered.toString('base64'), 403],
+    ['an old receipt replayed', oldReceipt, 409],
+    ['the latest receipt replayed', latest, 409]
+  ];
+  for (const [name, body, ...statuses] of cases) {
+    const r = await postReceipt(body);
+    assert.ok(statuses.includes(r.status), `${name}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.ok, false, name);
+    assert.equal(typeof r.body.reason, 'string', name);
+    const now = await account();
+    assert.equal(now.credit, before.credit, `${name}: credit unchanged`);
+    assert.equal(now.receiptCredit, before.receiptCredit, `${name}: receipt credit unchanged`);
+  }
+  const next = before.unlocked;
+  if (next < before.units) {
+    const r = await getJson(`${base}session/${session}/content/${next}`);
+    assert.equal(r.status, 402, 'the next unit is still locked');
+  }
+});
+
+test('Resume pays again, Stop ends the stream', async () => {
+  const before = await account();
+  await page.click('#pause');
+  await page.waitForSelector('body[data-state="streaming"]', { timeout: 5_000 });
+  await page.waitForFunction((n) => Number(document.getElementById('unlocked').dataset.raw) > n, before.unlocked, { timeout: 5_000 });
+  await page.click('#stop');
+  await page.waitForSelector('body[data-state="stopped"]', { timeout: 10_000 });
+  assert.match(await page.textContent('#status'), /Stopped/);
+  assert.equal(await page.isDisabled('#pause'), true);
+  assert.equal(await page.isDisabled('#start'), false, 'Start can open a new connection');
+  const acc = await settled();
+  assert.ok(BigInt(acc.credit) > BigInt(before.credit));
+  assert.ok(abs(BigInt(acc.credit) - BigInt(acc.received)) <= packet);
+  assert.ok(abs((await raw('#delivered')) - BigInt(acc.received)) <= packet);
+});
