@@ -26,7 +26,7 @@ setup:
 	@scripts/setup.sh
 
 ## Every test, in order; any failure fails the command.
-test: setup lint unit doc browser e2e crosscheck
+test: setup lint unit doc browser interop e2e crosscheck
 	@echo "make test: all checks passed"
 
 lint:
@@ -45,7 +45,7 @@ browser:
 	$(WITH) --echo --stack -- wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) -- --test web --test payment_web
 
 interop:
-	node --test tests/interop/
+	node --test tests/interop/stack-selftest.mjs
 
 ## Live cross-check against the reference npm libraries: their packets through
 ## our codecs (every field and the exact bytes), then ours through theirs.

@@ -136,19 +136,23 @@ test('Start: content is unlocked within a few seconds and the music plays', asyn
   // A screenshot of the running demo, with a few paragraphs on screen.
   await page.waitForFunction(() => Number(document.getElementById('unlocked').dataset.raw) >= 6, null, { timeout: 8_000 });
   await mkdir(path.join(root, 'target'), { recursive: true });
-  await mkdir(path.join(root, 'docs'), { recursive: true });
   const shot = path.join(root, 'target/demo.png');
   await page.screenshot({ path: shot });
-  const docs = path.join(root, 'docs/demo.png');
-  if ((await stat(shot)).size <= DOCS_MAX_BYTES) {
-    await copyFile(shot, docs);
-  } else {
-    for (let h = 720; h >= 400; h -= 80) {
-      await page.screenshot({ path: docs, clip: { x: 0, y: 0, width: 1100, height: h } });
-      if ((await stat(docs)).size <= DOCS_MAX_BYTES) break;
+  // The README's copy is refreshed only on request, so a test run leaves
+  // the checkout clean: UPDATE_SCREENSHOT=1 make e2e.
+  if (process.env.UPDATE_SCREENSHOT) {
+    await mkdir(path.join(root, 'docs'), { recursive: true });
+    const docs = path.join(root, 'docs/demo.png');
+    if ((await stat(shot)).size <= DOCS_MAX_BYTES) {
+      await copyFile(shot, docs);
+    } else {
+      for (let h = 720; h >= 400; h -= 80) {
+        await page.screenshot({ path: docs, clip: { x: 0, y: 0, width: 1100, height: h } });
+        if ((await stat(docs)).size <= DOCS_MAX_BYTES) break;
+      }
     }
+    assert.ok((await stat(docs)).size <= DOCS_MAX_BYTES, 'docs/demo.png stays small');
   }
-  assert.ok((await stat(docs)).size <= DOCS_MAX_BYTES, 'docs/demo.png stays small');
 });
 
 test('Pause stops the content, the music and the credit', async () => {
