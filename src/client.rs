@@ -756,13 +756,7 @@ impl Client {
         if self.link != Link::Up {
             return;
         }
-        if self.sender.is_open()
-            && !self.paused
-            && self.stopping.is_none()
-            && self.pacer.is_paused()
-        {
-            self.pacer.resume(now);
-        }
+        self.resume_pacer_if_ready(now);
         let limit = self.send_limit(now);
         self.sender.set_send_limit(limit);
         while self.session.state() == SessionState::Ready {
@@ -778,12 +772,27 @@ impl Client {
                 break;
             }
         }
+        // Probing ends inside `poll_prepare`: start pacing from now, or no
+        // timer would ever wake the client to pay.
+        self.resume_pacer_if_ready(now);
         if self.sender.is_open()
             && !self.started_emitted
             && self.config.amount_per_second == 0
             && self.payments_total == 0
         {
             self.emit_started();
+        }
+    }
+
+    /// Starts the pacer once the sender can pay, unless the user paused or
+    /// the stream is stopping.
+    fn resume_pacer_if_ready(&mut self, now: u64) {
+        if self.sender.is_open()
+            && !self.paused
+            && self.stopping.is_none()
+            && self.pacer.is_paused()
+        {
+            self.pacer.resume(now);
         }
     }
 
