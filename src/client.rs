@@ -991,7 +991,11 @@ impl Client {
             }
         };
         consider(self.session.poll_timeout());
-        consider(self.sender.poll_timeout());
+        // The end of a congestion back-off stays reported after it passed
+        // (until a fulfill clears it); a past time would make the caller
+        // poll again at once, forever. The sender already had its chance to
+        // send in this step, so only a future end needs a wake-up.
+        consider(self.sender.poll_timeout().filter(|&t| t > now));
         if let Link::Down { reconnect_at } = self.link {
             consider(reconnect_at);
         }
