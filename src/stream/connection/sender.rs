@@ -332,10 +332,13 @@ impl Sender {
         self.total_delivered
     }
 
-    /// Source units in packets awaiting a reply.
+    /// Source units at risk in packets awaiting a reply: paying packets
+    /// only. Probes and close packets carry amounts too, but their random
+    /// conditions cannot be fulfilled, so no money is committed by them.
     pub fn in_flight_amount(&self) -> u64 {
         self.in_flight
             .iter()
+            .filter(|p| p.kind == Kind::Money)
             .fold(0u64, |a, p| a.saturating_add(p.amount))
     }
 
