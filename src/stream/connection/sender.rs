@@ -464,7 +464,13 @@ impl Sender {
                     volleys: volleys.saturating_add(1),
                 };
                 // Popped from the back: smallest first.
-                self.probe_queue = ExchangeRate::probe_amounts(self.max_packet.limit()).collect();
+                // Cap the volley at the next amount to try: the limit, or
+                // while a data-less F08 is being searched, the midpoint.
+                let cap = self
+                    .max_packet
+                    .limit()
+                    .map(|_| self.max_packet.next_amount(u64::MAX));
+                self.probe_queue = ExchangeRate::probe_amounts(cap).collect();
                 self.probe_queue.reverse();
                 let amount = self.probe_queue.pop()?;
                 return self.build(Kind::Probe, amount, 0, now);
@@ -777,8 +783,10 @@ impl Sender {
             return;
         }
         if let Some(info) = &info {
-            // Every authentic reply tells what arrived for what was sent.
+            // Every authentic reply tells what arrived for what was sent,
+            // and proves the path carried that amount to the receiver.
             self.rate.on_reply(sent.amount, info.delivered);
+            self.max_packet.on_fulfill(sent.amount);
         }
         if sent.kind == Kind::Probe && code == ErrorCode::F99_APPLICATION_ERROR && info.is_some() {
             return; // the expected answer to a probe
