@@ -368,6 +368,8 @@ pub struct Client {
     paused: bool,
     link: Link,
     ever_opened: bool,
+    /// The connector accepted our credentials at least once.
+    ever_authenticated: bool,
     reconnect_attempts: u32,
     source: Option<Source>,
     started_emitted: bool,
@@ -414,6 +416,7 @@ impl Client {
             paused: false,
             link: Link::Down { reconnect_at: None },
             ever_opened: false,
+            ever_authenticated: false,
             reconnect_attempts: 0,
             source: None,
             started_emitted: false,
@@ -662,13 +665,16 @@ impl Client {
         while let Some(event) = self.session.poll_event() {
             match event {
                 SessionEvent::Authenticated => {
+                    self.ever_authenticated = true;
                     let expires = Timestamp::from_millis_saturating(now.saturating_add(30_000));
                     let request = ildcp::request(expires).to_bytes();
                     // Ready right after Authenticated, so this cannot fail.
                     let _ = self.session.send_ilp(&request, ILDCP_TAG, now);
                 }
-                SessionEvent::AuthFailed(AuthFailure::Closed)
-                    if self.ever_opened && self.link == Link::Up => {}
+                // The socket dropped while re-authenticating after a
+                // reconnect: `on_link_lost` already scheduled the next
+                // attempt. (On the first connection it means refused.)
+                SessionEvent::AuthFailed(AuthFailure::Closed) if self.ever_authenticated => {}
                 SessionEvent::AuthFailed(why) => {
                     self.fail(ClientError::BtpAuthFailed(why.to_string()));
                     return;
