@@ -796,7 +796,14 @@ impl Sender {
                 let data = AmountTooLarge::from_data(data)
                     .ok()
                     .map(|d| (d.received, d.maximum));
+                let before = self.max_packet.limit();
                 self.max_packet.on_amount_too_large(sent.amount, data);
+                if self.max_packet.limit() != before {
+                    // The search for the path maximum moved: progress, not
+                    // a failure (a data-less search may take ~log2(amount)
+                    // rounds of a full window each).
+                    return;
+                }
             }
             _ if code == ErrorCode::F99_APPLICATION_ERROR => {}
             ErrorClass::Temporary => {
