@@ -368,12 +368,16 @@ pub struct Client {
     paused: bool,
     link: Link,
     ever_opened: bool,
+    /// The connector accepted our credentials at least once.
+    ever_authenticated: bool,
     reconnect_attempts: u32,
     source: Option<Source>,
     started_emitted: bool,
     stopping: Option<(StopReason, u64)>,
     payments: VecDeque<Payment>,
     payments_total: u64,
+    /// The paced part of the send limit released so far (never lowered).
+    paced_limit: u64,
     next_payment_id: PaymentId,
     progress: PendingProgress,
     outputs: VecDeque<Output>,
@@ -414,12 +418,14 @@ impl Client {
             paused: false,
             link: Link::Down { reconnect_at: None },
             ever_opened: false,
+            ever_authenticated: false,
             reconnect_attempts: 0,
             source: None,
             started_emitted: false,
             stopping: None,
             payments: VecDeque::new(),
             payments_total: 0,
+            paced_limit: 0,
             next_payment_id: 1,
             progress: PendingProgress::default(),
             outputs: VecDeque::new(),
@@ -662,13 +668,16 @@ impl Client {
         while let Some(event) = self.session.poll_event() {
             match event {
                 SessionEvent::Authenticated => {
+                    self.ever_authenticated = true;
                     let expires = Timestamp::from_millis_saturating(now.saturating_add(30_000));
                     let request = ildcp::request(expires).to_bytes();
                     // Ready right after Authenticated, so this cannot fail.
                     let _ = self.session.send_ilp(&request, ILDCP_TAG, now);
                 }
-                SessionEvent::AuthFailed(AuthFailure::Closed)
-                    if self.ever_opened && self.link == Link::Up => {}
+                // The socket dropped while re-authenticating after a
+                // reconnect: `on_link_lost` already scheduled the next
+                // attempt. (On the first connection it means refused.)
+                SessionEvent::AuthFailed(AuthFailure::Closed) if self.ever_authenticated => {}
                 SessionEvent::AuthFailed(why) => {
                     self.fail(ClientError::BtpAuthFailed(why.to_string()));
                     return;
@@ -748,16 +757,29 @@ impl Client {
         }
         // Pace in whole packets: sending every fraction of budget as it
         // accrues would mean many tiny packets. One quantum is a tick's worth
-        // of budget, or a full packet if the path's maximum is smaller.
+        // of budget, or a full packet if the path's maximum is smaller. The
+        // budget runs one quantum ahead of what was earned, so the first
+        // packet leaves as soon as the connection opens rather than a tick
+        // later; sent never exceeds rate × active time + one packet.
         let tick_budget = self.config.amount_per_second.saturating_mul(PACING_TICK_MS) / 1000;
-        let quantum = self
-            .sender
-            .max_packet_amount()
-            .unwrap_or(u64::MAX)
-            .min(tick_budget)
-            .max(1);
-        let earned = self.pacer.earned(now);
-        let paced = earned - earned % quantum;
+        let paced = if tick_budget == 0 && self.config.amount_per_second == 0 {
+            0
+        } else {
+            let quantum = self
+                .sender
+                .max_packet_amount()
+                .unwrap_or(u64::MAX)
+                .min(tick_budget)
+                .max(1);
+            let earned = self.pacer.earned(now);
+            // Never lower: a smaller quantum (a newly learnt packet limit)
+            // must not take back budget already released.
+            let paced = (earned - earned % quantum)
+                .saturating_add(quantum)
+                .max(self.paced_limit);
+            self.paced_limit = paced;
+            paced
+        };
         let limit = paced.saturating_add(self.payments_total);
         self.config.max_total.map_or(limit, |max| limit.min(max))
     }
@@ -766,14 +788,10 @@ impl Client {
         if self.link != Link::Up {
             return;
         }
-        // Two passes at most: the first poll may finish probing and open
-        // the connection, which starts the pacer.
+        // Two passes at most: probing ends inside `poll_prepare`, and the
+        // connection it opens starts the pacer, whose first packet may go at once.
         for _ in 0..2 {
-            let pacing_should_run =
-                self.sender.is_open() && !self.paused && self.stopping.is_none();
-            if pacing_should_run && self.pacer.is_paused() {
-                self.pacer.resume(now);
-            }
+            self.resume_pacer_if_ready(now);
             let limit = self.send_limit(now);
             self.sender.set_send_limit(limit);
             while self.session.state() == SessionState::Ready {
@@ -789,11 +807,11 @@ impl Client {
                     break;
                 }
             }
-            let opened_now = self.sender.is_open()
+            let pacer_waiting = self.sender.is_open()
                 && !self.paused
                 && self.stopping.is_none()
                 && self.pacer.is_paused();
-            if !opened_now {
+            if !pacer_waiting {
                 break;
             }
         }
@@ -803,6 +821,18 @@ impl Client {
             && self.payments_total == 0
         {
             self.emit_started();
+        }
+    }
+
+    /// Starts the pacer once the sender can pay, unless the user paused or
+    /// the stream is stopping.
+    fn resume_pacer_if_ready(&mut self, now: u64) {
+        if self.sender.is_open()
+            && !self.paused
+            && self.stopping.is_none()
+            && self.pacer.is_paused()
+        {
+            self.pacer.resume(now);
         }
     }
 
@@ -1001,7 +1031,11 @@ impl Client {
             }
         };
         consider(self.session.poll_timeout());
-        consider(self.sender.poll_timeout());
+        // The end of a congestion back-off stays reported after it passed
+        // (until a fulfill clears it); a past time would make the caller
+        // poll again at once, forever. The sender already had its chance to
+        // send in this step, so only a future end needs a wake-up.
+        consider(self.sender.poll_timeout().filter(|&t| t > now));
         if let Link::Down { reconnect_at } = self.link {
             consider(reconnect_at);
         }

@@ -29,6 +29,12 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 35_000;
 /// How long the server may take to accept the credentials.
 pub const AUTH_TIMEOUT_MS: u64 = 10_000;
 
+/// A deadline noticed more than this long after it passed means the caller
+/// was not running (a frozen tab, a sleeping laptop): answers may be queued
+/// in the socket, undelivered. Such a request gets this long once more
+/// before it fails.
+pub const LATE_TIMER_GRACE_MS: u64 = 1_000;
+
 /// Caller-chosen identifier of a request, returned with its outcome.
 pub type RequestTag = u64;
 
@@ -129,6 +135,8 @@ struct Pending {
     request_id: u32,
     tag: RequestTag,
     deadline: u64,
+    /// The deadline was already extended once by [`LATE_TIMER_GRACE_MS`].
+    graced: bool,
 }
 
 /// Credentials for the auth handshake. `Debug` never shows the token.
@@ -213,6 +221,7 @@ impl Session {
             request_id,
             tag: 0,
             deadline: now.saturating_add(AUTH_TIMEOUT_MS),
+            graced: false,
         });
         self.state = SessionState::Authenticating;
     }
@@ -251,6 +260,7 @@ impl Session {
             request_id,
             tag,
             deadline: now.saturating_add(self.request_timeout_ms),
+            graced: false,
         });
         Ok(())
     }
@@ -336,6 +346,10 @@ impl Session {
     }
 
     /// Fails requests (and the auth exchange) whose deadline has passed.
+    ///
+    /// A request whose deadline passed more than [`LATE_TIMER_GRACE_MS`]
+    /// before `now` gets that much longer, once: the caller was not
+    /// running, and its answer may be waiting in the socket.
     pub fn handle_timeout(&mut self, now: u64) {
         if self.auth.is_some_and(|a| a.deadline <= now) {
             self.auth = None;
@@ -344,7 +358,12 @@ impl Session {
                 .push_back(SessionEvent::AuthFailed(AuthFailure::Timeout));
         }
         let mut i = 0;
-        while let Some(p) = self.pending.get(i).copied() {
+        while let Some(p) = self.pending.get_mut(i) {
+            if p.deadline <= now && !p.graced && now - p.deadline > LATE_TIMER_GRACE_MS {
+                p.deadline = now.saturating_add(LATE_TIMER_GRACE_MS);
+                p.graced = true;
+            }
+            let p = *p;
             if p.deadline <= now {
                 self.pending.swap_remove(i);
                 self.events.push_back(SessionEvent::Failed {
@@ -573,6 +592,36 @@ mod tests {
         );
         assert_eq!(s.state(), SessionState::Closed);
         assert_eq!(s.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_deadline_noticed_late_gets_a_short_grace_once() {
+        let mut s = ready();
+        s.set_request_timeout_ms(1000);
+        s.send_ilp(b"a", 1, 0).unwrap();
+        let request_id = Packet::from_bytes(&s.poll_transmit().unwrap())
+            .unwrap()
+            .request_id();
+        // The caller was frozen for a minute; the answer is still queued.
+        s.handle_timeout(60_000);
+        assert_eq!(s.poll_event(), None);
+        assert_eq!(s.poll_timeout(), Some(60_000 + LATE_TIMER_GRACE_MS));
+        s.handle_message(&response(request_id, Some(b"fulfill")), 60_000);
+        assert!(matches!(
+            s.poll_event(),
+            Some(SessionEvent::Reply { tag: 1, .. })
+        ));
+        // Without an answer, the grace is given once only.
+        s.send_ilp(b"b", 2, 60_000).unwrap();
+        s.handle_timeout(200_000);
+        s.handle_timeout(300_000);
+        assert_eq!(
+            s.poll_event(),
+            Some(SessionEvent::Failed {
+                tag: 2,
+                reason: RequestFailure::Timeout
+            })
+        );
     }
 
     #[test]

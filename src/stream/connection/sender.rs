@@ -332,10 +332,13 @@ impl Sender {
         self.total_delivered
     }
 
-    /// Source units in packets awaiting a reply.
+    /// Source units at risk in packets awaiting a reply: paying packets
+    /// only. Probes and close packets carry amounts too, but their random
+    /// conditions cannot be fulfilled, so no money is committed by them.
     pub fn in_flight_amount(&self) -> u64 {
         self.in_flight
             .iter()
+            .filter(|p| p.kind == Kind::Money)
             .fold(0u64, |a, p| a.saturating_add(p.amount))
     }
 
@@ -461,7 +464,13 @@ impl Sender {
                     volleys: volleys.saturating_add(1),
                 };
                 // Popped from the back: smallest first.
-                self.probe_queue = ExchangeRate::probe_amounts(self.max_packet.limit()).collect();
+                // Cap the volley at the next amount to try: the limit, or
+                // while a data-less F08 is being searched, the midpoint.
+                let cap = self
+                    .max_packet
+                    .limit()
+                    .map(|_| self.max_packet.next_amount(u64::MAX));
+                self.probe_queue = ExchangeRate::probe_amounts(cap).collect();
                 self.probe_queue.reverse();
                 let amount = self.probe_queue.pop()?;
                 return self.build(Kind::Probe, amount, 0, now);
@@ -837,8 +846,10 @@ impl Sender {
             return;
         }
         if let Some(info) = &info {
-            // Every authentic reply tells what arrived for what was sent.
+            // Every authentic reply tells what arrived for what was sent,
+            // and proves the path carried that amount to the receiver.
             self.rate.on_reply(sent.amount, info.delivered);
+            self.max_packet.on_fulfill(sent.amount);
         }
         if sent.kind == Kind::Probe && code == ErrorCode::F99_APPLICATION_ERROR && info.is_some() {
             return; // the expected answer to a probe
@@ -848,7 +859,14 @@ impl Sender {
                 let data = AmountTooLarge::from_data(data)
                     .ok()
                     .map(|d| (d.received, d.maximum));
+                let before = self.max_packet.limit();
                 self.max_packet.on_amount_too_large(sent.amount, data);
+                if self.max_packet.limit() != before {
+                    // The search for the path maximum moved: progress, not
+                    // a failure (a data-less search may take ~log2(amount)
+                    // rounds of a full window each).
+                    return;
+                }
             }
             _ if code == ErrorCode::F99_APPLICATION_ERROR => {}
             ErrorClass::Temporary => {

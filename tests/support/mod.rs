@@ -1,0 +1,540 @@
+//! Scenario test support: a fake connector + STREAM receiver ([`peer`]) and
+//! a seeded virtual link with a virtual clock ([`Sim`]) that drives a
+//! [`Client`] exactly as the browser driver does: feed socket events as
+//! `Input`, drain `poll_output` until `Timeout`, wake at that time.
+//!
+//! Nothing here reads a wall clock: time is `Sim::now`, moved only by the
+//! simulation, so every scenario is deterministic for its seed.
+
+// Each test file uses a different part of this module.
+#![allow(dead_code, unreachable_pub)]
+
+pub mod peer;
+
+use std::collections::BTreeMap;
+
+use ilp_stream_web::btp::session::Credentials;
+use ilp_stream_web::client::{Client, ClientConfig, Event, Input, Output};
+
+pub use peer::{Outcome, Peer, PeerConfig, RECEIVER, SECRET, TOKEN};
+
+/// Virtual time at which every scenario starts (ms since the Unix epoch).
+pub const T0: u64 = 1_700_000_000_000;
+
+/// splitmix64: a tiny seeded generator for link faults and peer nonces.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// True with probability `ppm` per million.
+    pub fn chance(&mut self, ppm: u32) -> bool {
+        ppm > 0 && self.below(1_000_000) < u64::from(ppm)
+    }
+
+    /// 12 random bytes (a nonce).
+    pub fn bytes12(&mut self) -> [u8; 12] {
+        let a = self.next_u64().to_be_bytes();
+        let b = self.next_u64().to_be_bytes();
+        let mut out = [0; 12];
+        out[..8].copy_from_slice(&a);
+        out[8..].copy_from_slice(&b[..4]);
+        out
+    }
+
+    /// 32 random bytes (a seed).
+    pub fn bytes32(&mut self) -> [u8; 32] {
+        let mut out = [0; 32];
+        for chunk in out.chunks_mut(8) {
+            chunk.copy_from_slice(&self.next_u64().to_be_bytes());
+        }
+        out
+    }
+}
+
+/// Faults and delays of the virtual link.
+#[derive(Clone, Debug)]
+pub struct LinkConfig {
+    /// One-way delay of every message, and of opening a socket.
+    pub latency_ms: u64,
+    /// Probability (per million) that a message is lost.
+    pub loss_ppm: u32,
+    /// Probability (per million) that a message is delivered twice.
+    pub duplicate_ppm: u32,
+    /// Probability (per million) that a message is delayed by up to
+    /// `4 × latency` extra, so later messages overtake it.
+    pub reorder_ppm: u32,
+    /// Refuse every new socket (it closes without opening).
+    pub refuse_connects: bool,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        Self {
+            latency_ms: 20,
+            loss_ppm: 0,
+            duplicate_ppm: 0,
+            reorder_ppm: 0,
+            refuse_connects: false,
+        }
+    }
+}
+
+/// A client configuration for the peer's receiver and token.
+pub fn client_config(amount_per_second: u64, max_total: Option<u64>, seed: u64) -> ClientConfig {
+    ClientConfig {
+        credentials: Credentials {
+            username: Some("alice".into()),
+            token: TOKEN.into(),
+        },
+        destination: RECEIVER.parse().unwrap(),
+        shared_secret: SECRET,
+        amount_per_second,
+        max_total,
+        slippage_ppm: 10_000,
+        seed: SplitMix64(seed).bytes32(),
+    }
+}
+
+#[derive(Clone, Debug)]
+enum LinkEvent {
+    /// The socket of this generation opened.
+    Opened(u64),
+    /// The socket of this generation closed (or never opened).
+    Closed(u64),
+    /// A message to the peer.
+    ToPeer(u64, Vec<u8>),
+    /// A message to the client, with the money it settles (if a Fulfill).
+    ToClient(u64, Vec<u8>, Option<(u64, u64)>),
+}
+
+impl LinkEvent {
+    fn generation(&self) -> u64 {
+        match self {
+            Self::Opened(g) | Self::Closed(g) | Self::ToPeer(g, _) | Self::ToClient(g, _, _) => *g,
+        }
+    }
+}
+
+/// The client, the peer and the link between them, in virtual time.
+pub struct Sim {
+    /// Virtual now.
+    pub now: u64,
+    /// The client under test.
+    pub client: Client,
+    /// The fake connector + receiver.
+    pub peer: Peer,
+    /// Link faults; tests may change them mid-run.
+    pub link: LinkConfig,
+    rng: SplitMix64,
+    queue: BTreeMap<(u64, u64), LinkEvent>,
+    order: u64,
+    /// Generation of the current socket (0: none).
+    generation: u64,
+    socket_open: bool,
+    /// When the client next wants `poll_output`.
+    next_timeout: u64,
+    /// Nothing happens before this time (a frozen tab).
+    frozen_until: u64,
+    /// Steps taken without time moving (a busy loop if it keeps growing).
+    steps_at_now: u32,
+    /// Every event with the time it came out.
+    pub events: Vec<(u64, Event)>,
+    /// Print every output and delivery (for debugging a scenario).
+    pub trace: bool,
+    /// `Output::Connect` count.
+    pub connects: u32,
+    /// When each `Output::Connect` came out.
+    pub connect_times: Vec<u64>,
+    /// `Output::Send` count.
+    pub sends: u32,
+    /// Messages the link lost.
+    pub lost_messages: u32,
+    /// `Output::Send` after `Event::Stopped`.
+    pub sends_after_stop: u32,
+    /// `(source, delivered)` of Fulfills the client never got (lost on the
+    /// link or in flight when the socket closed).
+    pub lost_fulfilled: (u64, u64),
+}
+
+impl Sim {
+    /// A started simulation.
+    pub fn new(config: ClientConfig, peer: PeerConfig, link: LinkConfig, seed: u64) -> Self {
+        let mut sim = Self {
+            now: T0,
+            client: Client::new(config),
+            peer: Peer::new(peer, seed),
+            link,
+            rng: SplitMix64(seed),
+            queue: BTreeMap::new(),
+            order: 0,
+            generation: 0,
+            socket_open: false,
+            next_timeout: T0,
+            frozen_until: 0,
+            steps_at_now: 0,
+            events: Vec::new(),
+            trace: false,
+            connects: 0,
+            connect_times: Vec::new(),
+            sends: 0,
+            lost_messages: 0,
+            sends_after_stop: 0,
+            lost_fulfilled: (0, 0),
+        };
+        sim.client.start(T0).unwrap();
+        sim.drain();
+        sim
+    }
+
+    /// A started simulation with a default link.
+    pub fn with(amount_per_second: u64, peer: PeerConfig) -> Self {
+        Self::new(
+            client_config(amount_per_second, None, 1),
+            peer,
+            LinkConfig::default(),
+            1,
+        )
+    }
+
+    /// Calls the client (an application action) and drains its output.
+    pub fn act<R>(&mut self, f: impl FnOnce(&mut Client, u64) -> R) -> R {
+        let r = f(&mut self.client, self.now);
+        self.drain();
+        r
+    }
+
+    /// Polls the client until it returns `Timeout`, carrying out its outputs.
+    pub fn drain(&mut self) {
+        loop {
+            match self.client.poll_output(self.now) {
+                Output::Connect => {
+                    self.close_socket();
+                    self.connects += 1;
+                    self.connect_times.push(self.now);
+                    self.generation += 1;
+                    let g = self.generation;
+                    let at = self.now + self.link.latency_ms;
+                    let event = if self.link.refuse_connects {
+                        LinkEvent::Closed(g)
+                    } else {
+                        LinkEvent::Opened(g)
+                    };
+                    self.schedule(at, event);
+                }
+                Output::Send(bytes) => {
+                    if self.trace {
+                        eprintln!("{} send {} bytes", self.now - T0, bytes.len());
+                    }
+                    self.sends += 1;
+                    if self.stopped().is_some() {
+                        self.sends_after_stop += 1;
+                    }
+                    if self.socket_open {
+                        let g = self.generation;
+                        self.transmit(LinkEvent::ToPeer(g, bytes), 0);
+                    }
+                }
+                Output::Disconnect => self.close_socket(),
+                Output::Event(event) => self.events.push((self.now, event)),
+                Output::Timeout(at) => {
+                    assert!(
+                        at >= self.now,
+                        "timeout {at} in the past (now {})",
+                        self.now
+                    );
+                    self.next_timeout = at;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn schedule(&mut self, at: u64, event: LinkEvent) {
+        self.order += 1;
+        self.queue.insert((at, self.order), event);
+    }
+
+    /// Puts a message on the link, with loss, duplication and reordering.
+    fn transmit(&mut self, event: LinkEvent, extra_delay: u64) {
+        if self.rng.chance(self.link.loss_ppm) {
+            self.lost_messages += 1;
+            self.account_lost(&event);
+            return;
+        }
+        let mut at = self.now + extra_delay + self.link.latency_ms;
+        if self.rng.chance(self.link.reorder_ppm) {
+            at += 1 + self.rng.below(4 * self.link.latency_ms + 1);
+        }
+        if self.rng.chance(self.link.duplicate_ppm) {
+            let copy = match &event {
+                LinkEvent::ToClient(g, b, _) => LinkEvent::ToClient(*g, b.clone(), None),
+                other => other.clone(),
+            };
+            let later = at + self.rng.below(self.link.latency_ms + 1);
+            self.schedule(later, copy);
+        }
+        self.schedule(at, event);
+    }
+
+    fn account_lost(&mut self, event: &LinkEvent) {
+        if let LinkEvent::ToClient(_, _, Some((source, delivered))) = event {
+            self.lost_fulfilled.0 += source;
+            self.lost_fulfilled.1 += delivered;
+        }
+    }
+
+    /// Closes the current socket: messages still on the link are lost.
+    fn close_socket(&mut self) {
+        let g = self.generation;
+        let stale: Vec<_> = self
+            .queue
+            .iter()
+            .filter(|(_, e)| e.generation() == g)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in stale {
+            if let Some(event) = self.queue.remove(&key) {
+                self.account_lost(&event);
+            }
+        }
+        self.generation += 1;
+        self.socket_open = false;
+    }
+
+    /// The link drops under the client (network fault): messages in flight
+    /// are lost and the client is told the socket closed.
+    pub fn disconnect(&mut self) {
+        if !self.socket_open {
+            return;
+        }
+        self.close_socket();
+        self.client.handle_input(Input::SocketClosed, self.now);
+        self.drain();
+    }
+
+    /// The page freezes for `ms`: no timer fires and no socket event is
+    /// dispatched until then (they queue up), as in a suspended tab.
+    pub fn freeze_for(&mut self, ms: u64) {
+        self.frozen_until = self.now + ms;
+    }
+
+    fn timer_due(&self) -> u64 {
+        self.next_timeout
+    }
+
+    /// The time of the next thing to happen.
+    pub fn next_time(&self) -> u64 {
+        let link = self.queue.keys().next().map_or(u64::MAX, |k| k.0);
+        let at = link.min(self.timer_due());
+        if at == u64::MAX {
+            return at;
+        }
+        at.max(self.frozen_until)
+    }
+
+    /// Whether nothing is on the link.
+    pub fn link_idle(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Advances to the next link event or timer and handles it. False when
+    /// nothing will ever happen again.
+    pub fn step(&mut self) -> bool {
+        let at = self.next_time();
+        if at == u64::MAX {
+            return false;
+        }
+        if at <= self.now {
+            self.steps_at_now += 1;
+            assert!(
+                self.steps_at_now < 100_000,
+                "busy loop: the client keeps asking to be woken at {} (now {})",
+                at,
+                self.now
+            );
+        } else {
+            self.steps_at_now = 0;
+        }
+        self.now = self.now.max(at);
+        while let Some(entry) = self.queue.first_entry() {
+            if entry.key().0 > self.now {
+                break;
+            }
+            let event = entry.remove();
+            self.deliver(event);
+        }
+        if self.timer_due() <= self.now {
+            self.drain();
+        }
+        true
+    }
+
+    fn deliver(&mut self, event: LinkEvent) {
+        if self.trace {
+            let kind = match &event {
+                LinkEvent::ToClient(_, b, _) => format!("reply {:?}", b.get(..40)),
+                other => format!("{:?}", std::mem::discriminant(other)),
+            };
+            eprintln!("{} deliver {kind}", self.now - T0);
+        }
+        if event.generation() != self.generation {
+            self.account_lost(&event);
+            return;
+        }
+        match event {
+            LinkEvent::Opened(_) => {
+                self.socket_open = true;
+                self.peer.on_connect();
+                self.client.handle_input(Input::SocketOpened, self.now);
+            }
+            LinkEvent::Closed(_) => {
+                self.close_socket();
+                self.client.handle_input(Input::SocketClosed, self.now);
+            }
+            LinkEvent::ToPeer(g, bytes) => {
+                let (replies, close) = self.peer.handle(&bytes, self.now);
+                for r in replies {
+                    self.transmit(LinkEvent::ToClient(g, r.bytes, r.fulfilled), r.delay_ms);
+                }
+                if close {
+                    // The peer closes after its replies have gone out.
+                    let at = self.now + 2 * self.link.latency_ms + 1;
+                    self.schedule(at, LinkEvent::Closed(g));
+                }
+            }
+            LinkEvent::ToClient(_, bytes, _) => {
+                self.client
+                    .handle_input(Input::SocketMessage(&bytes), self.now);
+            }
+        }
+        self.drain();
+    }
+
+    /// Runs until virtual time `t` (events at `t` included).
+    pub fn run_until(&mut self, t: u64) {
+        self.run_until_checked(t, |_| {});
+    }
+
+    /// Runs for `ms` of virtual time.
+    pub fn run_for(&mut self, ms: u64) {
+        self.run_until(self.now + ms);
+    }
+
+    /// Runs until `t`, calling `check` after every step.
+    pub fn run_until_checked(&mut self, t: u64, mut check: impl FnMut(&Self)) {
+        while self.next_time() <= t {
+            self.step();
+            check(self);
+        }
+        self.now = self.now.max(t);
+    }
+
+    /// Runs until `done` holds or `limit` ms pass; returns whether it held.
+    pub fn run_until_cond(&mut self, limit: u64, mut done: impl FnMut(&Self) -> bool) -> bool {
+        let end = self.now + limit;
+        while !done(self) {
+            if self.next_time() > end {
+                self.now = end;
+                return done(self);
+            }
+            self.step();
+        }
+        true
+    }
+
+    /// The `Stopped` event, if any: `(reason, total_sent, total_delivered)`.
+    pub fn stopped(&self) -> Option<&Event> {
+        self.events
+            .iter()
+            .map(|(_, e)| e)
+            .find(|e| matches!(e, Event::Stopped { .. }))
+    }
+
+    /// Codes of every `Event::Error`.
+    pub fn error_codes(&self) -> Vec<&'static str> {
+        self.events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Event::Error(err) => Some(err.code()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether the client has reported `Started`.
+    pub fn started(&self) -> bool {
+        self.events
+            .iter()
+            .any(|(_, e)| matches!(e, Event::Started { .. }))
+    }
+
+    /// Asserts the money invariants that must hold at every step.
+    pub fn check_money(&self) {
+        let sender = self.client.sender();
+        let sent = self.client.total_sent();
+        let in_flight = sender.in_flight_amount();
+        assert!(
+            sent.saturating_add(in_flight) <= sender.send_limit(),
+            "sent {sent} + in flight {in_flight} > limit {}",
+            sender.send_limit()
+        );
+        // The client never counts more than the peer fulfilled.
+        assert!(
+            sent + self.lost_fulfilled.0 <= self.peer.fulfilled_source,
+            "client counts {sent} (+{} lost) but the peer fulfilled {}",
+            self.lost_fulfilled.0,
+            self.peer.fulfilled_source
+        );
+        assert!(
+            self.client.total_delivered() + self.lost_fulfilled.1 <= self.peer.total_received,
+            "client says {} delivered (+{} lost), receiver got {}",
+            self.client.total_delivered(),
+            self.lost_fulfilled.1,
+            self.peer.total_received
+        );
+        // Progress events add up to the totals they report.
+        let mut sum = 0u64;
+        for (_, e) in &self.events {
+            if let Event::Progress {
+                amount_sent,
+                total_sent,
+                ..
+            } = e
+            {
+                sum += amount_sent;
+                assert_eq!(sum, *total_sent, "progress amounts do not add up");
+            }
+        }
+        assert!(sum <= sent);
+    }
+
+    /// Asserts that, with nothing in flight any more, both sides agree on
+    /// every unit (minus replies the link lost).
+    pub fn check_settled(&self) {
+        assert_eq!(self.client.sender().in_flight(), 0, "still in flight");
+        assert_eq!(
+            self.client.total_sent() + self.lost_fulfilled.0,
+            self.peer.fulfilled_source,
+            "source totals disagree"
+        );
+        assert_eq!(
+            self.client.total_delivered() + self.lost_fulfilled.1,
+            self.peer.total_received,
+            "delivered totals disagree"
+        );
+    }
+}
