@@ -374,10 +374,15 @@ pub struct Client {
     source: Option<Source>,
     started_emitted: bool,
     stopping: Option<(StopReason, u64)>,
+    /// The error a stop with reason `Error` will report once in-flight
+    /// packets have settled.
+    pending_error: Option<ClientError>,
     payments: VecDeque<Payment>,
     payments_total: u64,
     /// The paced part of the send limit released so far (never lowered).
     paced_limit: u64,
+    /// Fulfilled source units counted against the paced budget.
+    paced_sent: u64,
     next_payment_id: PaymentId,
     progress: PendingProgress,
     outputs: VecDeque<Output>,
@@ -423,9 +428,11 @@ impl Client {
             source: None,
             started_emitted: false,
             stopping: None,
+            pending_error: None,
             payments: VecDeque::new(),
             payments_total: 0,
             paced_limit: 0,
+            paced_sent: 0,
             next_payment_id: 1,
             progress: PendingProgress::default(),
             outputs: VecDeque::new(),
@@ -576,6 +583,7 @@ impl Client {
         if self.is_finished() {
             return;
         }
+        let error = error.or_else(|| self.pending_error.take());
         self.flush_progress_now();
         let failure = error.clone().unwrap_or_else(|| match reason {
             StopReason::ReceiverClosed => ClientError::ReceiverClosed(String::new()),
@@ -609,6 +617,18 @@ impl Client {
     fn fail(&mut self, error: ClientError) {
         self.sender.abandon();
         self.finish(StopReason::Error, Some(error));
+    }
+
+    /// Fails once the packets already in flight have settled, so money that
+    /// arrives for them is still counted (the sender sends nothing new).
+    fn fail_after_settling(&mut self, error: ClientError, now: u64) {
+        if self.link == Link::Up && self.sender.in_flight() > 0 {
+            self.pacer.pause(now);
+            self.pending_error = Some(error);
+            self.stopping = Some((StopReason::Error, now.saturating_add(STOP_TIMEOUT_MS)));
+        } else {
+            self.fail(error);
+        }
     }
 
     /// Feeds what happened on the socket.
@@ -893,7 +913,7 @@ impl Client {
                     let reason = self.stopping.map_or(StopReason::Stopped, |s| s.0);
                     self.finish(reason, None);
                 }
-                SenderEvent::Failed(error) => self.fail(error.into()),
+                SenderEvent::Failed(error) => self.fail_after_settling(error.into(), now),
             }
         }
         if let Some(max) = self.config.max_total {
@@ -911,10 +931,19 @@ impl Client {
         self.finish(reason, None);
     }
 
-    /// Splits a fulfilled amount over the discrete payments, oldest first.
+    /// Splits a fulfilled amount between the paced stream and the discrete
+    /// payments: the paced budget released so far is served first, the rest
+    /// goes to the payments, oldest first. So a payment completes only once
+    /// its whole amount was sent on top of the paced stream.
     fn attribute(&mut self, amount: u64, delivered: u64) {
-        let mut left = amount;
-        let mut left_delivered = delivered;
+        let to_pacing = amount.min(self.paced_limit.saturating_sub(self.paced_sent));
+        self.paced_sent = self.paced_sent.saturating_add(to_pacing);
+        let mut left = amount - to_pacing;
+        let share = |part: u64| {
+            u64::try_from(u128::from(delivered) * u128::from(part) / u128::from(amount.max(1)))
+                .unwrap_or(0)
+        };
+        let mut left_delivered = delivered.saturating_sub(share(to_pacing));
         while left > 0 {
             let Some(p) = self.payments.front_mut() else {
                 break;
@@ -923,8 +952,7 @@ impl Client {
             let part_delivered = if part == left {
                 left_delivered
             } else {
-                u64::try_from(u128::from(delivered) * u128::from(part) / u128::from(amount.max(1)))
-                    .unwrap_or(0)
+                share(part)
             };
             p.sent = p.sent.saturating_add(part);
             p.delivered = p.delivered.saturating_add(part_delivered);
@@ -1011,6 +1039,9 @@ impl Client {
         }
         self.drive_sender(now);
         self.process_sender(now);
+        if matches!(self.stopping, Some((StopReason::Error, _))) && self.sender.in_flight() == 0 {
+            self.finish(StopReason::Error, None);
+        }
         if self.is_finished() {
             return;
         }
