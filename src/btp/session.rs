@@ -140,7 +140,7 @@ struct Pending {
 }
 
 /// Credentials for the auth handshake. `Debug` never shows the token.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     /// Sent as `auth_username` when present (the JS plugin sends it; the RFC
     /// dropped it, servers ignore it or use it to pick the account).

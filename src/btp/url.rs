@@ -19,14 +19,6 @@ pub struct BtpUrl {
     pub credentials: Credentials,
 }
 
-impl PartialEq for Credentials {
-    fn eq(&self, other: &Self) -> bool {
-        self.username == other.username && self.token == other.token
-    }
-}
-
-impl Eq for Credentials {}
-
 impl fmt::Debug for BtpUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BtpUrl")

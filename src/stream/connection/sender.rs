@@ -753,7 +753,7 @@ impl Sender {
         match ilp::Packet::from_bytes(reply) {
             Ok(ilp::Packet::Fulfill(f)) if crypto::condition(&f.fulfillment) == sent.condition => {
                 let info = self.read_reply(f.data, sent.sequence, IlpPacketType::Fulfill);
-                self.on_fulfill(sent, info, now);
+                self.on_fulfill(sent, info);
             }
             Ok(ilp::Packet::Reject(r)) => {
                 let info = self.read_reply(r.data, sent.sequence, IlpPacketType::Reject);
@@ -783,9 +783,6 @@ impl Sender {
             self.finish(SenderEvent::Closed);
             return;
         }
-        if sent.kind == Kind::Probe {
-            // Re-probe with what is left of this volley.
-        }
         if !lost {
             self.timeouts_in_a_row = self.timeouts_in_a_row.saturating_add(1);
             self.congestion
@@ -796,12 +793,11 @@ impl Sender {
         }
     }
 
-    fn on_fulfill(&mut self, sent: InFlight, info: Option<ReplyInfo>, now: u64) {
+    fn on_fulfill(&mut self, sent: InFlight, info: Option<ReplyInfo>) {
         self.failures_in_a_row = 0;
         self.timeouts_in_a_row = 0;
         self.liquidity_trouble_since = None;
         self.congestion.on_fulfill();
-        let _ = now;
         match sent.kind {
             Kind::Money => {
                 self.max_packet.on_fulfill(sent.amount);
