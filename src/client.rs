@@ -47,6 +47,7 @@ use crate::rand::Rng;
 use crate::stream::connection::{
     sender::DEFAULT_PACKET_EXPIRY_MS, Pacer, Sender, SenderConfig, SenderError, SenderEvent, Source,
 };
+use crate::stream::ErrorCode as CloseCode;
 
 /// How often the pacing timer wakes while streaming.
 pub const PACING_TICK_MS: u64 = 200;
@@ -179,7 +180,8 @@ pub enum Event {
     },
     /// The state changed.
     StateChanged(State),
-    /// Something failed; a [`Event::Stopped`] with reason `Error` follows.
+    /// Something failed; [`Event::Stopped`] follows (reason `Error`, or
+    /// `ReceiverClosed` when the receiver closed with an error code).
     Error(ClientError),
     /// The stream ended; totals are final.
     Stopped {
@@ -272,6 +274,8 @@ pub enum ClientError {
     Rejected(String),
     /// The call is not allowed in the current state.
     InvalidState(&'static str),
+    /// The stream was stopped before this finished.
+    Stopped,
 }
 
 impl ClientError {
@@ -288,6 +292,7 @@ impl ClientError {
             Self::Disconnected => "disconnected",
             Self::Rejected(_) => "rejected",
             Self::InvalidState(_) => "invalid-state",
+            Self::Stopped => "stopped",
         }
     }
 }
@@ -310,6 +315,7 @@ impl fmt::Display for ClientError {
                 "the connection to the BTP server was lost and could not be re-established",
             ),
             Self::InvalidState(why) => f.write_str(why),
+            Self::Stopped => f.write_str("the stream was stopped before this finished"),
         }
     }
 }
@@ -535,6 +541,15 @@ impl Client {
             }));
             return Ok(id);
         }
+        if self
+            .sender
+            .min_deliverable()
+            .is_some_and(|smallest| amount < smallest)
+        {
+            return Err(ClientError::RateTooLow(
+                "the amount is too small to deliver even one unit to the receiver at this exchange rate".into(),
+            ));
+        }
         self.payments.push_back(Payment {
             id,
             amount,
@@ -586,7 +601,7 @@ impl Client {
         self.flush_progress_now();
         let failure = error.clone().unwrap_or_else(|| match reason {
             StopReason::ReceiverClosed => ClientError::ReceiverClosed(String::new()),
-            _ => ClientError::InvalidState("the stream stopped before the payment finished"),
+            _ => ClientError::Stopped,
         });
         for p in self.payments.drain(..) {
             self.outputs.push_back(Output::Event(Event::PaymentFailed {
@@ -618,15 +633,16 @@ impl Client {
         self.finish(StopReason::Error, Some(error));
     }
 
-    /// Fails once the packets already in flight have settled, so money that
+    /// Stops once the packets already in flight have settled, so money that
     /// arrives for them is still counted (the sender sends nothing new).
-    fn fail_after_settling(&mut self, error: ClientError, now: u64) {
+    fn finish_after_settling(&mut self, reason: StopReason, error: Option<ClientError>, now: u64) {
         if self.link == Link::Up && self.sender.in_flight() > 0 {
             self.pacer.pause(now);
-            self.pending_error = Some(error);
-            self.stopping = Some((StopReason::Error, now.saturating_add(STOP_TIMEOUT_MS)));
+            self.pending_error = error;
+            self.stopping = Some((reason, now.saturating_add(STOP_TIMEOUT_MS)));
         } else {
-            self.fail(error);
+            self.sender.abandon();
+            self.finish(reason, error);
         }
     }
 
@@ -697,6 +713,13 @@ impl Client {
                 // reconnect: `on_link_lost` already scheduled the next
                 // attempt. (On the first connection it means refused.)
                 SessionEvent::AuthFailed(AuthFailure::Closed) if self.ever_authenticated => {}
+                // A server that accepted us before but is slow now: drop the
+                // socket and reconnect with backoff rather than give up.
+                SessionEvent::AuthFailed(AuthFailure::Timeout) if self.ever_authenticated => {
+                    self.outputs.push_back(Output::Disconnect);
+                    self.session.handle_close();
+                    self.on_link_lost(now);
+                }
                 SessionEvent::AuthFailed(why) => {
                     self.fail(ClientError::BtpAuthFailed(why.to_string()));
                     return;
@@ -712,7 +735,7 @@ impl Client {
                 } => {
                     if reason != RequestFailure::Disconnected {
                         self.fail(ClientError::BtpConnectFailed(format!(
-                            "IL-DCP failed: {reason:?}"
+                            "the connector did not answer IL-DCP: {reason}"
                         )));
                         return;
                     }
@@ -736,18 +759,30 @@ impl Client {
 
     fn on_ildcp(&mut self, reply: &[u8], now: u64) {
         let parsed = match ilp::Packet::from_bytes(reply) {
-            Ok(ilp::Packet::Fulfill(f)) => ildcp::Response::from_fulfill(&f).ok().map(|r| Source {
-                address: r.client_address.to_owned_address(),
-                asset_code: r.asset_code.to_owned(),
-                asset_scale: r.asset_scale,
-            }),
-            _ => None,
+            Ok(ilp::Packet::Fulfill(f)) => ildcp::Response::from_fulfill(&f)
+                .map(|r| Source {
+                    address: r.client_address.to_owned_address(),
+                    asset_code: r.asset_code.to_owned(),
+                    asset_scale: r.asset_scale,
+                })
+                .map_err(|e| format!("its IL-DCP response is invalid ({e})")),
+            Ok(ilp::Packet::Reject(r)) => Err(format!(
+                "it refused IL-DCP with {} {}",
+                r.code,
+                String::from_utf8_lossy(r.message)
+            )),
+            Ok(ilp::Packet::Prepare(_)) | Err(_) => {
+                Err("its IL-DCP answer is not an ILP packet".to_owned())
+            }
         };
-        let Some(source) = parsed else {
-            self.fail(ClientError::BtpConnectFailed(
-                "the connector did not answer IL-DCP".into(),
-            ));
-            return;
+        let source = match parsed {
+            Ok(source) => source,
+            Err(why) => {
+                self.fail(ClientError::BtpConnectFailed(format!(
+                    "the connector cannot be used: {why}"
+                )));
+                return;
+            }
         };
         if self.source.is_none() {
             self.sender.set_source(source.clone());
@@ -856,7 +891,7 @@ impl Client {
     }
 
     fn emit_started(&mut self) {
-        if self.started_emitted {
+        if self.started_emitted || self.is_finished() {
             return;
         }
         self.started_emitted = true;
@@ -902,32 +937,34 @@ impl Client {
                     self.outputs
                         .push_back(Output::Event(Event::DataAcknowledged { offset }));
                 }
-                SenderEvent::ReceiverClosed { message, .. } => {
-                    self.finish_with(
-                        StopReason::ReceiverClosed,
-                        Some(ClientError::ReceiverClosed(message)),
-                    );
+                SenderEvent::ReceiverClosed { code, message } => {
+                    // A normal close is not an error; any other code is.
+                    let error = (code != CloseCode::NO_ERROR)
+                        .then_some(ClientError::ReceiverClosed(message));
+                    self.finish_after_settling(StopReason::ReceiverClosed, error, now);
                 }
                 SenderEvent::Closed => {
                     let reason = self.stopping.map_or(StopReason::Stopped, |s| s.0);
                     self.finish(reason, None);
                 }
-                SenderEvent::Failed(error) => self.fail_after_settling(error.into(), now),
+                SenderEvent::Failed(error) => {
+                    self.finish_after_settling(StopReason::Error, Some(error.into()), now);
+                }
             }
         }
         if let Some(max) = self.config.max_total {
-            if self.sender.total_sent() >= max && self.stopping.is_none() && !self.is_finished() {
+            // Reached, or what is left is too small to deliver one unit.
+            let left = max.saturating_sub(self.sender.total_sent());
+            let reached = left == 0
+                || self.sender.in_flight() == 0
+                    && self
+                        .sender
+                        .min_deliverable()
+                        .is_some_and(|smallest| left < smallest);
+            if reached && self.stopping.is_none() && !self.is_finished() {
                 self.begin_stop(StopReason::MaxTotal, now);
             }
         }
-    }
-
-    fn finish_with(&mut self, reason: StopReason, error: Option<ClientError>) {
-        self.sender.abandon();
-        if let Some(e) = error {
-            self.outputs.push_back(Output::Event(Event::Error(e)));
-        }
-        self.finish(reason, None);
     }
 
     /// Splits a fulfilled amount between the paced stream and the discrete
@@ -935,6 +972,9 @@ impl Client {
     /// goes to the payments, oldest first. So a payment completes only once
     /// its whole amount was sent on top of the paced stream.
     fn attribute(&mut self, amount: u64, delivered: u64) {
+        if self.is_finished() {
+            return;
+        }
         let to_pacing = amount.min(self.paced_limit.saturating_sub(self.paced_sent));
         self.paced_sent = self.paced_sent.saturating_add(to_pacing);
         let mut left = amount - to_pacing;
@@ -1038,8 +1078,13 @@ impl Client {
         }
         self.drive_sender(now);
         self.process_sender(now);
-        if matches!(self.stopping, Some((StopReason::Error, _))) && self.sender.in_flight() == 0 {
-            self.finish(StopReason::Error, None);
+        // A stop the sender did not start (failure, receiver close) ends
+        // once nothing is in flight any more.
+        if let Some((reason @ (StopReason::Error | StopReason::ReceiverClosed), _)) = self.stopping
+        {
+            if self.sender.in_flight() == 0 {
+                self.finish(reason, None);
+            }
         }
         if self.is_finished() {
             return;

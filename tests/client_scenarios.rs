@@ -834,3 +834,72 @@ fn client_ops() {
         assert!(done <= sent, "seed {seed}: payments {done} > sent {sent}");
     }
 }
+
+#[test]
+fn a_remainder_too_small_to_deliver_still_finishes() {
+    // At 1:2 a single unit delivers nothing: the last packets must be
+    // sized so no undeliverable remainder is left behind.
+    let peer = PeerConfig {
+        rate: (1, 2),
+        ..PeerConfig::default()
+    };
+    let mut sim = Sim::new(
+        client_config(100_000, Some(2_001), 5),
+        peer.clone(),
+        LinkConfig::default(),
+        5,
+    );
+    sim.run_until(T0 + 10 * SECOND);
+    let (reason, sent, delivered) = stopped_totals(&sim);
+    assert_eq!(reason, StopReason::MaxTotal);
+    assert!((2_000..=2_001).contains(&sent), "sent {sent}");
+    assert_eq!(delivered, sim.peer.total_received);
+
+    let mut sim = Sim::with(0, peer);
+    let id = sim.act(|c, now| c.pay(1_001, now)).unwrap();
+    let done = sim.run_until_cond(30 * SECOND, |s| {
+        s.events
+            .iter()
+            .any(|(_, e)| matches!(e, Event::PaymentDone { id: i, sent: 1_001, .. } if *i == id))
+    });
+    assert!(done, "payment of 1001 did not finish: {:?}", sim.events);
+    assert_eq!(sim.client.total_delivered(), sim.peer.total_received);
+}
+
+#[test]
+fn a_close_inside_a_fulfill_counts_the_packet_then_stops() {
+    let peer = PeerConfig {
+        close_at: Some(30_000),
+        ..PeerConfig::default()
+    };
+    let mut sim = Sim::with(100_000, peer);
+    sim.run_until(T0 + 5 * SECOND);
+    let (reason, sent, delivered) = stopped_totals(&sim);
+    assert_eq!(reason, StopReason::ReceiverClosed);
+    assert_eq!(sim.client.state(), State::Stopped);
+    assert_eq!(
+        (sent, delivered),
+        (sim.client.total_sent(), sim.client.total_delivered())
+    );
+    assert_eq!(
+        delivered, sim.peer.total_received,
+        "the closing packet's money is counted"
+    );
+    assert!(
+        sim.error_codes().is_empty(),
+        "a normal close is not an error: {:?}",
+        sim.error_codes()
+    );
+    // Nothing after Stopped.
+    let stop_index = sim
+        .events
+        .iter()
+        .position(|(_, e)| matches!(e, Event::Stopped { .. }))
+        .unwrap();
+    assert_eq!(
+        stop_index,
+        sim.events.len() - 1,
+        "{:?}",
+        &sim.events[stop_index..]
+    );
+}

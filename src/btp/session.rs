@@ -91,7 +91,11 @@ impl fmt::Display for AuthFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Refused { code, name } => {
-                write!(f, "the server refused the credentials ({code:?} {name})")
+                write!(
+                    f,
+                    "the server refused the credentials ({} {name})",
+                    code.0.escape_ascii()
+                )
             }
             Self::Timeout => f.write_str("the server did not answer the credentials in time"),
             Self::Closed => f.write_str("the server closed the connection during authentication"),
@@ -117,6 +121,21 @@ pub enum RequestFailure {
     Disconnected,
     /// The answer carried no readable ILP packet.
     NoIlpData,
+}
+
+impl fmt::Display for RequestFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Error { code, name } => write!(
+                f,
+                "the server answered BTP error {} {name}",
+                code.0.escape_ascii()
+            ),
+            Self::Timeout => f.write_str("no answer in time"),
+            Self::Disconnected => f.write_str("the connection closed first"),
+            Self::NoIlpData => f.write_str("the answer carried no ILP packet"),
+        }
+    }
 }
 
 /// The state of the session.

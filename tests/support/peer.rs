@@ -15,7 +15,7 @@ use ilp_stream_web::ilp::{
 };
 use ilp_stream_web::receipt::Receipt;
 use ilp_stream_web::stream::crypto::{self, Keys};
-use ilp_stream_web::stream::{Frame, IlpPacketType, OutgoingPacket};
+use ilp_stream_web::stream::{ErrorCode as StreamErrorCode, Frame, IlpPacketType, OutgoingPacket};
 
 use super::SplitMix64;
 
@@ -61,6 +61,9 @@ pub struct PeerConfig {
     pub receipts: Option<([u8; 16], [u8; 32])>,
     /// The receiver's asset code and scale.
     pub receiver_asset: (String, u8),
+    /// Once the receiver has this much, it closes the connection
+    /// (`ConnectionClose`, NoError) in the reply that crosses it.
+    pub close_at: Option<u64>,
 }
 
 impl Default for PeerConfig {
@@ -78,6 +81,7 @@ impl Default for PeerConfig {
             receive_max: None,
             receipts: None,
             receiver_asset: ("USD".into(), 6),
+            close_at: None,
         }
     }
 }
@@ -394,6 +398,12 @@ impl Peer {
             frames.push(Frame::StreamReceipt {
                 stream_id: 1,
                 receipt,
+            });
+        }
+        if self.config.close_at.is_some_and(|at| total_after >= at) {
+            frames.push(Frame::ConnectionClose {
+                code: StreamErrorCode::NO_ERROR,
+                message: b"done",
             });
         }
         let reply_type = if fulfill {

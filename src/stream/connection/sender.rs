@@ -342,6 +342,21 @@ impl Sender {
             .fold(0u64, |a, p| a.saturating_add(p.amount))
     }
 
+    /// The smallest source amount whose minimum destination amount is at
+    /// least one unit at the known rate and slippage; `None` while the rate
+    /// is unknown or nothing can be delivered.
+    pub fn min_deliverable(&self) -> Option<u64> {
+        let (delivered, sent) = self.rate.lower_bound()?;
+        let keep = 1_000_000u128.saturating_sub(u128::from(self.slippage_ppm));
+        let per_source = u128::from(delivered) * keep;
+        if per_source == 0 {
+            return None;
+        }
+        // Smallest s with floor(s × delivered × keep / (sent × 10^6)) >= 1.
+        let need = u128::from(sent) * 1_000_000;
+        u64::try_from(need.div_ceil(per_source)).ok()
+    }
+
     /// Packets awaiting a reply.
     pub fn in_flight(&self) -> usize {
         self.in_flight.len()
@@ -557,13 +572,14 @@ impl Sender {
             return None;
         }
         if let Some(room) = self.receiver_room() {
-            // Source units that deliver at most `room`, at the lowest rate seen.
-            let source_room = match self.rate.lower_bound() {
-                Some((delivered, sent)) if delivered > 0 => {
-                    u64::try_from(u128::from(room) * u128::from(sent) / u128::from(delivered))
+            // Source units that deliver at most `room` even at the highest
+            // rate the path may have: floor(room × sent / (delivered + 1)).
+            let source_room = match self.rate.upper_bound() {
+                Some((delivered_plus_one, sent)) => {
+                    u64::try_from(u128::from(room) * u128::from(sent) / delivered_plus_one)
                         .unwrap_or(u64::MAX)
                 }
-                _ => u64::MAX,
+                None => u64::MAX,
             };
             want = want.min(source_room);
             if want == 0 {
@@ -577,7 +593,20 @@ impl Sender {
             self.fail(SenderError::RateTooLow);
             return None;
         }
-        let amount = self.max_packet.next_amount(want);
+        let mut amount = self.max_packet.next_amount(want);
+        // Leave no remainder too small to deliver anything: it could never
+        // be sent, and a capped payment would never finish.
+        if let Some(smallest) = self.min_deliverable() {
+            let rest = want - amount;
+            if rest > 0 && rest < smallest {
+                let shrunk = want.saturating_sub(smallest);
+                if shrunk >= smallest {
+                    amount = shrunk.min(amount);
+                } else if self.max_packet.limit().is_none_or(|limit| want <= limit) {
+                    amount = want;
+                }
+            }
+        }
         let min_destination = self.rate.min_destination_amount(amount, self.slippage_ppm);
         if min_destination == 0 {
             // Never spend money on a packet that need not deliver anything.
@@ -722,12 +751,7 @@ impl Sender {
                 message,
             } = frame
             {
-                let message = String::from_utf8_lossy(message).into_owned();
-                if self.phase == Phase::Closing {
-                    self.finish(SenderEvent::Closed);
-                } else if self.phase != Phase::Done {
-                    self.finish(SenderEvent::ReceiverClosed { code, message });
-                }
+                self.on_remote_close(code, String::from_utf8_lossy(message).into_owned());
             }
         }
         self.scratch.clear();
@@ -750,25 +774,45 @@ impl Sender {
             return;
         };
         let sent = self.in_flight.swap_remove(i);
-        match ilp::Packet::from_bytes(reply) {
+        let closed = match ilp::Packet::from_bytes(reply) {
             Ok(ilp::Packet::Fulfill(f)) if crypto::condition(&f.fulfillment) == sent.condition => {
                 let info = self.read_reply(f.data, sent.sequence, IlpPacketType::Fulfill);
+                let closed = info.as_ref().and_then(|i| i.closed.clone());
                 self.on_fulfill(sent, info);
+                closed
             }
             Ok(ilp::Packet::Reject(r)) => {
                 let info = self.read_reply(r.data, sent.sequence, IlpPacketType::Reject);
+                let closed = info.as_ref().and_then(|i| i.closed.clone());
                 self.on_reject(sent, r.code, r.message, r.data, info, now);
+                closed
             }
-            // A Fulfill that does not match, a Prepare, or garbage: the
-            // packet was not paid as far as we can prove.
-            Ok(_) | Err(_) => self.on_reject(
-                sent,
-                ErrorCode::F00_BAD_REQUEST,
-                b"invalid reply",
-                &[],
-                None,
-                now,
-            ),
+            // A Fulfill that does not match, a Prepare, or bytes we cannot
+            // read: the packet was not paid as far as we can prove. Treated
+            // like a temporary error, so one odd reply does not end the stream.
+            Ok(_) | Err(_) => {
+                self.on_reject(
+                    sent,
+                    ErrorCode::T00_INTERNAL_ERROR,
+                    b"unreadable reply",
+                    &[],
+                    None,
+                    now,
+                );
+                None
+            }
+        };
+        if let Some((code, message)) = closed {
+            self.on_remote_close(code, message);
+        }
+    }
+
+    /// The receiver closed the connection (or our stream).
+    fn on_remote_close(&mut self, code: CloseCode, message: String) {
+        if self.phase == Phase::Closing {
+            self.finish(SenderEvent::Closed);
+        } else if self.phase != Phase::Done {
+            self.finish(SenderEvent::ReceiverClosed { code, message });
         }
     }
 
@@ -975,16 +1019,10 @@ impl Sender {
                 receiver_asset: self.receiver_asset.clone(),
             });
         }
-        if let Some((code, message)) = closed {
-            if self.phase == Phase::Closing {
-                self.finish(SenderEvent::Closed);
-            } else if self.phase != Phase::Done {
-                self.finish(SenderEvent::ReceiverClosed { code, message });
-            }
-        }
         Some(ReplyInfo {
             delivered: packet.prepare_amount,
             receipt,
+            closed,
         })
     }
 }
@@ -994,4 +1032,7 @@ impl Sender {
 struct ReplyInfo {
     delivered: u64,
     receipt: Option<Vec<u8>>,
+    /// The receiver closed the connection or our stream in this reply. It
+    /// is acted on after the packet's money is accounted for.
+    closed: Option<(CloseCode, String)>,
 }
