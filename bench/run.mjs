@@ -10,6 +10,7 @@
 //   first-payment  start to first fulfilled packet, median of --runs
 //   pacing         --pacing-seconds at --rate: delivered vs rate x time, packets/s
 //   idle           renderer CPU per minute while streaming at --rate (--idle-seconds)
+//   size-steps     (only when named) what each release-profile step buys in gzip bytes
 // Options: --iterations N (packet, default 100000), --throughput-amount N
 // (10000000 = 10,000 packets), --throughput-runs N (3), --runs N (7),
 // --rate N (100000 units/s), --pacing-seconds N (30), --idle-seconds N (15),
@@ -26,6 +27,7 @@ import { launchChromium, printTable, startStack, writeResult } from './lib.mjs'
 import { pacing } from './pacing.mjs'
 import { packet as packetSection } from './packet.mjs'
 import { size } from './size.mjs'
+import { sizeSteps } from './size-steps.mjs'
 import { buildReferenceBundle } from './size.mjs'
 import { throughput } from './throughput.mjs'
 
@@ -47,7 +49,9 @@ async function packet (opts) {
   }
 }
 
-const sections = { size, packet, throughput, 'first-payment': firstPayment, pacing, idle }
+const sections = { size, packet, throughput, 'first-payment': firstPayment, pacing, idle, 'size-steps': sizeSteps }
+// Sections that run only when named (slow: a release build per step).
+const ON_REQUEST = new Set(['size-steps'])
 const NETWORK = new Set(['throughput', 'first-payment', 'pacing', 'idle'])
 
 function options (argv) {
@@ -95,7 +99,7 @@ function options (argv) {
 }
 
 const opts = options(process.argv.slice(2))
-const chosen = opts.only.length ? Object.keys(sections).filter((s) => opts.only.includes(s)) : Object.keys(sections)
+const chosen = opts.only.length ? Object.keys(sections).filter((s) => opts.only.includes(s)) : Object.keys(sections).filter((s) => !ON_REQUEST.has(s))
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`
 const date = new Date().toISOString()
 console.log(`# ilp-stream-web benchmarks, ${date} (${machine})`)

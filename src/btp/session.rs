@@ -310,6 +310,14 @@ impl Session {
                     self.events.push_back(settle(p.tag, &packet));
                 }
             }
+            // interledger-rs wraps Fulfill/Reject in a Message (digest §4.3):
+            // an `ilp` Message with the id of one of our requests is its reply.
+            Packet::Message(_) if packet.ilp().is_some() && self.is_pending(request_id) => {
+                if let Some(i) = self.pending.iter().position(|p| p.request_id == request_id) {
+                    let p = self.pending.swap_remove(i);
+                    self.events.push_back(settle(p.tag, &packet));
+                }
+            }
             Packet::Message(_) => match packet.ilp() {
                 Some(ilp) if self.state == SessionState::Ready => {
                     self.events.push_back(SessionEvent::Incoming {
@@ -317,12 +325,14 @@ impl Session {
                         ilp: ilp.to_vec(),
                     });
                 }
-                // interledger-rs wraps Fulfill/Reject in Message; treat an
-                // `ilp` Message answering one of ours as its reply.
                 _ => self.answer_unsupported(request_id, now),
             },
             Packet::Transfer(_) => self.answer_unsupported(request_id, now),
         }
+    }
+
+    fn is_pending(&self, request_id: u32) -> bool {
+        self.pending.iter().any(|p| p.request_id == request_id)
     }
 
     fn finish_auth(&mut self, packet: &Packet<'_>) {
@@ -574,6 +584,25 @@ mod tests {
             })
         );
         assert_eq!(s.pending(), 0);
+    }
+
+    #[test]
+    fn an_ilp_message_answering_our_request_is_its_reply() {
+        // interledger-rs sends Fulfill/Reject in a BTP Message.
+        let mut s = ready();
+        s.send_ilp(b"prepare", 3, 0).unwrap();
+        let id = Packet::from_bytes(&s.poll_transmit().unwrap())
+            .unwrap()
+            .request_id();
+        s.handle_message(&ilp_message(id, b"fulfill"), 1);
+        assert_eq!(
+            s.poll_event(),
+            Some(SessionEvent::Reply {
+                tag: 3,
+                ilp: b"fulfill".to_vec()
+            })
+        );
+        assert_eq!(s.poll_transmit(), None, "a reply is not answered");
     }
 
     #[test]

@@ -64,7 +64,6 @@ pub(crate) struct Inner {
     pub(crate) pay_waiters: Vec<(PaymentId, Waiter)>,
     pub(crate) data_waiters: Vec<(u64, Waiter)>,
     last_error: Option<ClientError>,
-    started: bool,
 }
 
 pub(crate) type Shared = Rc<RefCell<Inner>>;
@@ -90,7 +89,6 @@ impl Inner {
             pay_waiters: Vec::new(),
             data_waiters: Vec::new(),
             last_error: None,
-            started: false,
         }
     }
 
@@ -275,7 +273,6 @@ fn settle(shared: &Shared, event: &Event) {
         let mut inner = shared.borrow_mut();
         match event {
             Event::Started { .. } => {
-                inner.started = true;
                 for w in inner.start_waiters.drain(..) {
                     resolve.push((w, JsValue::UNDEFINED));
                 }

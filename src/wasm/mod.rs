@@ -139,11 +139,14 @@ impl PaymentStream {
     /// once the first packet is fulfilled (or the connection is ready when
     /// the rate is 0); rejects with a `PaymentStreamError`.
     pub fn start(&self) -> VoidPromise {
-        if self.shared.borrow().early_state != State::Idle {
-            return void(rejected(&convert::error(
-                "invalid-state",
-                "start() was already called",
-            )));
+        let early = self.shared.borrow().early_state;
+        if early != State::Idle {
+            let why = if early == State::Stopped {
+                "the stream was stopped; create a new PaymentStream to start again"
+            } else {
+                "start() was already called"
+            };
+            return void(rejected(&convert::error("invalid-state", why)));
         }
         let seed = match random_seed() {
             Ok(seed) => seed,
@@ -172,51 +175,45 @@ impl PaymentStream {
 
     /// Stops pacing; the connection stays open (`pay()` still works).
     pub fn pause(&self) -> Result<(), JsValue> {
-        self.with_client(|c, now| c.pause(now))
-    }
-
-    /// Resumes pacing.
-    pub fn resume(&self) -> Result<(), JsValue> {
-        self.with_client(|c, now| c.resume(now))
-    }
-
-    fn with_client(
-        &self,
-        f: impl FnOnce(&mut crate::client::Client, u64) -> Result<(), crate::client::ClientError>,
-    ) -> Result<(), JsValue> {
-        let result = {
-            let mut inner = self.shared.borrow_mut();
-            match inner.client.as_mut() {
-                Some(client) => f(client, now()).map_err(|e| convert::client_error(&e)),
-                None => Err(convert::error(
-                    "invalid-state",
-                    "the stream is not connected yet: await start() first",
-                )),
-            }
-        };
+        let result = self.with_client(|c, now| c.pause(now));
         driver::drive(&self.shared);
         result
     }
 
+    /// Resumes pacing.
+    pub fn resume(&self) -> Result<(), JsValue> {
+        let result = self.with_client(|c, now| c.resume(now));
+        driver::drive(&self.shared);
+        result
+    }
+
+    /// Runs `f` on the client (or fails with `invalid-state` when there is
+    /// none yet), without holding the borrow afterwards. Call
+    /// `driver::drive` once whatever `f` returned has been recorded.
+    fn with_client<T>(
+        &self,
+        f: impl FnOnce(&mut crate::client::Client, u64) -> Result<T, crate::client::ClientError>,
+    ) -> Result<T, JsValue> {
+        let mut inner = self.shared.borrow_mut();
+        let failed = inner.state() == State::Failed;
+        match inner.client.as_mut() {
+            Some(client) => f(client, now()).map_err(|e| convert::client_error(&e)),
+            None if failed => Err(convert::error(
+                "invalid-state",
+                "the stream failed to start",
+            )),
+            None => Err(convert::error(
+                "invalid-state",
+                "the stream is not connected yet: await start() first",
+            )),
+        }
+    }
+
     /// Sends `amount` more as one discrete payment over the same connection.
     pub fn pay(&self, amount: &Amount) -> PaymentResult {
-        let amount = match options::amount_value(amount, "amount") {
-            Ok(a) => a,
-            Err(e) => return rejected(&e).unchecked_into(),
-        };
-        let result = {
-            let mut inner = self.shared.borrow_mut();
-            match inner.client.as_mut() {
-                Some(client) => client
-                    .pay(amount, now())
-                    .map_err(|e| convert::client_error(&e)),
-                None => Err(convert::error(
-                    "invalid-state",
-                    "the stream is not connected yet: await start() first",
-                )),
-            }
-        };
-        let p = match result {
+        let p = match options::amount_value(amount, "amount")
+            .and_then(|amount| self.with_client(|c, now| c.pay(amount, now)))
+        {
             Ok(id) => {
                 let shared = Rc::clone(&self.shared);
                 promise(move |w| shared.borrow_mut().pay_waiters.push((id, w)))
@@ -231,19 +228,7 @@ impl PaymentStream {
     #[wasm_bindgen(js_name = sendData)]
     pub fn send_data(&self, bytes: &Uint8Array) -> VoidPromise {
         let data = bytes.to_vec();
-        let result = {
-            let mut inner = self.shared.borrow_mut();
-            match inner.client.as_mut() {
-                Some(client) => client
-                    .send_data(&data)
-                    .map_err(|e| convert::client_error(&e)),
-                None => Err(convert::error(
-                    "invalid-state",
-                    "the stream is not connected yet: await start() first",
-                )),
-            }
-        };
-        let p = match result {
+        let p = match self.with_client(|c, _| c.send_data(&data)) {
             Ok(offset) => {
                 let shared = Rc::clone(&self.shared);
                 promise(move |w| shared.borrow_mut().data_waiters.push((offset, w)))
@@ -362,9 +347,11 @@ impl PaymentStream {
     #[wasm_bindgen(js_name = toString)]
     pub fn to_string_js(&self) -> String {
         let inner = self.shared.borrow();
+        // The server without any query string (some servers take tokens there).
+        let url = &inner.options.btp.websocket_url;
+        let server = url.split(['?', '#']).next().unwrap_or(url);
         format!(
-            "PaymentStream({}, {}, sent {})",
-            inner.options.btp.websocket_url,
+            "PaymentStream({server}, {}, sent {})",
             inner.state().as_str(),
             inner.client.as_ref().map_or(0, |c| c.total_sent())
         )

@@ -140,17 +140,11 @@ impl Options {
                 let secret = string(options, "sharedSecret")?.ok_or_else(|| {
                     invalid("sharedSecret", "is required with destinationAccount")
                 })?;
-                let details =
-                    SpspResponse::from_fields(&destination, &secret, None).map_err(|e| {
-                        let key = if destination.is_empty() {
-                            "destinationAccount"
-                        } else {
-                            "sharedSecret"
-                        };
-                        invalid(key, &e.to_string())
-                    })?;
-                let destination = OwnedAddress::new(details.destination_account)
+                // Check the address first, so each problem names its own option.
+                let destination = OwnedAddress::new(destination)
                     .map_err(|e| invalid("destinationAccount", &e.to_string()))?;
+                let details = SpspResponse::from_fields(destination.as_str(), &secret, None)
+                    .map_err(|e| invalid("sharedSecret", &e.to_string()))?;
                 Receiver::Direct {
                     destination,
                     shared_secret: details.shared_secret,

@@ -99,11 +99,6 @@ impl MaxPacket {
         }
     }
 
-    /// Records a reject other than F08. Such rejects say nothing about the
-    /// packet's size, so this does nothing; it exists so the caller can
-    /// route every reply here without choosing.
-    pub fn on_other_reject(&mut self, _sent: u64) {}
-
     /// The source amount to put in the next packet when `want` remains to
     /// be sent: `want` capped to the limit, or, while searching, to the
     /// midpoint of `(verified, limit]` (rounded up, so the search always
@@ -246,11 +241,10 @@ mod tests {
     }
 
     #[test]
-    fn zero_amounts_and_other_rejects_change_nothing() {
+    fn zero_amounts_change_nothing() {
         let mut m = MaxPacket::new();
         m.on_amount_too_large(0, None);
         m.on_amount_too_large(0, Some((10, 1)));
-        m.on_other_reject(1_000);
         m.on_fulfill(0);
         assert_eq!(m, MaxPacket::new());
         m.on_amount_too_large(1, None);

@@ -13,7 +13,7 @@
 //! sender.set_send_limit(total the application allows);
 //! while let Some(out) = sender.poll_prepare(now) { send out.prepare, remember out.sequence }
 //! on a reply:   sender.handle_reply(sequence, &ilp_reply_bytes, now)
-//! on a failure: sender.handle_failure(sequence, now)   // timeout, disconnect: not sent
+//! on a failure: sender.handle_failure(sequence, lost, now)   // timeout, disconnect: not sent
 //! drain sender.poll_event(); wake at sender.poll_timeout()
 //! ```
 //!
@@ -21,7 +21,8 @@
 //!
 //! `total_sent` counts source amounts of fulfilled Prepares only,
 //! `total_delivered` the amounts the receiver reported for them, and
-//! `total_sent + in_flight_amount <= send_limit` holds after every call.
+//! `total_sent + in_flight_amount <= send_limit` holds after every call as
+//! long as the limit is never lowered (the client only raises it).
 //! A rejected, timed-out or disconnected packet is never counted; its amount
 //! simply becomes available again.
 
