@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Finishes the npm package that wasm-pack wrote to pkg/: optimises the wasm
-// with wasm-opt (npm's binaryen, newer than Debian's) and prints the sizes a
-// page pays for. `make build` runs it after `wasm-pack build`.
+// with wasm-opt (npm's binaryen, newer than Debian's), minifies the JS glue
+// (whitespace, comments and syntax only: every name stays as wasm-bindgen
+// wrote it; the documentation stays in the .d.ts) and prints the sizes a page
+// pays for. `make build` runs it after `wasm-pack build`.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync, renameSync } from 'node:fs';
+import { readFileSync, writeFileSync, statSync, renameSync } from 'node:fs';
+import { transformSync } from 'esbuild';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import path from 'node:path';
 
@@ -20,6 +23,13 @@ const before = statSync(wasm).size;
 execFileSync('wasm-opt', ['-Oz', ...features, '--strip-debug', '--strip-producers', wasm, '-o', `${wasm}.opt`], { stdio: 'inherit' });
 renameSync(`${wasm}.opt`, wasm);
 
+const glueBefore = statSync(glue).size;
+const { code } = transformSync(readFileSync(glue, 'utf8'), {
+  loader: 'js', format: 'esm', target: 'es2020',
+  minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false, legalComments: 'none',
+});
+writeFileSync(glue, code);
+
 const sizes = (file) => {
   const bytes = readFileSync(file);
   return {
@@ -31,6 +41,7 @@ const sizes = (file) => {
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const rows = { [path.basename(wasm)]: sizes(wasm), [path.basename(glue)]: sizes(glue) };
 console.log(`wasm-opt -Oz: ${kb(before)} -> ${kb(rows[path.basename(wasm)].raw)}`);
+console.log(`glue minified: ${kb(glueBefore)} -> ${kb(rows[path.basename(glue)].raw)}`);
 console.log('file                      raw        gzip      brotli');
 for (const [name, s] of Object.entries(rows)) {
   console.log(`${name.padEnd(24)} ${kb(s.raw).padStart(9)} ${kb(s.gzip).padStart(10)} ${kb(s.brotli).padStart(10)}`);

@@ -769,7 +769,7 @@ impl Client {
             Ok(ilp::Packet::Reject(r)) => Err(format!(
                 "it refused IL-DCP with {} {}",
                 r.code,
-                String::from_utf8_lossy(r.message)
+                crate::text::lossy(r.message)
             )),
             Ok(ilp::Packet::Prepare(_)) | Err(_) => {
                 Err("its IL-DCP answer is not an ILP packet".to_owned())

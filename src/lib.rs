@@ -45,6 +45,7 @@ pub mod rand;
 pub mod receipt;
 pub mod spsp;
 pub mod stream;
+mod text;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -71,7 +71,11 @@ pub fn payment_pointer_to_url(pointer: &str) -> Result<String, EndpointError> {
     if rest.contains('?') {
         return Err(EndpointError::Query);
     }
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    // `split_at_checked`: a `find` index is a char boundary, and the checked
+    // form keeps `str::split_at`'s panic path (and char `Debug`) out of wasm.
+    let (authority, path) = rest
+        .split_at_checked(rest.find('/').unwrap_or(rest.len()))
+        .unwrap_or((rest, ""));
     let (host, port) = split_host(authority)?;
     if port.is_some() {
         return Err(EndpointError::Port);
@@ -114,7 +118,7 @@ impl Endpoint {
             return Err(EndpointError::Fragment);
         }
         let end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, _) = rest.split_at(end);
+        let (authority, _) = rest.split_at_checked(end).unwrap_or((rest, ""));
         let (host, port) = split_host(authority)?;
         if let Some(port) = port {
             let valid = !port.is_empty()
@@ -175,7 +179,9 @@ fn split_host(authority: &str) -> Result<(&str, Option<&str>), EndpointError> {
     }
     let (host, port) = if authority.starts_with('[') {
         let close = authority.find(']').ok_or(EndpointError::InvalidHost)?;
-        let (host, after) = authority.split_at(close + 1);
+        let (host, after) = authority
+            .split_at_checked(close + 1)
+            .unwrap_or((authority, ""));
         let inner = host.trim_start_matches('[').trim_end_matches(']');
         if inner.is_empty()
             || !inner

@@ -94,7 +94,7 @@ impl fmt::Display for AuthFailure {
                 write!(
                     f,
                     "the server refused the credentials ({} {name})",
-                    code.0.escape_ascii()
+                    crate::text::escaped_ascii(&code.0)
                 )
             }
             Self::Timeout => f.write_str("the server did not answer the credentials in time"),
@@ -129,7 +129,7 @@ impl fmt::Display for RequestFailure {
             Self::Error { code, name } => write!(
                 f,
                 "the server answered BTP error {} {name}",
-                code.0.escape_ascii()
+                crate::text::escaped_ascii(&code.0)
             ),
             Self::Timeout => f.write_str("no answer in time"),
             Self::Disconnected => f.write_str("the connection closed first"),

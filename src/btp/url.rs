@@ -87,7 +87,7 @@ impl BtpUrl {
         };
         let rest = rest.unwrap_or_default();
         let (authority, path) = match rest.find(['/', '?']) {
-            Some(i) => rest.split_at(i),
+            Some(i) => rest.split_at_checked(i).unwrap_or((rest, "")),
             None => (rest, ""),
         };
         let (userinfo, host_port) = match authority.rfind('@') {

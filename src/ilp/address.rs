@@ -60,11 +60,14 @@ impl fmt::Display for AddressError {
             Self::EmptySegment { position } => {
                 write!(f, "empty segment at position {position} of ILP address")
             }
-            Self::InvalidChar { position, byte } => write!(
-                f,
-                "invalid byte {:?} at position {position} of ILP address",
-                char::from(*byte)
-            ),
+            Self::InvalidChar { position, byte } => {
+                let mut quoted = String::new();
+                crate::text::push_byte_char_debug(&mut quoted, *byte);
+                write!(
+                    f,
+                    "invalid byte {quoted} at position {position} of ILP address"
+                )
+            }
         }
     }
 }

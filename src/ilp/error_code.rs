@@ -97,9 +97,7 @@ impl ErrorCode {
 impl fmt::Display for ErrorCode {
     /// `F08 Amount Too Large`, or just the code when it has no RFC name.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0.escape_ascii() {
-            fmt::Write::write_char(f, char::from(b))?;
-        }
+        f.write_str(&crate::text::escaped_ascii(&self.0))?;
         if let Some(name) = self.name() {
             write!(f, " {name}")?;
         }

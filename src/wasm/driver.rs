@@ -358,21 +358,24 @@ pub(crate) fn call_target(
     Reflect::apply(&f, &target, args)
 }
 
-/// Reads the receiver's details from SPSP, or takes them from the options.
-pub(crate) async fn resolve_receiver(
-    shared: &Shared,
-) -> Result<(crate::ilp::OwnedAddress, [u8; 32]), (String, String)> {
+/// Reads the receiver's details from SPSP, or takes them from the options,
+/// and hands them to `done` from a later microtask (never before this
+/// returns); an SPSP failure is the message of an `spsp-failed` error.
+pub(crate) fn resolve_receiver(shared: &Shared, done: impl FnOnce(super::spsp::Answer) + 'static) {
     let url = {
         let inner = shared.borrow();
         match &inner.options.receiver {
             Receiver::Direct {
                 destination,
                 shared_secret,
-            } => return Ok((destination.clone(), *shared_secret)),
+            } => {
+                let answer = Ok((destination.clone(), *shared_secret));
+                let ready = js_sys::Promise::resolve(&JsValue::UNDEFINED);
+                super::spsp::on_settled(&ready, move |_| done(answer));
+                return;
+            }
             Receiver::Spsp(endpoint) => endpoint.url().to_owned(),
         }
     };
-    super::spsp::query(&url)
-        .await
-        .map_err(|message| ("spsp-failed".to_owned(), message))
+    super::spsp::query(&url, done);
 }

@@ -160,13 +160,11 @@ impl PaymentStream {
             "statechange",
             convert::Detail::new().set("state", "connecting").into_js(),
         );
-        wasm_bindgen_futures::spawn_local(async move {
-            match driver::resolve_receiver(&shared).await {
-                Ok((destination, secret)) => driver::begin(&shared, destination, secret, seed),
-                Err((code, message)) => {
-                    if shared.borrow().early_state == State::Connecting {
-                        driver::fail_early(&shared, &code, &message);
-                    }
+        driver::resolve_receiver(&self.shared, move |answer| match answer {
+            Ok((destination, secret)) => driver::begin(&shared, destination, secret, seed),
+            Err(message) => {
+                if shared.borrow().early_state == State::Connecting {
+                    driver::fail_early(&shared, "spsp-failed", &message);
                 }
             }
         });

@@ -1,23 +1,58 @@
 //! The SPSP query (RFC 9) with the browser's `fetch`.
+//!
+//! Plain promise callbacks rather than `async`/`await`: this is the only
+//! asynchronous step, and an executor (`wasm-bindgen-futures`) would cost
+//! more code than the two callbacks it saves writing.
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Array, Function, Promise, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 use super::convert::Detail;
 use crate::ilp::OwnedAddress;
 use crate::spsp::SpspResponse;
 
+#[wasm_bindgen]
+extern "C" {
+    /// A promise, seen only for its `then`.
+    type Thenable;
+    /// `promise.then(f)` with a plain function.
+    #[wasm_bindgen(method, js_name = then)]
+    fn then(this: &Thenable, f: &JsValue) -> JsValue;
+}
+
+/// The receiver's address and shared secret, or what went wrong.
+pub(crate) type Answer = Result<(OwnedAddress, [u8; 32]), String>;
+
 fn field(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Queries `url` and returns the receiver's address and shared secret, or a
-/// message saying what went wrong.
-pub(crate) async fn query(url: &str) -> Result<(OwnedAddress, [u8; 32]), String> {
-    let fetch: Function = field(&js_sys::global(), "fetch")
-        .dyn_into()
-        .map_err(|_| "this environment has no fetch()".to_owned())?;
+/// Calls `f` once `promise` settles, with its value or its rejection reason.
+/// (`Promise.allSettled` never rejects, so exactly one function is needed
+/// and it is always called once, which frees it.)
+pub(crate) fn on_settled(promise: &Promise, f: impl FnOnce(Result<JsValue, JsValue>) + 'static) {
+    let callback = Closure::once_into_js(move |results: JsValue| {
+        let outcome = Reflect::get_u32(&results, 0).unwrap_or(JsValue::UNDEFINED);
+        if field(&outcome, "status").as_string().as_deref() == Some("fulfilled") {
+            f(Ok(field(&outcome, "value")));
+        } else {
+            f(Err(field(&outcome, "reason")));
+        }
+    });
+    let settled = Promise::all_settled(&Array::of1(promise));
+    let _ = settled.unchecked_ref::<Thenable>().then(&callback);
+}
+
+/// Queries `url`; `done` gets the receiver's address and shared secret, or a
+/// message saying what went wrong. It is always called, and never before
+/// this returns.
+pub(crate) fn query(url: &str, done: impl FnOnce(Answer) + 'static) {
+    let fetch: Function = match field(&js_sys::global(), "fetch").dyn_into() {
+        Ok(fetch) => fetch,
+        Err(_) => return later(done, Err("this environment has no fetch()".to_owned())),
+    };
     let headers = Detail::new()
         .set("Accept", "application/spsp4+json, application/spsp+json")
         .into_js();
@@ -27,37 +62,53 @@ pub(crate) async fn query(url: &str) -> Result<(OwnedAddress, [u8; 32]), String>
         .set("cache", "no-cache")
         .set("redirect", "follow")
         .into_js();
-    let response = fetch
-        .call2(&JsValue::NULL, &JsValue::from_str(url), &init)
-        .map_err(|_| format!("could not query {url}"))?;
-    let response = JsFuture::from(Promise::from(response))
-        .await
-        .map_err(|e| format!("could not reach {url}: {}", message_of(&e)))?;
-    let status = field(&response, "status").as_f64().unwrap_or(0.0) as u16;
+    let response = match fetch.call2(&JsValue::NULL, &JsValue::from_str(url), &init) {
+        Ok(response) => Promise::from(response),
+        Err(_) => return later(done, Err(format!("could not query {url}"))),
+    };
+    let url = url.to_owned();
+    on_settled(&response, move |response| match response {
+        Ok(response) => on_response(url, &response, done),
+        Err(e) => done(Err(format!("could not reach {url}: {}", message_of(&e)))),
+    });
+}
+
+fn on_response(url: String, response: &JsValue, done: impl FnOnce(Answer) + 'static) {
+    let status = field(response, "status").as_f64().unwrap_or(0.0) as u16;
     if !(200..300).contains(&status) {
-        return Err(format!("{url} answered HTTP {status}"));
+        return done(Err(format!("{url} answered HTTP {status}")));
     }
-    let json: Function = field(&response, "json")
-        .dyn_into()
-        .map_err(|_| "not a fetch Response".to_owned())?;
-    let body = json
-        .call0(&response)
-        .map_err(|_| format!("{url} did not answer JSON"))?;
-    let body = JsFuture::from(Promise::from(body))
-        .await
-        .map_err(|_| format!("{url} did not answer JSON"))?;
-    let destination = field(&body, "destination_account")
+    let json: Function = match field(response, "json").dyn_into() {
+        Ok(json) => json,
+        Err(_) => return done(Err("not a fetch Response".to_owned())),
+    };
+    let Ok(body) = json.call0(response) else {
+        return done(Err(format!("{url} did not answer JSON")));
+    };
+    on_settled(&Promise::from(body), move |body| match body {
+        Ok(body) => done(read_body(&url, &body)),
+        Err(_) => done(Err(format!("{url} did not answer JSON"))),
+    });
+}
+
+fn read_body(url: &str, body: &JsValue) -> Answer {
+    let destination = field(body, "destination_account")
         .as_string()
         .unwrap_or_default();
-    let secret = field(&body, "shared_secret")
-        .as_string()
-        .unwrap_or_default();
-    let receipts = field(&body, "receipts_enabled").as_bool();
+    let secret = field(body, "shared_secret").as_string().unwrap_or_default();
+    let receipts = field(body, "receipts_enabled").as_bool();
     let details = SpspResponse::from_fields(&destination, &secret, receipts)
         .map_err(|e| format!("{url} gave an invalid SPSP response: {e}"))?;
     let address = OwnedAddress::new(details.destination_account)
         .map_err(|e| format!("{url} gave an invalid destination_account: {e}"))?;
     Ok((address, details.shared_secret))
+}
+
+/// Calls `done` with `answer` from a microtask, as a settled promise would.
+fn later(done: impl FnOnce(Answer) + 'static, answer: Answer) {
+    on_settled(&Promise::resolve(&JsValue::UNDEFINED), move |_| {
+        done(answer)
+    });
 }
 
 fn message_of(error: &JsValue) -> String {

@@ -752,7 +752,7 @@ impl Sender {
                 message,
             } = frame
             {
-                self.on_remote_close(code, String::from_utf8_lossy(message).into_owned());
+                self.on_remote_close(code, crate::text::lossy(message));
             }
         }
         self.scratch.clear();
@@ -922,7 +922,7 @@ impl Sender {
             ErrorClass::Final | ErrorClass::Unknown => {
                 self.fail(SenderError::Rejected {
                     code,
-                    message: String::from_utf8_lossy(message).into_owned(),
+                    message: crate::text::lossy(message),
                 });
                 return;
             }
@@ -936,7 +936,7 @@ impl Sender {
             } else {
                 SenderError::Rejected {
                     code,
-                    message: String::from_utf8_lossy(message).into_owned(),
+                    message: crate::text::lossy(message),
                 }
             };
             self.fail(error);
@@ -973,14 +973,14 @@ impl Sender {
         for frame in packet.frames() {
             match frame {
                 Frame::ConnectionClose { code, message } => {
-                    closed = Some((code, String::from_utf8_lossy(message).into_owned()));
+                    closed = Some((code, crate::text::lossy(message)));
                 }
                 Frame::StreamClose {
                     stream_id: STREAM_ID,
                     code,
                     message,
                 } => {
-                    closed = Some((code, String::from_utf8_lossy(message).into_owned()));
+                    closed = Some((code, crate::text::lossy(message)));
                 }
                 // Asset details never change within a connection: keep the first.
                 Frame::ConnectionAssetDetails {
