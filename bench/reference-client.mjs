@@ -13,30 +13,10 @@
 // Prints one line of JSON: { mode, runs: [...] } and exits.
 import { performance } from 'node:perf_hooks'
 import { createRequire } from 'node:module'
+import { ReferenceBtpPlugin as CountingBtpPlugin } from '../tests/interop/btp-plugin.mjs'
 
 const require = createRequire(import.meta.url)
-const BtpPlugin = require('ilp-plugin-btp')
 const { createConnection } = require('ilp-protocol-stream')
-
-// As in tests/interop/stack-selftest.mjs: ilp-protocol-stream may send one
-// more packet after it disconnected the plugin; without this the plugin's
-// response timer keeps the process alive. Also counts BTP data messages.
-class CountingBtpPlugin extends BtpPlugin {
-  constructor (...args) { super(...args); this._inflight = new Set(); this._down = false; this.sends = 0 }
-  async sendData (buf) {
-    if (this._down) throw new Error('plugin disconnected')
-    this.sends++
-    const p = super.sendData(buf)
-    this._inflight.add(p)
-    try { return await p } finally { this._inflight.delete(p) }
-  }
-
-  async disconnect () {
-    this._down = true
-    await Promise.allSettled([...this._inflight])
-    return super.disconnect()
-  }
-}
 
 function options (argv) {
   const o = { runs: 1, amount: 0, rate: 0, seconds: 0 }

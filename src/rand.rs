@@ -121,13 +121,7 @@ impl fmt::Debug for Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::codec::test_hex as hex;
 
     // NIST CAVP HMAC_DRBG.rsp, [SHA-256], PredictionResistance = False,
     // EntropyInputLen = 256, NonceLen = 128, no personalization, no

@@ -138,13 +138,7 @@ impl Receipt {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::codec::test_hex as hex;
 
     // interledgerjs ilp-protocol-stream test/util/receipt.spec.ts.
     const JS_RECEIPT: &str = concat!(

@@ -3,19 +3,16 @@
 //! vector's original source.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+
+use common::hex;
+
 use ilp_stream_web::btp::{
     auth_message, ilp_message, ilp_response, ContentType, ErrorCode, Packet, PacketType,
     ProtocolData,
 };
 use ilp_stream_web::codec::{Decode, Encode};
 use ilp_stream_web::ilp;
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 fn round_trip(bytes: &[u8]) -> Packet<'_> {
     let p = Packet::from_bytes(bytes).unwrap();

@@ -8,6 +8,7 @@
     clippy::panic
 )]
 
+mod common;
 mod support;
 
 use ilp_stream_web::client::{Event, State, StopReason};

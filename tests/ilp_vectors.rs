@@ -4,19 +4,16 @@
 //! vector's original source.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+
+use common::hex;
+
 use ilp_stream_web::codec::{Decode, DecodeErrorKind, Encode, Reader};
 use ilp_stream_web::ildcp;
 use ilp_stream_web::ilp::{
     Address, AmountTooLarge, ErrorClass, ErrorCode, GeneralizedTime, Packet, Prepare, Timestamp,
     TimestampError,
 };
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// Decodes `bytes` as an ILP packet and checks that it re-encodes to the same bytes.
 fn round_trip(bytes: &[u8]) -> Packet<'_> {

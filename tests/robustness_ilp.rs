@@ -4,6 +4,8 @@
 //! something that decodes to the same value.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+
 use ilp_stream_web::btp::{self, ContentType, Entries, ProtocolData};
 use ilp_stream_web::codec::{Decode, Encode, Reader};
 use ilp_stream_web::ildcp;
@@ -14,60 +16,41 @@ use ilp_stream_web::ilp::{
 
 const INPUTS_PER_DECODER: usize = 100_000;
 
-/// SplitMix64: tiny, seeded, good enough to drive mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
+use common::SplitMix64 as Rng;
 
 /// One random change: bit flip, truncation, insertion, deletion, byte
 /// overwrite, small add/subtract on a byte (length prefixes), duplication.
 fn mutate(rng: &mut Rng, input: &mut Vec<u8>) {
     let len = input.len();
-    match rng.below(8) {
+    match rng.index(8) {
         0 if len > 0 => {
-            let i = rng.below(len);
-            input[i] ^= 1 << rng.below(8);
+            let i = rng.index(len);
+            input[i] ^= 1 << rng.index(8);
         }
-        1 => input.truncate(rng.below(len + 1)),
+        1 => input.truncate(rng.index(len + 1)),
         2 => {
-            let i = rng.below(len + 1);
+            let i = rng.index(len + 1);
             let b = rng.byte();
             input.insert(i, b);
         }
         3 if len > 0 => {
-            input.remove(rng.below(len));
+            input.remove(rng.index(len));
         }
         4 if len > 0 => {
-            let i = rng.below(len);
+            let i = rng.index(len);
             input[i] = rng.byte();
         }
         5 if len > 0 => {
             // Length bytes sit near the front; nudge one of the first bytes.
-            let i = rng.below(len.min(12));
-            let delta = [1u8, 2, 0x7f, 0x80, 0xff, 0xfe][rng.below(6)];
+            let i = rng.index(len.min(12));
+            let delta = [1u8, 2, 0x7f, 0x80, 0xff, 0xfe][rng.index(6)];
             input[i] = input[i].wrapping_add(delta);
         }
         6 if len > 0 => {
-            let start = rng.below(len);
-            let end = start + rng.below(len - start + 1);
+            let start = rng.index(len);
+            let end = start + rng.index(len - start + 1);
             let chunk = input[start..end].to_vec();
-            let at = rng.below(len + 1);
+            let at = rng.index(len + 1);
             input.splice(at..at, chunk);
         }
         _ => {
@@ -90,18 +73,18 @@ fn drive(
         assert!(check(s), "seed must decode: {s:02x?}");
     }
     for _ in 0..INPUTS_PER_DECODER {
-        let mut input = if rng.below(8) == 0 {
-            let n = rng.below(80);
+        let mut input = if rng.index(8) == 0 {
+            let n = rng.index(80);
             (0..n)
                 .map(|_| match alphabet {
-                    Some(a) => a[rng.below(a.len())],
+                    Some(a) => a[rng.index(a.len())],
                     None => rng.byte(),
                 })
                 .collect()
         } else {
-            seeds[rng.below(seeds.len())].clone()
+            seeds[rng.index(seeds.len())].clone()
         };
-        for _ in 0..1 + rng.below(3) {
+        for _ in 0..1 + rng.index(3) {
             mutate(&mut rng, &mut input);
         }
         accepted += usize::from(check(&input));

@@ -3,6 +3,10 @@
 //! and every successful decode must re-encode consistently.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+
+use common::hex;
+
 use ilp_stream_web::codec::{Decode, Encode, Reader};
 use ilp_stream_web::receipt::Receipt;
 use ilp_stream_web::spsp::{base64, payment_pointer_to_url, Endpoint, SpspResponse};
@@ -11,58 +15,31 @@ use ilp_stream_web::stream::{Frame, Frames, OutgoingPacket, Packet};
 
 const RUNS: usize = 100_000;
 
-/// splitmix64 (Steele, Lea, Flood 2014).
-struct SplitMix(u64);
+use common::SplitMix64 as SplitMix;
 
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn bytes(&mut self, max_len: usize) -> Vec<u8> {
-        let len = self.below(max_len + 1);
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-
-    /// One to four random edits of `seed`.
-    fn mutate(&mut self, seed: &[u8]) -> Vec<u8> {
-        let mut out = seed.to_vec();
-        for _ in 0..=self.below(4) {
-            let at = self.below(out.len() + 1);
-            match self.below(6) {
-                0 if at < out.len() => out[at] ^= 1 << self.below(8),
-                1 if at < out.len() => out[at] = self.next() as u8,
-                2 => out.insert(at, self.next() as u8),
-                3 if at < out.len() => {
-                    out.remove(at);
-                }
-                4 => out.truncate(at),
-                _ => {
-                    // Small numbers and length-ish bytes find edge cases fastest.
-                    let interesting = [0x00, 0x01, 0x7f, 0x80, 0x81, 0x88, 0x89, 0xff];
-                    if at < out.len() {
-                        out[at] = interesting[self.below(interesting.len())];
-                    }
+/// One to four random edits of `seed`.
+fn mutate(rng: &mut SplitMix, seed: &[u8]) -> Vec<u8> {
+    let mut out = seed.to_vec();
+    for _ in 0..=rng.index(4) {
+        let at = rng.index(out.len() + 1);
+        match rng.index(6) {
+            0 if at < out.len() => out[at] ^= 1 << rng.index(8),
+            1 if at < out.len() => out[at] = rng.byte(),
+            2 => out.insert(at, rng.byte()),
+            3 if at < out.len() => {
+                out.remove(at);
+            }
+            4 => out.truncate(at),
+            _ => {
+                // Small numbers and length-ish bytes find edge cases fastest.
+                let interesting = [0x00, 0x01, 0x7f, 0x80, 0x81, 0x88, 0x89, 0xff];
+                if at < out.len() {
+                    out[at] = interesting[rng.index(interesting.len())];
                 }
             }
         }
-        out
     }
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    out
 }
 
 /// Valid STREAM packets to mutate (from the vector tests).
@@ -87,11 +64,11 @@ fn packet_seeds() -> Vec<Vec<u8>> {
 }
 
 fn input(rng: &mut SplitMix, seeds: &[Vec<u8>], max_random: usize) -> Vec<u8> {
-    if rng.below(3) == 0 {
+    if rng.index(3) == 0 {
         rng.bytes(max_random)
     } else {
-        let seed = &seeds[rng.below(seeds.len())];
-        rng.mutate(seed)
+        let seed = &seeds[rng.index(seeds.len())];
+        mutate(rng, seed)
     }
 }
 
@@ -140,7 +117,7 @@ fn frames_iterator_survives_random_and_mutated_input() {
         .collect();
     for _ in 0..RUNS {
         let bytes = input(&mut rng, &seeds, 48);
-        let count = [0, 1, 3, 20, u64::MAX][rng.below(5)];
+        let count = [0, 1, 3, 20, u64::MAX][rng.index(5)];
         let mut reader = Reader::new(&bytes);
         let mut seen = 0u64;
         let mut errored = false;
@@ -220,17 +197,17 @@ fn receipt_decoder_survives_random_and_mutated_input() {
 
 /// A random string over `alphabet`, or a mutation of a seed.
 fn text(rng: &mut SplitMix, seeds: &[&str], alphabet: &[char], max_len: usize) -> String {
-    if rng.below(3) == 0 {
-        let len = rng.below(max_len + 1);
+    if rng.index(3) == 0 {
+        let len = rng.index(max_len + 1);
         (0..len)
-            .map(|_| alphabet[rng.below(alphabet.len())])
+            .map(|_| alphabet[rng.index(alphabet.len())])
             .collect()
     } else {
-        let mut chars: Vec<char> = seeds[rng.below(seeds.len())].chars().collect();
-        for _ in 0..=rng.below(3) {
-            let at = rng.below(chars.len() + 1);
-            let c = alphabet[rng.below(alphabet.len())];
-            match rng.below(3) {
+        let mut chars: Vec<char> = seeds[rng.index(seeds.len())].chars().collect();
+        for _ in 0..=rng.index(3) {
+            let at = rng.index(chars.len() + 1);
+            let c = alphabet[rng.index(alphabet.len())];
+            match rng.index(3) {
                 0 if at < chars.len() => chars[at] = c,
                 1 if at < chars.len() => {
                     chars.remove(at);

@@ -11,6 +11,10 @@
 //! - `computed_*`: computed by the digest's Python encoder.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+
+use common::hex;
+
 use hmac::{Hmac, Mac};
 use ilp_stream_web::codec::{Decode, Encode, Reader};
 use ilp_stream_web::receipt::Receipt;
@@ -20,14 +24,6 @@ use ilp_stream_web::stream::{ErrorCode, Frame, FrameType, IlpPacketType, Outgoin
 use sha2::Sha256;
 
 use Mode::{DecodeOnly, RoundTrip};
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {

@@ -184,6 +184,15 @@ pub trait Decode<'a>: Sized {
     }
 }
 
+/// Bytes from a hex string, for unit tests' vectors.
+#[cfg(test)]
+pub(crate) fn test_hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

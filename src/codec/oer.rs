@@ -146,13 +146,7 @@ fn be_uint(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::codec::test_hex as hex;
 
     // Length determinant examples from RFC 30 / the digest (§1.1).
     #[test]

@@ -208,13 +208,7 @@ pub(crate) fn hmac_once(key: &Hmac<Sha256>, data: &[u8]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::codec::test_hex as hex;
 
     #[test]
     fn infallible_hmac_key_matches_new_from_slice() {

@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
+import { ReferenceBtpPlugin as TestBtpPlugin } from './btp-plugin.mjs'
 
 const require = createRequire(import.meta.url)
 const BtpPlugin = require('ilp-plugin-btp')
@@ -16,27 +17,6 @@ const BtpPacket = require('btp-packet')
 const WebSocket = require('ws')
 const { createConnection, verifyReceipt } = require('ilp-protocol-stream')
 
-// Trap (reference client, not the stack): ilp-protocol-stream's createConnection()
-// disconnects the plugin on the connection's 'close' event, yet its send loop may still
-// send one more (amount 0) packet right after that, or have one in flight. ilp-plugin-btp
-// writes it to the closed socket, never gets a reply, and its 35 s response timer (not
-// unref'd) keeps this process alive after the tests. So: disconnect() lets in-flight
-// requests finish, and sendData() after disconnect() fails at once.
-class TestBtpPlugin extends BtpPlugin {
-  constructor (...args) { super(...args); this._inflight = new Set(); this._down = false }
-  async sendData (buf) {
-    if (this._down) throw new Error('plugin disconnected')
-    const p = super.sendData(buf)
-    this._inflight.add(p)
-    try { return await p } finally { this._inflight.delete(p) }
-  }
-
-  async disconnect () {
-    this._down = true
-    await Promise.allSettled([...this._inflight])
-    return super.disconnect()
-  }
-}
 
 const STACK = fileURLToPath(new URL('./stack.mjs', import.meta.url))
 let child

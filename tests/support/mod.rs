@@ -21,25 +21,10 @@ pub use peer::{Outcome, Peer, PeerConfig, RECEIVER, SECRET, TOKEN};
 /// Virtual time at which every scenario starts (ms since the Unix epoch).
 pub const T0: u64 = 1_700_000_000_000;
 
-/// splitmix64: a tiny seeded generator for link faults and peer nonces.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(pub u64);
+pub(crate) use crate::common::SplitMix64;
 
+/// Link faults and peer nonces from the shared generator.
 impl SplitMix64 {
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-
     /// True with probability `ppm` per million.
     pub fn chance(&mut self, ppm: u32) -> bool {
         ppm > 0 && self.below(1_000_000) < u64::from(ppm)
