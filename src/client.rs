@@ -60,6 +60,9 @@ const RECONNECT_BASE_MS: u64 = 500;
 const RECONNECT_MAX_MS: u64 = 8_000;
 /// How long `stop()` waits for in-flight packets and the close packet.
 const STOP_TIMEOUT_MS: u64 = 5_000;
+/// A packet in flight can still be fulfilled until it expires; waiting this
+/// much longer lets its reply arrive.
+const EXPIRY_MARGIN_MS: u64 = 1_000;
 /// Request tag of the IL-DCP request (STREAM sequences start at 1).
 const ILDCP_TAG: u64 = 0;
 
@@ -584,13 +587,23 @@ impl Client {
         }
         self.pacer.pause(now);
         if self.link == Link::Up && (self.sender.is_connected() || self.sender.in_flight() > 0) {
-            self.stopping = Some((reason, now.saturating_add(STOP_TIMEOUT_MS)));
+            self.stopping = Some((reason, self.stop_deadline(now)));
             self.sender.close();
         } else {
             self.sender.abandon();
             self.stopping = Some((reason, now));
             self.finish(reason, None);
         }
+    }
+
+    /// How long a stop may wait: for the close exchange, and for every
+    /// packet in flight until it can no longer be fulfilled, so the final
+    /// totals include every packet that was paid.
+    fn stop_deadline(&self, now: u64) -> u64 {
+        let close = now.saturating_add(STOP_TIMEOUT_MS);
+        self.sender.latest_expiry().map_or(close, |expiry| {
+            close.max(expiry.saturating_add(EXPIRY_MARGIN_MS))
+        })
     }
 
     fn finish(&mut self, reason: StopReason, error: Option<ClientError>) {
@@ -639,7 +652,7 @@ impl Client {
         if self.link == Link::Up && self.sender.in_flight() > 0 {
             self.pacer.pause(now);
             self.pending_error = error;
-            self.stopping = Some((reason, now.saturating_add(STOP_TIMEOUT_MS)));
+            self.stopping = Some((reason, self.stop_deadline(now)));
         } else {
             self.sender.abandon();
             self.finish(reason, error);
@@ -1106,11 +1119,9 @@ impl Client {
             }
         };
         consider(self.session.poll_timeout());
-        // The end of a congestion back-off stays reported after it passed
-        // (until a fulfill clears it); a past time would make the caller
-        // poll again at once, forever. The sender already had its chance to
-        // send in this step, so only a future end needs a wake-up.
-        consider(self.sender.poll_timeout().filter(|&t| t > now));
+        // Only future times: the sender already had its chance to send in
+        // this step (a past back-off end would make the caller poll forever).
+        consider(self.sender.poll_timeout(now));
         if let Link::Down { reconnect_at } = self.link {
             consider(reconnect_at);
         }

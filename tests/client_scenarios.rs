@@ -904,3 +904,38 @@ fn a_close_inside_a_fulfill_counts_the_packet_then_stops() {
         &sim.events[stop_index..]
     );
 }
+
+#[test]
+fn money_in_flight_at_a_drop_is_not_spent_again_before_it_expires() {
+    // A connector may still execute a packet whose answer was lost with the
+    // socket, until the packet expires: its amount must not be re-sent
+    // before then, or a capped payment could be paid twice.
+    let peer = PeerConfig {
+        hold_ms: 300,
+        ..PeerConfig::default()
+    };
+    let mut sim = Sim::with(0, peer);
+    let amount = 20_000;
+    sim.act(|c, now| c.pay(amount, now)).unwrap();
+    sim.run_until_cond(10 * SECOND, |s| s.client.sender().in_flight_amount() > 0);
+    sim.disconnect();
+    let dropped_at = sim.now;
+    let check = |s: &Sim| {
+        let committed = s.client.total_sent() + s.client.sender().in_flight_amount();
+        assert!(committed <= amount, "{committed} committed of {amount}");
+    };
+    sim.run_until_checked(dropped_at + 20 * SECOND, check);
+    assert_eq!(sim.client.state(), State::Streaming, "reconnected");
+    assert!(
+        sim.client.total_sent() < amount,
+        "the held amount waits for its packets to expire"
+    );
+    // After expiry the unpaid remainder is sent and the payment finishes.
+    let done = sim.run_until_cond(dropped_at + 60 * SECOND, |s| {
+        s.events
+            .iter()
+            .any(|(_, e)| matches!(e, Event::PaymentDone { .. }))
+    });
+    assert!(done, "{:?}", sim.error_codes());
+    assert_eq!(sim.client.total_sent(), amount);
+}

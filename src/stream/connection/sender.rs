@@ -14,7 +14,7 @@
 //! while let Some(out) = sender.poll_prepare(now) { send out.prepare, remember out.sequence }
 //! on a reply:   sender.handle_reply(sequence, &ilp_reply_bytes, now)
 //! on a failure: sender.handle_failure(sequence, lost, now)   // timeout, disconnect: not sent
-//! drain sender.poll_event(); wake at sender.poll_timeout()
+//! drain sender.poll_event(); wake at sender.poll_timeout(now)
 //! ```
 //!
 //! # Accounting invariant
@@ -201,6 +201,7 @@ struct InFlight {
     amount: u64,
     min_destination: u64,
     condition: [u8; 32],
+    expires_at: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,6 +229,11 @@ pub struct Sender {
     phase: Phase,
     next_sequence: u64,
     in_flight: Vec<InFlight>,
+    /// Money packets whose outcome we will never learn (the link dropped
+    /// while they were in flight): (amount, expiry). A connector may still
+    /// execute them until they expire, so their amount stays out of the
+    /// budget until then; it is never counted as sent.
+    unresolved: Vec<(u64, u64)>,
     rate: ExchangeRate,
     max_packet: MaxPacket,
     congestion: Congestion,
@@ -281,6 +287,7 @@ impl Sender {
             phase: Phase::NoSource,
             next_sequence: 1,
             in_flight: Vec::new(),
+            unresolved: Vec::new(),
             rate: ExchangeRate::new(),
             max_packet: MaxPacket::new(),
             congestion: Congestion::new(),
@@ -337,10 +344,19 @@ impl Sender {
     /// only. Probes and close packets carry amounts too, but their random
     /// conditions cannot be fulfilled, so no money is committed by them.
     pub fn in_flight_amount(&self) -> u64 {
+        let unresolved = self
+            .unresolved
+            .iter()
+            .fold(0u64, |a, &(amount, _)| a.saturating_add(amount));
         self.in_flight
             .iter()
             .filter(|p| p.kind == Kind::Money)
-            .fold(0u64, |a, p| a.saturating_add(p.amount))
+            .fold(unresolved, |a, p| a.saturating_add(p.amount))
+    }
+
+    /// When the last packet still in flight expires (`None` if none is).
+    pub fn latest_expiry(&self) -> Option<u64> {
+        self.in_flight.iter().map(|p| p.expires_at).max()
     }
 
     /// The smallest source amount whose minimum destination amount is at
@@ -441,11 +457,17 @@ impl Sender {
         self.events.pop_front()
     }
 
-    /// When the sender next needs [`Sender::poll_prepare`] called even
-    /// without new input (the end of a congestion back-off).
+    /// When, after `now`, the sender next needs [`Sender::poll_prepare`]
+    /// called even without new input: the end of a congestion back-off, or
+    /// the expiry of money held back after a dropped link.
     #[must_use]
-    pub fn poll_timeout(&self) -> Option<u64> {
-        self.congestion.backoff_until()
+    pub fn poll_timeout(&self, now: u64) -> Option<u64> {
+        self.congestion
+            .backoff_until()
+            .into_iter()
+            .chain(self.unresolved.iter().map(|&(_, expires_at)| expires_at))
+            .filter(|&t| t > now)
+            .min()
     }
 
     /// The next Prepare to send, if any may be sent now. Call it until it
@@ -453,6 +475,7 @@ impl Sender {
     #[must_use]
     pub fn poll_prepare(&mut self, now: u64) -> Option<Outgoing> {
         self.check_liquidity(now);
+        self.unresolved.retain(|&(_, expires_at)| expires_at > now);
         if let Phase::Probing { volleys } = self.phase {
             if let Some(amount) = self.probe_queue.pop() {
                 return self.build(Kind::Probe, amount, 0, now);
@@ -685,11 +708,10 @@ impl Sender {
             // Unfulfillable on purpose: nobody knows the preimage.
             Kind::Probe | Kind::Close => self.rng.array(),
         };
+        let expires_at = now.saturating_add(self.packet_expiry_ms);
         let prepare = Prepare {
             amount,
-            expires_at: Timestamp::from_millis_saturating(
-                now.saturating_add(self.packet_expiry_ms),
-            ),
+            expires_at: Timestamp::from_millis_saturating(expires_at),
             execution_condition: condition,
             destination: self.destination.as_address(),
             data: &data,
@@ -697,6 +719,7 @@ impl Sender {
         .to_bytes();
         self.next_sequence = sequence.saturating_add(1);
         self.in_flight.push(InFlight {
+            expires_at,
             sequence,
             kind,
             amount,
@@ -827,6 +850,9 @@ impl Sender {
         if sent.kind == Kind::Close {
             self.finish(SenderEvent::Closed);
             return;
+        }
+        if sent.kind == Kind::Money && sent.expires_at > now {
+            self.unresolved.push((sent.amount, sent.expires_at));
         }
         if !lost {
             self.timeouts_in_a_row = self.timeouts_in_a_row.saturating_add(1);
