@@ -251,7 +251,10 @@ fn schedule(inner: &mut Inner, at: u64, now: u64, weak: &Weak<RefCell<Inner>>) {
         inner.timer = None;
         return;
     }
-    if inner.timer.as_ref().is_some_and(|(when, _)| *when == at) {
+    // A timer that fires no later than needed is kept: waking early is
+    // harmless (the client just polls), and not re-arming on every socket
+    // message saves a clearTimeout/setTimeout pair per packet.
+    if inner.timer.as_ref().is_some_and(|(when, _)| *when <= at) {
         return;
     }
     let delay = u32::try_from(at.saturating_sub(now)).unwrap_or(u32::MAX);
