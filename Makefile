@@ -13,7 +13,7 @@ WASM_TARGET := wasm32-unknown-unknown
 CHROMEDRIVER = $(CURDIR)/.cache/bin/chromedriver
 WITH = node scripts/with-services.mjs
 
-.PHONY: help setup test lint unit browser interop build demo doc bench fuzz clean
+.PHONY: help setup test lint unit browser interop types build demo doc bench fuzz clean
 
 help:
 	@echo "make demo   build the package and run the demo site (prints its URL)"
@@ -26,7 +26,7 @@ setup:
 	@scripts/setup.sh
 
 ## Every test, in order; any failure fails the command.
-test: setup lint unit doc browser interop e2e crosscheck
+test: setup lint unit doc browser interop types e2e crosscheck
 	@echo "make test: all checks passed"
 
 lint:
@@ -43,6 +43,10 @@ doc:
 browser: export WASM_BINDGEN_TEST_TIMEOUT = 120
 browser:
 	$(WITH) --echo --stack -- wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) -- --test web --test payment_web
+
+## The npm package's TypeScript declarations, used as a web developer would.
+types: build
+	tsc -p tests/types/tsconfig.json
 
 interop:
 	node --test tests/interop/stack-selftest.mjs

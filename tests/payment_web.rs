@@ -120,7 +120,7 @@ fn collect(s: &PaymentStream, kind: &str) -> Rc<RefCell<Vec<JsValue>>> {
         Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
             sink.borrow_mut().push(e.detail());
         });
-    s.add_event_listener(kind, listener.as_ref().unchecked_ref(), &JsValue::UNDEFINED)
+    s.add_event_listener(kind, listener.as_ref().unchecked_ref(), None)
         .unwrap();
     listener.forget(); // lives as long as the test page
     seen

@@ -77,6 +77,15 @@ export interface PaymentStreamEventMap {
   error: CustomEvent<ErrorDetail>;
   statechange: CustomEvent<{ state: PaymentStreamState }>;
 }
+/** Event listeners, typed per event (merged into the `PaymentStream` class below). */
+export interface PaymentStream {
+  /** Adds a listener for `start`, `progress`, `stop`, `error` or `statechange`. */
+  addEventListener<K extends keyof PaymentStreamEventMap>(type: K, listener: (ev: PaymentStreamEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+  /** Removes a listener added with `addEventListener`. */
+  removeEventListener<K extends keyof PaymentStreamEventMap>(type: K, listener: (ev: PaymentStreamEventMap[K]) => void, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | EventListenerOptions): void;
+}
 "#;
 
 #[wasm_bindgen]
@@ -101,6 +110,9 @@ extern "C" {
         typescript_type = "EventListenerOrEventListenerObject | ((ev: CustomEvent) => void)"
     )]
     pub type Listener;
+    /// Listener options: `boolean | AddEventListenerOptions`.
+    #[wasm_bindgen(typescript_type = "boolean | AddEventListenerOptions")]
+    pub type ListenerOptions;
 }
 
 /// The version of this package, as in its `package.json`.
@@ -318,27 +330,38 @@ impl PaymentStream {
     }
 
     /// Adds an event listener (`start`, `progress`, `stop`, `error`, `statechange`).
-    #[wasm_bindgen(js_name = addEventListener)]
+    /// Its TypeScript signature (typed per event) is in the custom section.
+    #[wasm_bindgen(js_name = addEventListener, skip_typescript)]
     pub fn add_event_listener(
         &self,
         kind: &str,
         listener: &Listener,
-        options: &JsValue,
+        options: Option<ListenerOptions>,
     ) -> Result<(), JsValue> {
-        let args = Array::of3(&JsValue::from_str(kind), listener, options);
-        driver::call_target(&self.shared, "addEventListener", &args).map(|_| ())
+        self.listen("addEventListener", kind, listener, options)
     }
 
     /// Removes an event listener.
-    #[wasm_bindgen(js_name = removeEventListener)]
+    #[wasm_bindgen(js_name = removeEventListener, skip_typescript)]
     pub fn remove_event_listener(
         &self,
         kind: &str,
         listener: &Listener,
-        options: &JsValue,
+        options: Option<ListenerOptions>,
     ) -> Result<(), JsValue> {
-        let args = Array::of3(&JsValue::from_str(kind), listener, options);
-        driver::call_target(&self.shared, "removeEventListener", &args).map(|_| ())
+        self.listen("removeEventListener", kind, listener, options)
+    }
+
+    fn listen(
+        &self,
+        method: &str,
+        kind: &str,
+        listener: &Listener,
+        options: Option<ListenerOptions>,
+    ) -> Result<(), JsValue> {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let args = Array::of3(&JsValue::from_str(kind), listener, &options);
+        driver::call_target(&self.shared, method, &args).map(|_| ())
     }
 
     /// A description without secrets.
