@@ -42,7 +42,7 @@ doc:
 
 browser: export WASM_BINDGEN_TEST_TIMEOUT = 120
 browser:
-	$(WITH) --echo --stack -- wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) -- --test web --test payment_web
+	$(WITH) --echo --stack -- wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) -- --lib --test web --test payment_web
 
 ## The npm package's TypeScript declarations, used as a web developer would.
 types: build

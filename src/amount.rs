@@ -129,6 +129,8 @@ pub fn parse_ratio_ppm(text: &str) -> Result<u32, AmountError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn parses_amounts_up_to_u64_max() {

@@ -107,6 +107,8 @@ impl<'a> Decode<'a> for Response<'a> {
 mod tests {
     use super::*;
     use sha2::{Digest, Sha256};
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn condition_is_sha256_of_zero_fulfillment() {

@@ -49,3 +49,8 @@ mod text;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+
+// The unit tests also run in headless Chromium (`make test`), so the core is
+// checked as wasm too.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

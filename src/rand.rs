@@ -122,6 +122,8 @@ impl fmt::Debug for Rng {
 mod tests {
     use super::*;
     use crate::codec::test_hex as hex;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     // NIST CAVP HMAC_DRBG.rsp, [SHA-256], PredictionResistance = False,
     // EntropyInputLen = 256, NonceLen = 128, no personalization, no

@@ -139,6 +139,8 @@ impl Receipt {
 mod tests {
     use super::*;
     use crate::codec::test_hex as hex;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     // interledgerjs ilp-protocol-stream test/util/receipt.spec.ts.
     const JS_RECEIPT: &str = concat!(

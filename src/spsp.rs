@@ -294,6 +294,8 @@ impl fmt::Debug for SpspResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn resolves_rfc26_examples() {

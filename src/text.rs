@@ -92,6 +92,8 @@ fn push_hex_digit(out: &mut String, nibble: u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn byte_char_debug_matches_core_for_every_byte() {

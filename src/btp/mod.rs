@@ -95,6 +95,8 @@ pub fn ilp_response(request_id: u32, ilp: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::codec::Decode;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn auth_message_without_username_has_two_entries() {

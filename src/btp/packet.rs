@@ -319,6 +319,8 @@ mod tests {
     use crate::btp::ProtocolData;
     use crate::codec::DecodeErrorKind;
     use crate::ilp::Timestamp;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn rejects_unknown_packet_type() {

@@ -256,6 +256,8 @@ impl<'a> Iterator for Iter<'a> {
 mod tests {
     use super::*;
     use crate::codec::DecodeErrorKind;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn decoded_entries_equal_the_slice_they_came_from() {

@@ -467,6 +467,8 @@ impl std::error::Error for NotReady {}
 mod tests {
     use super::*;
     use crate::btp::Response;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn session() -> Session {
         Session::new(

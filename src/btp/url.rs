@@ -188,6 +188,8 @@ fn percent_decode(text: &str) -> Result<String, BtpUrlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn strips_prefix_and_credentials_before_dialing() {

@@ -196,6 +196,8 @@ pub(crate) fn test_hex(s: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn take_past_end_is_an_error_not_a_panic() {

@@ -147,6 +147,8 @@ fn be_uint(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
     use crate::codec::test_hex as hex;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     // Length determinant examples from RFC 30 / the digest (§1.1).
     #[test]

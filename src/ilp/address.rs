@@ -294,6 +294,8 @@ impl PartialEq<Address<'_>> for OwnedAddress {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn accepts_every_scheme() {

@@ -183,6 +183,8 @@ impl<'a> Decode<'a> for AmountTooLarge {
 mod tests {
     use super::*;
     use crate::codec::DecodeErrorKind;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn names_and_classes_follow_the_rfc() {

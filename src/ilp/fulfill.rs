@@ -51,6 +51,8 @@ impl<'a> Decode<'a> for Fulfill<'a> {
 mod tests {
     use super::*;
     use crate::codec::DecodeErrorKind;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn round_trips_empty_data() {

@@ -180,6 +180,8 @@ pub(crate) fn decode_data<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn rejects_unknown_packet_type() {

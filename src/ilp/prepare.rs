@@ -72,6 +72,8 @@ impl<'a> Decode<'a> for Prepare<'a> {
 mod tests {
     use super::*;
     use crate::codec::DecodeErrorKind;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn sample() -> Prepare<'static> {
         Prepare {

@@ -76,6 +76,8 @@ impl<'a> Decode<'a> for Reject<'a> {
 mod tests {
     use super::*;
     use crate::codec::DecodeErrorKind;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn empty_triggered_by_is_none() {

@@ -342,6 +342,8 @@ impl fmt::Display for GeneralizedTime<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn ilp(s: &str) -> Result<Timestamp, TimestampError> {
         Timestamp::parse_ilp(s.as_bytes())

@@ -106,6 +106,8 @@ pub fn encode(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     // RFC 4648 §10 test vectors.
     const RFC4648: [(&str, &str); 7] = [

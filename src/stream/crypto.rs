@@ -209,6 +209,8 @@ pub(crate) fn hmac_once(key: &Hmac<Sha256>, data: &[u8]) -> [u8; 32] {
 mod tests {
     use super::*;
     use crate::codec::test_hex as hex;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn infallible_hmac_key_matches_new_from_slice() {

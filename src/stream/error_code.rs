@@ -86,6 +86,8 @@ impl From<ErrorCode> for u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn debug_prints_spec_names() {

@@ -515,6 +515,8 @@ impl core::iter::FusedIterator for Frames<'_> {}
 mod tests {
     use super::*;
     use crate::codec::DecodeErrorKind;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn decode(bytes: &[u8]) -> Result<Frame<'_>, DecodeError> {
         Frame::from_bytes(bytes)

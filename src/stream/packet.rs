@@ -226,6 +226,8 @@ fn put_header(out: &mut Vec<u8>, ty: IlpPacketType, sequence: u64, amount: u64, 
 mod tests {
     use super::*;
     use crate::codec::DecodeErrorKind;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn decodes_empty_prepare() {

@@ -192,6 +192,8 @@ impl Congestion {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn starts_with_two_packets_in_slow_start() {

@@ -121,6 +121,8 @@ impl MaxPacket {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn unknown_limit_lets_any_amount_through() {

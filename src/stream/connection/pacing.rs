@@ -171,6 +171,8 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn new_pacer_is_paused_and_earns_nothing() {

@@ -190,6 +190,8 @@ impl ExchangeRate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn rate(samples: &[(u64, u64)]) -> ExchangeRate {
         let mut r = ExchangeRate::new();
