@@ -34,7 +34,7 @@ use crate::codec::{Decode, Encode};
 use crate::ilp::{self, AmountTooLarge, ErrorClass, ErrorCode, OwnedAddress, Prepare, Timestamp};
 use crate::rand::Rng;
 use crate::stream::crypto::{self, Keys};
-use crate::stream::packet::{IlpPacketType, OutgoingPacket, Packet as StreamPacket};
+use crate::stream::packet::{IlpPacketType, OutgoingPacket};
 use crate::stream::{ErrorCode as CloseCode, Frame};
 
 /// Prepares expire this long after they are sent (the reference client's default).
@@ -55,136 +55,11 @@ const MAX_DATA_PER_PACKET: usize = 8_192;
 /// Data window assumed until the receiver advertises one (JS's default).
 const DEFAULT_DATA_WINDOW: u64 = 16_384;
 
-/// Where the sender itself sits, learnt by IL-DCP.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Source {
-    /// Our ILP address.
-    pub address: OwnedAddress,
-    /// The asset of our account, e.g. `"USD"`.
-    pub asset_code: String,
-    /// The scale of our account's asset.
-    pub asset_scale: u8,
-}
+mod reply;
+mod types;
 
-/// A Prepare ready to send.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outgoing {
-    /// The STREAM sequence number; give it back with the reply.
-    pub sequence: u64,
-    /// The encoded ILP Prepare.
-    pub prepare: Vec<u8>,
-    /// Its source amount.
-    pub amount: u64,
-}
-
-/// What the sender reports.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SenderEvent {
-    /// The receiver answered for the first time (the connection is up).
-    Connected {
-        /// The receiver's asset, if it told us.
-        receiver_asset: Option<(String, u8)>,
-    },
-    /// A paying packet was fulfilled.
-    Fulfilled {
-        /// Source amount.
-        amount: u64,
-        /// Amount the receiver reported receiving, in its units.
-        delivered: u64,
-        /// The receiver's STREAM receipt (RFC 39) for our stream, if any.
-        receipt: Option<Vec<u8>>,
-    },
-    /// Data up to this offset of our stream has been acknowledged.
-    DataAcknowledged {
-        /// Bytes acknowledged in total.
-        offset: u64,
-    },
-    /// The receiver closed the connection or our stream.
-    ReceiverClosed {
-        /// Its close code.
-        code: CloseCode,
-        /// Its message.
-        message: String,
-    },
-    /// Our close finished: nothing is in flight and the receiver was told.
-    Closed,
-    /// The sender gave up; nothing more will be sent.
-    Failed(SenderError),
-}
-
-/// Why the sender gave up.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SenderError {
-    /// No packet the path forwards can deliver even one unit.
-    RateTooLow,
-    /// The exchange rate could not be learnt.
-    RateUnknown,
-    /// The receiver will accept no more money.
-    ReceiverLimit,
-    /// The connector keeps refusing for lack of credit (T04).
-    InsufficientLiquidity,
-    /// Packets keep getting no answer.
-    Timeout,
-    /// The path refused a packet for good.
-    Rejected {
-        /// The ILP error code.
-        code: ErrorCode,
-        /// The reject message.
-        message: String,
-    },
-}
-
-impl fmt::Display for SenderError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::RateTooLow => f.write_str(
-                "the exchange rate is too low: no packet the path forwards delivers even one unit",
-            ),
-            Self::RateUnknown => {
-                f.write_str("the exchange rate to the receiver could not be determined")
-            }
-            Self::ReceiverLimit => f.write_str("the receiver will not accept any more money"),
-            Self::InsufficientLiquidity => {
-                f.write_str("the connector keeps refusing packets for lack of liquidity (T04)")
-            }
-            Self::Timeout => f.write_str("packets keep timing out without an answer"),
-            Self::Rejected { code, message } if message.is_empty() => {
-                write!(f, "the payment path rejected a packet: {code}")
-            }
-            Self::Rejected { code, message } => {
-                write!(f, "the payment path rejected a packet: {code}: {message}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for SenderError {}
-
-/// Settings of a [`Sender`].
-#[derive(Clone)]
-pub struct SenderConfig {
-    /// The receiver's ILP address (from SPSP).
-    pub destination: OwnedAddress,
-    /// The connection's shared secret (from SPSP). Never printed.
-    pub shared_secret: [u8; 32],
-    /// Exchange-rate slippage tolerated, in millionths (10_000 = 1%).
-    pub slippage_ppm: u32,
-    /// Lifetime of each Prepare.
-    pub packet_expiry_ms: u64,
-}
-
-impl fmt::Debug for SenderConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SenderConfig")
-            .field("destination", &self.destination)
-            .field("shared_secret", &"<redacted>")
-            .field("slippage_ppm", &self.slippage_ppm)
-            .field("packet_expiry_ms", &self.packet_expiry_ms)
-            .finish()
-    }
-}
+use reply::ReplyInfo;
+pub use types::{Outgoing, SenderConfig, SenderError, SenderEvent, Source};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -733,64 +608,6 @@ impl Sender {
         })
     }
 
-    /// A Prepare the receiver sent us (STREAM is bidirectional: a receiver
-    /// that learnt our address probes the rate back and may send frames).
-    /// This sender accepts no money, so the answer is always a Reject; for
-    /// an authentic packet it carries an encrypted STREAM reply saying what
-    /// arrived, as RFC 29 asks, and the packet's frames are taken in
-    /// (notably `ConnectionClose`). Returns the encoded ILP Reject.
-    pub fn handle_prepare(
-        &mut self,
-        prepare: &[u8],
-        own_address: Option<&ilp::Address<'_>>,
-    ) -> Vec<u8> {
-        let reply = match ilp::Packet::from_bytes(prepare) {
-            Ok(ilp::Packet::Prepare(p)) => self.answer_prepare(&p),
-            _ => None,
-        };
-        let (code, data) = match reply {
-            Some(data) => (ErrorCode::F99_APPLICATION_ERROR, data),
-            None => (ErrorCode::F06_UNEXPECTED_PAYMENT, Vec::new()),
-        };
-        ilp::Packet::Reject(ilp::Reject {
-            code,
-            triggered_by: own_address.copied(),
-            message: b"",
-            data: &data,
-        })
-        .to_bytes()
-    }
-
-    fn answer_prepare(&mut self, prepare: &Prepare<'_>) -> Option<Vec<u8>> {
-        let plaintext = crypto::open(&self.keys, prepare.data).ok()?;
-        let packet = StreamPacket::from_bytes(&plaintext).ok()?;
-        if packet.packet_type != IlpPacketType::Prepare {
-            return None;
-        }
-        for frame in packet.frames() {
-            if let Frame::ConnectionClose { code, message }
-            | Frame::StreamClose {
-                stream_id: STREAM_ID,
-                code,
-                message,
-            } = frame
-            {
-                self.on_remote_close(code, crate::text::lossy(message));
-            }
-        }
-        self.scratch.clear();
-        OutgoingPacket {
-            packet_type: IlpPacketType::Reject,
-            sequence: packet.sequence,
-            prepare_amount: prepare.amount,
-            frames: &[],
-        }
-        .encode(&mut self.scratch);
-        let mut data = Vec::with_capacity(self.scratch.len() + crypto::OVERHEAD);
-        crypto::seal(&self.keys, self.rng.array(), &self.scratch, &mut data).ok()?;
-        Some(data)
-    }
-
     /// The ILP reply (Fulfill or Reject bytes) to the Prepare with `sequence`.
     /// Replies to unknown sequences (late, duplicated) are ignored.
     pub fn handle_reply(&mut self, sequence: u64, reply: &[u8], now: u64) {
@@ -977,89 +794,4 @@ impl Sender {
             self.fail(SenderError::InsufficientLiquidity);
         }
     }
-
-    /// Decrypts and checks the STREAM reply inside a Fulfill or Reject and
-    /// takes in its frames. `None` if it is absent or not authentic.
-    fn read_reply(
-        &mut self,
-        data: &[u8],
-        sequence: u64,
-        expected: IlpPacketType,
-    ) -> Option<ReplyInfo> {
-        if data.is_empty() {
-            return None;
-        }
-        let plaintext = crypto::open(&self.keys, data).ok()?;
-        let packet = StreamPacket::from_bytes(&plaintext).ok()?;
-        if packet.packet_type != expected || packet.sequence != sequence {
-            return None;
-        }
-        let mut receipt = None;
-        let mut closed = None;
-        for frame in packet.frames() {
-            match frame {
-                Frame::ConnectionClose { code, message } => {
-                    closed = Some((code, crate::text::lossy(message)));
-                }
-                Frame::StreamClose {
-                    stream_id: STREAM_ID,
-                    code,
-                    message,
-                } => {
-                    closed = Some((code, crate::text::lossy(message)));
-                }
-                // Asset details never change within a connection: keep the first.
-                Frame::ConnectionAssetDetails {
-                    asset_code,
-                    asset_scale,
-                } if self.receiver_asset.is_none() => {
-                    self.receiver_asset = Some((asset_code.to_owned(), asset_scale));
-                }
-                Frame::StreamMaxMoney {
-                    stream_id: STREAM_ID,
-                    receive_max,
-                    total_received,
-                } => {
-                    // Windows only grow: frames may arrive out of order.
-                    let (max, total) = self.receiver_limit.unwrap_or((0, 0));
-                    self.receiver_limit = Some((max.max(receive_max), total.max(total_received)));
-                }
-                Frame::ConnectionMaxData { max_offset } => {
-                    self.data_max_connection = self.data_max_connection.max(max_offset);
-                }
-                Frame::StreamMaxData {
-                    stream_id: STREAM_ID,
-                    max_offset,
-                } => {
-                    self.data_max_stream = self.data_max_stream.max(max_offset);
-                }
-                Frame::StreamReceipt {
-                    stream_id: STREAM_ID,
-                    receipt: r,
-                } => receipt = Some(r.to_vec()),
-                _ => {}
-            }
-        }
-        if !self.connected {
-            self.connected = true;
-            self.events.push_back(SenderEvent::Connected {
-                receiver_asset: self.receiver_asset.clone(),
-            });
-        }
-        Some(ReplyInfo {
-            delivered: packet.prepare_amount,
-            receipt,
-            closed,
-        })
-    }
-}
-
-/// What an authentic STREAM reply said.
-#[derive(Clone, Debug)]
-struct ReplyInfo {
-    delivered: u64,
-    receipt: Option<Vec<u8>>,
-    /// The receiver closed the connection or our stream in this reply. It
-    /// is acted on after the packet's money is accounted for.
-    closed: Option<(CloseCode, String)>,
 }

@@ -1,0 +1,137 @@
+//! The values a [`Sender`](super::Sender) takes and reports.
+
+use std::fmt;
+
+use crate::ilp::{ErrorCode, OwnedAddress};
+use crate::stream::ErrorCode as CloseCode;
+
+/// Where the sender itself sits, learnt by IL-DCP.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// Our ILP address.
+    pub address: OwnedAddress,
+    /// The asset of our account, e.g. `"USD"`.
+    pub asset_code: String,
+    /// The scale of our account's asset.
+    pub asset_scale: u8,
+}
+
+/// A Prepare ready to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The STREAM sequence number; give it back with the reply.
+    pub sequence: u64,
+    /// The encoded ILP Prepare.
+    pub prepare: Vec<u8>,
+    /// Its source amount.
+    pub amount: u64,
+}
+
+/// What the sender reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SenderEvent {
+    /// The receiver answered for the first time (the connection is up).
+    Connected {
+        /// The receiver's asset, if it told us.
+        receiver_asset: Option<(String, u8)>,
+    },
+    /// A paying packet was fulfilled.
+    Fulfilled {
+        /// Source amount.
+        amount: u64,
+        /// Amount the receiver reported receiving, in its units.
+        delivered: u64,
+        /// The receiver's STREAM receipt (RFC 39) for our stream, if any.
+        receipt: Option<Vec<u8>>,
+    },
+    /// Data up to this offset of our stream has been acknowledged.
+    DataAcknowledged {
+        /// Bytes acknowledged in total.
+        offset: u64,
+    },
+    /// The receiver closed the connection or our stream.
+    ReceiverClosed {
+        /// Its close code.
+        code: CloseCode,
+        /// Its message.
+        message: String,
+    },
+    /// Our close finished: nothing is in flight and the receiver was told.
+    Closed,
+    /// The sender gave up; nothing more will be sent.
+    Failed(SenderError),
+}
+
+/// Why the sender gave up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SenderError {
+    /// No packet the path forwards can deliver even one unit.
+    RateTooLow,
+    /// The exchange rate could not be learnt.
+    RateUnknown,
+    /// The receiver will accept no more money.
+    ReceiverLimit,
+    /// The connector keeps refusing for lack of credit (T04).
+    InsufficientLiquidity,
+    /// Packets keep getting no answer.
+    Timeout,
+    /// The path refused a packet for good.
+    Rejected {
+        /// The ILP error code.
+        code: ErrorCode,
+        /// The reject message.
+        message: String,
+    },
+}
+
+impl fmt::Display for SenderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::RateTooLow => f.write_str(
+                "the exchange rate is too low: no packet the path forwards delivers even one unit",
+            ),
+            Self::RateUnknown => {
+                f.write_str("the exchange rate to the receiver could not be determined")
+            }
+            Self::ReceiverLimit => f.write_str("the receiver will not accept any more money"),
+            Self::InsufficientLiquidity => {
+                f.write_str("the connector keeps refusing packets for lack of liquidity (T04)")
+            }
+            Self::Timeout => f.write_str("packets keep timing out without an answer"),
+            Self::Rejected { code, message } if message.is_empty() => {
+                write!(f, "the payment path rejected a packet: {code}")
+            }
+            Self::Rejected { code, message } => {
+                write!(f, "the payment path rejected a packet: {code}: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SenderError {}
+
+/// Settings of a [`Sender`](super::Sender).
+#[derive(Clone)]
+pub struct SenderConfig {
+    /// The receiver's ILP address (from SPSP).
+    pub destination: OwnedAddress,
+    /// The connection's shared secret (from SPSP). Never printed.
+    pub shared_secret: [u8; 32],
+    /// Exchange-rate slippage tolerated, in millionths (10_000 = 1%).
+    pub slippage_ppm: u32,
+    /// Lifetime of each Prepare.
+    pub packet_expiry_ms: u64,
+}
+
+impl fmt::Debug for SenderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SenderConfig")
+            .field("destination", &self.destination)
+            .field("shared_secret", &"<redacted>")
+            .field("slippage_ppm", &self.slippage_ppm)
+            .field("packet_expiry_ms", &self.packet_expiry_ms)
+            .finish()
+    }
+}
