@@ -79,6 +79,15 @@ struct InFlight {
     expires_at: u64,
 }
 
+/// A money packet whose answer was lost with the link.
+#[derive(Clone, Copy, Debug)]
+struct Unresolved {
+    amount: u64,
+    /// Destination units it would deliver at the rate known when it was lost.
+    expected: u64,
+    expires_at: u64,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     /// Waiting for IL-DCP.
@@ -108,7 +117,7 @@ pub struct Sender {
     /// while they were in flight): (amount, expiry). A connector may still
     /// execute them until they expire, so their amount stays out of the
     /// budget until then; it is never counted as sent.
-    unresolved: Vec<(u64, u64)>,
+    unresolved: Vec<Unresolved>,
     rate: ExchangeRate,
     max_packet: MaxPacket,
     congestion: Congestion,
@@ -222,7 +231,7 @@ impl Sender {
         let unresolved = self
             .unresolved
             .iter()
-            .fold(0u64, |a, &(amount, _)| a.saturating_add(amount));
+            .fold(0u64, |a, u| a.saturating_add(u.amount));
         self.in_flight
             .iter()
             .filter(|p| p.kind == Kind::Money)
@@ -340,7 +349,7 @@ impl Sender {
         self.congestion
             .backoff_until()
             .into_iter()
-            .chain(self.unresolved.iter().map(|&(_, expires_at)| expires_at))
+            .chain(self.unresolved.iter().map(|u| u.expires_at))
             .filter(|&t| t > now)
             .min()
     }
@@ -350,7 +359,7 @@ impl Sender {
     #[must_use]
     pub fn poll_prepare(&mut self, now: u64) -> Option<Outgoing> {
         self.check_liquidity(now);
-        self.unresolved.retain(|&(_, expires_at)| expires_at > now);
+        self.unresolved.retain(|u| u.expires_at > now);
         if let Phase::Probing { volleys } = self.phase {
             if let Some(amount) = self.probe_queue.pop() {
                 return self.build(Kind::Probe, amount, 0, now);
@@ -615,18 +624,22 @@ impl Sender {
             return;
         };
         let sent = self.in_flight.swap_remove(i);
-        let closed = match ilp::Packet::from_bytes(reply) {
+        let (closed, receiver_total) = match ilp::Packet::from_bytes(reply) {
             Ok(ilp::Packet::Fulfill(f)) if crypto::condition(&f.fulfillment) == sent.condition => {
                 let info = self.read_reply(f.data, sent.sequence, IlpPacketType::Fulfill);
-                let closed = info.as_ref().and_then(|i| i.closed.clone());
+                let told = info
+                    .as_ref()
+                    .map_or((None, None), |i| (i.closed.clone(), i.receiver_total));
                 self.on_fulfill(sent, info);
-                closed
+                told
             }
             Ok(ilp::Packet::Reject(r)) => {
                 let info = self.read_reply(r.data, sent.sequence, IlpPacketType::Reject);
-                let closed = info.as_ref().and_then(|i| i.closed.clone());
+                let told = info
+                    .as_ref()
+                    .map_or((None, None), |i| (i.closed.clone(), i.receiver_total));
                 self.on_reject(sent, r.code, r.message, r.data, info, now);
-                closed
+                told
             }
             // A Fulfill that does not match, a Prepare, or bytes we cannot
             // read: the packet was not paid as far as we can prove. Treated
@@ -640,12 +653,53 @@ impl Sender {
                     None,
                     now,
                 );
-                None
+                (None, None)
             }
         };
+        if let Some(total) = receiver_total {
+            self.reconcile(total);
+        }
         if let Some((code, message)) = closed {
             self.on_remote_close(code, message);
         }
+    }
+
+    /// Counts packets lost with a dropped link that the receiver did get.
+    ///
+    /// With no other money in flight, the receiver's own total (from its
+    /// `StreamMaxMoney` frame) exceeds ours exactly by what such packets
+    /// delivered. They are matched oldest first by what each was expected
+    /// to deliver, and counted as fulfilled: the receiver's word is the
+    /// proof, as a fulfillment would have been.
+    fn reconcile(&mut self, receiver_total: u64) {
+        if self.unresolved.is_empty() || self.in_flight.iter().any(|p| p.kind == Kind::Money) {
+            return;
+        }
+        let missing = receiver_total.saturating_sub(self.total_delivered);
+        if missing == 0 {
+            return;
+        }
+        let (mut amount, mut expected, mut taken) = (0u64, 0u64, 0);
+        for u in &self.unresolved {
+            let next = expected.saturating_add(u.expected);
+            if next > missing {
+                break;
+            }
+            expected = next;
+            amount = amount.saturating_add(u.amount);
+            taken += 1;
+        }
+        if taken == 0 {
+            return;
+        }
+        self.unresolved.drain(..taken);
+        self.total_sent = self.total_sent.saturating_add(amount);
+        self.total_delivered = self.total_delivered.saturating_add(missing);
+        self.events.push_back(SenderEvent::Fulfilled {
+            amount,
+            delivered: missing,
+            receipt: None,
+        });
     }
 
     /// The receiver closed the connection (or our stream).
@@ -669,7 +723,21 @@ impl Sender {
             return;
         }
         if sent.kind == Kind::Money && sent.expires_at > now {
-            self.unresolved.push((sent.amount, sent.expires_at));
+            // What it would deliver at the rate known now (no slippage).
+            let expected =
+                self.rate
+                    .lower_bound()
+                    .map_or(sent.min_destination, |(delivered, of)| {
+                        u64::try_from(
+                            u128::from(sent.amount) * u128::from(delivered) / u128::from(of.max(1)),
+                        )
+                        .unwrap_or(u64::MAX)
+                    });
+            self.unresolved.push(Unresolved {
+                amount: sent.amount,
+                expected,
+                expires_at: sent.expires_at,
+            });
         }
         if !lost {
             self.timeouts_in_a_row = self.timeouts_in_a_row.saturating_add(1);

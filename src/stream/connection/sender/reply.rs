@@ -16,6 +16,8 @@ pub(super) struct ReplyInfo {
     /// The receiver closed the connection or our stream in this reply. It
     /// is acted on after the packet's money is accounted for.
     pub(super) closed: Option<(CloseCode, String)>,
+    /// What the receiver says it has received on our stream in total.
+    pub(super) receiver_total: Option<u64>,
 }
 
 impl Sender {
@@ -94,6 +96,7 @@ impl Sender {
             return None;
         }
         let mut receipt = None;
+        let mut receiver_total = None;
         let mut closed = None;
         for frame in packet.frames() {
             match frame {
@@ -119,6 +122,7 @@ impl Sender {
                     receive_max,
                     total_received,
                 } => {
+                    receiver_total = Some(total_received);
                     // Windows only grow: frames may arrive out of order.
                     let (max, total) = self.receiver_limit.unwrap_or((0, 0));
                     self.receiver_limit = Some((max.max(receive_max), total.max(total_received)));
@@ -149,6 +153,7 @@ impl Sender {
             delivered: packet.prepare_amount,
             receipt,
             closed,
+            receiver_total,
         })
     }
 }
