@@ -84,6 +84,16 @@ struct PendingProgress {
     last_emitted_at: Option<u64>,
 }
 
+/// A stop under way: in-flight packets settle (and, for `stop()`, the
+/// receiver is told) before the stream finishes.
+#[derive(Clone, Debug)]
+struct Stopping {
+    reason: StopReason,
+    deadline: u64,
+    /// Reported when the stop finishes (a failure or an error close).
+    error: Option<ClientError>,
+}
+
 /// Where the link is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Link {
@@ -111,12 +121,9 @@ pub struct Client {
     /// The connector accepted our credentials at least once.
     ever_authenticated: bool,
     reconnect_attempts: u32,
-    source: Option<Source>,
     started_emitted: bool,
-    stopping: Option<(StopReason, u64)>,
-    /// The error a stop with reason `Error` will report once in-flight
-    /// packets have settled.
-    pending_error: Option<ClientError>,
+    /// Set while stopping: why, until when to wait, and the error to report.
+    stopping: Option<Stopping>,
     payments: VecDeque<Payment>,
     payments_total: u64,
     /// The paced part of the send limit released so far (never lowered).
@@ -165,10 +172,8 @@ impl Client {
             ever_opened: false,
             ever_authenticated: false,
             reconnect_attempts: 0,
-            source: None,
             started_emitted: false,
             stopping: None,
-            pending_error: None,
             payments: VecDeque::new(),
             payments_total: 0,
             paced_limit: 0,
@@ -201,7 +206,7 @@ impl Client {
 
     /// Our asset, once IL-DCP told us.
     pub fn source(&self) -> Option<&Source> {
-        self.source.as_ref()
+        self.sender.source()
     }
 
     fn set_state(&mut self, state: State) {
@@ -318,11 +323,19 @@ impl Client {
         }
         self.pacer.pause(now);
         if self.link == Link::Up && (self.sender.is_connected() || self.sender.in_flight() > 0) {
-            self.stopping = Some((reason, self.stop_deadline(now)));
+            self.stopping = Some(Stopping {
+                reason,
+                deadline: self.stop_deadline(now),
+                error: None,
+            });
             self.sender.close();
         } else {
             self.sender.abandon();
-            self.stopping = Some((reason, now));
+            self.stopping = Some(Stopping {
+                reason,
+                deadline: now,
+                error: None,
+            });
             self.finish(reason, None);
         }
     }
@@ -341,7 +354,7 @@ impl Client {
         if self.is_finished() {
             return;
         }
-        let error = error.or_else(|| self.pending_error.take());
+        let error = error.or_else(|| self.stopping.as_mut().and_then(|s| s.error.take()));
         self.flush_progress_now();
         let failure = error.clone().unwrap_or_else(|| match reason {
             StopReason::ReceiverClosed => ClientError::ReceiverClosed(String::new()),
@@ -382,8 +395,11 @@ impl Client {
     fn finish_after_settling(&mut self, reason: StopReason, error: Option<ClientError>, now: u64) {
         if self.link == Link::Up && self.sender.in_flight() > 0 {
             self.pacer.pause(now);
-            self.pending_error = error;
-            self.stopping = Some((reason, self.stop_deadline(now)));
+            self.stopping = Some(Stopping {
+                reason,
+                deadline: self.stop_deadline(now),
+                error,
+            });
         } else {
             self.sender.abandon();
             self.finish(reason, error);
@@ -415,7 +431,10 @@ impl Client {
             return;
         }
         if self.stopping.is_some() {
-            let reason = self.stopping.map_or(StopReason::Stopped, |s| s.0);
+            let reason = self
+                .stopping
+                .as_ref()
+                .map_or(StopReason::Stopped, |s| s.reason);
             self.sender.abandon();
             self.link = Link::Down { reconnect_at: None };
             self.finish(reason, None);
@@ -491,7 +510,7 @@ impl Client {
                 SessionEvent::Incoming { request_id, ilp } => {
                     // This client only sends: every incoming packet is refused,
                     // authentic STREAM ones with a STREAM reply.
-                    let own = self.source.as_ref().map(|s| s.address.clone());
+                    let own = self.sender.source().map(|s| s.address.clone());
                     let reject = self
                         .sender
                         .handle_prepare(&ilp, own.as_ref().map(OwnedAddress::as_address).as_ref());
@@ -528,9 +547,8 @@ impl Client {
                 return;
             }
         };
-        if self.source.is_none() {
-            self.sender.set_source(source.clone());
-            self.source = Some(source);
+        if self.sender.source().is_none() {
+            self.sender.set_source(source);
         }
         self.link = Link::Up;
         self.reconnect_attempts = 0;
@@ -639,7 +657,7 @@ impl Client {
             return;
         }
         self.started_emitted = true;
-        let (code, scale) = self.source.as_ref().map_or((String::new(), 0), |s| {
+        let (code, scale) = self.sender.source().map_or((String::new(), 0), |s| {
             (s.asset_code.clone(), s.asset_scale)
         });
         let receiver = self.sender.receiver_asset().map(|(c, s)| (c.to_owned(), s));
@@ -688,7 +706,10 @@ impl Client {
                     self.finish_after_settling(StopReason::ReceiverClosed, error, now);
                 }
                 SenderEvent::Closed => {
-                    let reason = self.stopping.map_or(StopReason::Stopped, |s| s.0);
+                    let reason = self
+                        .stopping
+                        .as_ref()
+                        .map_or(StopReason::Stopped, |s| s.reason);
                     self.finish(reason, None);
                 }
                 SenderEvent::Failed(error) => {
@@ -813,7 +834,10 @@ impl Client {
                 self.outputs.push_back(Output::Connect);
             }
         }
-        if let Some((reason, deadline)) = self.stopping {
+        if let Some(Stopping {
+            reason, deadline, ..
+        }) = self.stopping
+        {
             if deadline <= now {
                 self.sender.abandon();
                 self.finish(reason, None);
@@ -824,7 +848,10 @@ impl Client {
         self.process_sender(now);
         // A stop the sender did not start (failure, receiver close) ends
         // once nothing is in flight any more.
-        if let Some((reason @ (StopReason::Error | StopReason::ReceiverClosed), _)) = self.stopping
+        if let Some(Stopping {
+            reason: reason @ (StopReason::Error | StopReason::ReceiverClosed),
+            ..
+        }) = self.stopping
         {
             if self.sender.in_flight() == 0 {
                 self.finish(reason, None);
@@ -856,7 +883,7 @@ impl Client {
         if let Link::Down { reconnect_at } = self.link {
             consider(reconnect_at);
         }
-        consider(self.stopping.map(|s| s.1));
+        consider(self.stopping.as_ref().map(|s| s.deadline));
         if !self.pacer.is_paused() {
             consider(Some(now.saturating_add(PACING_TICK_MS)));
         }

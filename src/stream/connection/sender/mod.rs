@@ -202,6 +202,11 @@ impl Sender {
         }
     }
 
+    /// Our address and asset, once [`Sender::set_source`] was called.
+    pub fn source(&self) -> Option<&Source> {
+        self.source.as_ref()
+    }
+
     /// The total source amount the application allows to be sent so far.
     /// It only matters upward: lowering it below what is sent or in flight
     /// stops further packets but cannot recall any.
