@@ -394,3 +394,23 @@ async fn resumes_after_the_connector_restarts_and_totals_agree() {
         s.total_delivered().parse::<u64>().unwrap()
     );
 }
+
+#[wasm_bindgen_test]
+async fn stop_while_connecting_rejects_start_and_stops() {
+    let s = default_stream("1000");
+    let stops = collect(&s, "stop");
+    let started = s.start();
+    wait(s.stop()).await.expect("stop resolves");
+    let err = wait(started)
+        .await
+        .expect_err("start cannot succeed after stop");
+    assert_eq!(code_of(&err), "stopped");
+    assert_eq!(s.state().as_string().unwrap(), "stopped");
+    assert_eq!(get_str(&stops.borrow()[0], "reason"), "stopped");
+    // Stopping again is harmless, starting again says why it cannot.
+    wait(s.stop()).await.unwrap();
+    let again = wait(s.start())
+        .await
+        .expect_err("a stopped stream does not restart");
+    assert_eq!(code_of(&again), "invalid-state");
+}

@@ -164,28 +164,38 @@ pub(crate) fn begin(
     drive(shared);
 }
 
-/// Fails the stream before a client exists (SPSP failed, stop during SPSP).
-pub(crate) fn fail_early(shared: &Shared, code: &str, message: &str) {
+/// Ends the stream before a client exists: SPSP failed (`error` is set,
+/// state `failed`), or `stop()` was called before or during SPSP. Rejects
+/// `start()` with `start_error`, fires `statechange`, `error` (if any) and
+/// `stop`, and resolves `stop()`.
+pub(crate) fn finish_early(shared: &Shared, start_error: &JsValue, error: Option<(&str, &str)>) {
+    let state = if error.is_some() {
+        State::Failed
+    } else {
+        State::Stopped
+    };
     let waiters = {
         let mut inner = shared.borrow_mut();
-        inner.early_state = State::Failed;
+        inner.early_state = state;
         core::mem::take(&mut inner.start_waiters)
     };
-    let error = convert::error(code, message);
     for w in &waiters {
-        w.reject(&error);
+        w.reject(start_error);
     }
     dispatch(
         shared,
         "statechange",
-        Detail::new().set("state", "failed").into_js(),
+        Detail::new().set("state", state.as_str()).into_js(),
     );
-    dispatch(shared, "error", convert::error_detail(code, message));
+    if let Some((code, message)) = error {
+        dispatch(shared, "error", convert::error_detail(code, message));
+    }
+    let reason = if error.is_some() { "error" } else { "stopped" };
     dispatch(
         shared,
         "stop",
         Detail::new()
-            .set("reason", "error")
+            .set("reason", reason)
             .set("totalSent", "0")
             .set("totalDelivered", "0")
             .into_js(),
@@ -194,6 +204,15 @@ pub(crate) fn fail_early(shared: &Shared, code: &str, message: &str) {
     for w in &stop_waiters {
         w.resolve(&JsValue::UNDEFINED);
     }
+}
+
+/// Fails the stream before a client exists (the SPSP query failed).
+pub(crate) fn fail_early(shared: &Shared, code: &str, message: &str) {
+    finish_early(
+        shared,
+        &convert::error(code, message),
+        Some((code, message)),
+    );
 }
 
 /// Drains the client's outputs, then settles promises and dispatches events.

@@ -265,38 +265,8 @@ impl PaymentStream {
             }
             driver::drive(&self.shared);
         } else {
-            let early = {
-                let mut inner = self.shared.borrow_mut();
-                let early = inner.early_state;
-                inner.early_state = State::Stopped;
-                early
-            };
-            if early == State::Connecting {
-                let waiters = std::mem::take(&mut self.shared.borrow_mut().start_waiters);
-                let error =
-                    convert::error("stopped", "stop() was called before the stream started");
-                for w in waiters {
-                    let _ = w.reject.call1(&JsValue::NULL, &error);
-                }
-            }
-            driver::dispatch(
-                &self.shared,
-                "statechange",
-                convert::Detail::new().set("state", "stopped").into_js(),
-            );
-            driver::dispatch(
-                &self.shared,
-                "stop",
-                convert::Detail::new()
-                    .set("reason", "stopped")
-                    .set("totalSent", "0")
-                    .set("totalDelivered", "0")
-                    .into_js(),
-            );
-            let waiters = std::mem::take(&mut self.shared.borrow_mut().stop_waiters);
-            for w in waiters {
-                let _ = w.resolve.call1(&JsValue::NULL, &JsValue::UNDEFINED);
-            }
+            let error = convert::error("stopped", "stop() was called before the stream started");
+            driver::finish_early(&self.shared, &error, None);
         }
         void(p)
     }
