@@ -42,21 +42,22 @@ use crate::codec::{Decode, Encode};
 use crate::ildcp;
 use crate::ilp::{self, OwnedAddress, Timestamp};
 use crate::rand::Rng;
-use crate::stream::connection::{
-    sender::DEFAULT_PACKET_EXPIRY_MS, Pacer, Sender, SenderConfig, SenderEvent, Source,
-};
+use crate::stream::connection::sender::budget::PaymentOutcome;
+use crate::stream::connection::{Failure, Sender, SenderConfig, SenderEvent, Source};
 use crate::stream::ErrorCode as CloseCode;
 
 mod types;
 
-pub use types::{ClientConfig, ClientError, Event, Input, Output, PaymentId, State, StopReason};
+pub use crate::stream::connection::sender::budget::PaymentId;
+pub use types::{ClientConfig, ClientError, Event, Input, Output, State, StopReason, Tuning};
 
-/// How often the pacing timer wakes while streaming.
-pub const PACING_TICK_MS: u64 = 200;
 /// Progress events are coalesced to at most one per this interval.
 pub const PROGRESS_INTERVAL_MS: u64 = 100;
 /// Reconnect attempts after the link drops, before giving up.
 pub const MAX_RECONNECT_ATTEMPTS: u32 = 6;
+/// Stalled links (a request timed out) reconnected in a row without a
+/// fulfilled packet, before giving up with `timeout`.
+pub const MAX_STALLS: u32 = 3;
 /// First reconnect delay; doubles each attempt (with jitter), up to 8 s.
 const RECONNECT_BASE_MS: u64 = 500;
 const RECONNECT_MAX_MS: u64 = 8_000;
@@ -68,18 +69,13 @@ const EXPIRY_MARGIN_MS: u64 = 1_000;
 /// Request tag of the IL-DCP request (STREAM sequences start at 1).
 const ILDCP_TAG: u64 = 0;
 
-#[derive(Clone, Copy, Debug)]
-struct Payment {
-    id: PaymentId,
-    amount: u64,
-    sent: u64,
-    delivered: u64,
-}
-
 #[derive(Clone, Debug, Default)]
 struct PendingProgress {
     amount_sent: u64,
     amount_delivered: u64,
+    amount_in_doubt: u64,
+    /// Something changed since the last progress event.
+    changed: bool,
     receipt: Option<Vec<u8>>,
     last_emitted_at: Option<u64>,
 }
@@ -111,26 +107,18 @@ pub struct Client {
     config: ClientConfig,
     session: Session,
     sender: Sender,
-    pacer: Pacer,
     rng: Rng,
     state: State,
-    /// The user paused (kept across reconnects).
-    paused: bool,
     link: Link,
     ever_opened: bool,
     /// The connector accepted our credentials at least once.
     ever_authenticated: bool,
     reconnect_attempts: u32,
+    /// Stalled links since the last fulfilled packet.
+    stalls: u32,
     started_emitted: bool,
     /// Set while stopping: why, until when to wait, and the error to report.
     stopping: Option<Stopping>,
-    payments: VecDeque<Payment>,
-    payments_total: u64,
-    /// The paced part of the send limit released so far (never lowered).
-    paced_limit: u64,
-    /// Fulfilled source units counted against the paced budget.
-    paced_sent: u64,
-    next_payment_id: PaymentId,
     progress: PendingProgress,
     outputs: VecDeque<Output>,
 }
@@ -150,35 +138,33 @@ impl Client {
     pub fn new(config: ClientConfig) -> Self {
         let mut rng = Rng::from_seed(config.seed);
         let sender_rng = Rng::from_seed(rng.array());
-        let session = Session::new(config.credentials.clone(), rng.next_u32());
+        let mut session = Session::new(config.credentials.clone(), rng.next_u32());
+        session.set_request_timeout_ms(config.tuning.request_timeout_ms);
         let sender = Sender::new(
             SenderConfig {
                 destination: config.destination.clone(),
                 shared_secret: config.shared_secret,
                 slippage_ppm: config.slippage_ppm,
-                packet_expiry_ms: DEFAULT_PACKET_EXPIRY_MS,
+                packet_expiry_ms: config.tuning.packet_expiry_ms,
+                amount_per_second: config.amount_per_second,
+                max_total: config.max_total,
+                max_packets: config.tuning.max_packets,
             },
             sender_rng,
         );
         Self {
-            pacer: Pacer::new(config.amount_per_second),
             config,
             session,
             sender,
             rng,
             state: State::Idle,
-            paused: false,
             link: Link::Down { reconnect_at: None },
             ever_opened: false,
             ever_authenticated: false,
             reconnect_attempts: 0,
+            stalls: 0,
             started_emitted: false,
             stopping: None,
-            payments: VecDeque::new(),
-            payments_total: 0,
-            paced_limit: 0,
-            paced_sent: 0,
-            next_payment_id: 1,
             progress: PendingProgress::default(),
             outputs: VecDeque::new(),
         }
@@ -189,14 +175,20 @@ impl Client {
         self.state
     }
 
-    /// Source units fulfilled so far.
+    /// Source units fulfilled so far (or shown delivered by the receiver).
     pub const fn total_sent(&self) -> u64 {
         self.sender.total_sent()
     }
 
-    /// Destination units the receiver reported so far.
+    /// Destination units the receiver reported so far, in its asset.
     pub const fn total_delivered(&self) -> u64 {
         self.sender.total_delivered()
+    }
+
+    /// Source units in packets whose outcome is unknown (they count against
+    /// every cap until the receiver's total resolves them).
+    pub const fn total_in_doubt(&self) -> u64 {
+        self.sender.total_in_doubt()
     }
 
     /// The STREAM sender, for inspection.
@@ -221,6 +213,15 @@ impl Client {
         matches!(self.state, State::Stopped | State::Failed)
     }
 
+    /// The state while connected: streaming, or paused by the page.
+    fn running_state(&self) -> State {
+        if self.sender.is_paused() {
+            State::Paused
+        } else {
+            State::Streaming
+        }
+    }
+
     /// Starts connecting and paying. (`_now` keeps every command's
     /// signature alike; nothing here depends on the time yet.)
     pub fn start(&mut self, _now: u64) -> Result<(), ClientError> {
@@ -233,13 +234,13 @@ impl Client {
         Ok(())
     }
 
-    /// Turns pacing off; the connection stays open.
+    /// Stops paced sending at once (packets in flight settle); the
+    /// connection stays open and `pay()` still works.
     pub fn pause(&mut self, now: u64) -> Result<(), ClientError> {
         if self.is_finished() || self.stopping.is_some() {
             return Err(ClientError::InvalidState("the stream has stopped"));
         }
-        self.paused = true;
-        self.pacer.pause(now);
+        self.sender.pause(now);
         if self.state == State::Streaming {
             self.set_state(State::Paused);
         }
@@ -251,10 +252,7 @@ impl Client {
         if self.is_finished() || self.stopping.is_some() {
             return Err(ClientError::InvalidState("the stream has stopped"));
         }
-        self.paused = false;
-        if self.link == Link::Up && self.sender.is_open() {
-            self.pacer.resume(now);
-        }
+        self.sender.resume(now);
         if self.state == State::Paused {
             self.set_state(State::Streaming);
         }
@@ -270,33 +268,17 @@ impl Client {
         if self.is_finished() || self.stopping.is_some() {
             return Err(ClientError::InvalidState("the stream has stopped"));
         }
-        let id = self.next_payment_id;
-        self.next_payment_id = self.next_payment_id.saturating_add(1);
-        if amount == 0 {
-            self.outputs.push_back(Output::Event(Event::PaymentDone {
-                id,
-                sent: 0,
-                delivered: 0,
-            }));
-            return Ok(id);
-        }
-        if self
-            .sender
-            .min_deliverable()
-            .is_some_and(|smallest| amount < smallest)
+        if amount > 0
+            && self
+                .sender
+                .min_deliverable()
+                .is_some_and(|smallest| amount < smallest)
         {
             return Err(ClientError::RateTooLow(
                 "the amount is too small to deliver even one unit to the receiver at this exchange rate".into(),
             ));
         }
-        self.payments.push_back(Payment {
-            id,
-            amount,
-            sent: 0,
-            delivered: 0,
-        });
-        self.payments_total = self.payments_total.saturating_add(amount);
-        Ok(id)
+        Ok(self.sender.pay(amount))
     }
 
     /// Queues STREAM data for the receiver; returns the offset whose
@@ -321,8 +303,10 @@ impl Client {
         if self.is_finished() || self.stopping.is_some() {
             return;
         }
-        self.pacer.pause(now);
-        if self.link == Link::Up && (self.sender.is_connected() || self.sender.in_flight() > 0) {
+        self.sender.pause(now);
+        if self.link == Link::Up
+            && (self.sender.has_receiver_answered() || self.sender.in_flight() > 0)
+        {
             self.stopping = Some(Stopping {
                 reason,
                 deadline: self.stop_deadline(now),
@@ -355,12 +339,15 @@ impl Client {
             return;
         }
         let error = error.or_else(|| self.stopping.as_mut().and_then(|s| s.error.take()));
+        // Money still in flight is in doubt from here on.
+        self.sender.abandon();
+        self.drain_sender_events();
         self.flush_progress_now();
         let failure = error.clone().unwrap_or_else(|| match reason {
             StopReason::ReceiverClosed => ClientError::ReceiverClosed(String::new()),
             _ => ClientError::Stopped,
         });
-        for p in self.payments.drain(..) {
+        for p in self.sender.take_payments() {
             self.outputs.push_back(Output::Event(Event::PaymentFailed {
                 id: p.id,
                 error: failure.clone(),
@@ -378,15 +365,16 @@ impl Client {
         } else {
             State::Stopped
         });
+        let totals = *self.sender.totals();
         self.outputs.push_back(Output::Event(Event::Stopped {
             reason,
-            total_sent: self.sender.total_sent(),
-            total_delivered: self.sender.total_delivered(),
+            total_sent: totals.sent,
+            total_delivered: totals.delivered,
+            total_in_doubt: totals.in_doubt,
         }));
     }
 
     fn fail(&mut self, error: ClientError) {
-        self.sender.abandon();
         self.finish(StopReason::Error, Some(error));
     }
 
@@ -394,14 +382,13 @@ impl Client {
     /// arrives for them is still counted (the sender sends nothing new).
     fn finish_after_settling(&mut self, reason: StopReason, error: Option<ClientError>, now: u64) {
         if self.link == Link::Up && self.sender.in_flight() > 0 {
-            self.pacer.pause(now);
+            self.sender.pause(now);
             self.stopping = Some(Stopping {
                 reason,
                 deadline: self.stop_deadline(now),
                 error,
             });
         } else {
-            self.sender.abandon();
             self.finish(reason, error);
         }
     }
@@ -426,16 +413,11 @@ impl Client {
     }
 
     fn on_link_lost(&mut self, now: u64) {
-        self.pacer.pause(now);
+        self.sender.set_link(false, now);
         if self.link == (Link::Down { reconnect_at: None }) && !self.ever_opened {
             return;
         }
-        if self.stopping.is_some() {
-            let reason = self
-                .stopping
-                .as_ref()
-                .map_or(StopReason::Stopped, |s| s.reason);
-            self.sender.abandon();
+        if let Some(reason) = self.stopping.as_ref().map(|s| s.reason) {
             self.link = Link::Down { reconnect_at: None };
             self.finish(reason, None);
             return;
@@ -462,8 +444,28 @@ impl Client {
         self.set_state(State::Connecting);
     }
 
+    /// A request timed out: the link is stalled, not the stream over.
+    /// Reconnect (what was in flight is in doubt), unless stalls keep
+    /// coming with nothing fulfilled.
+    fn on_stall(&mut self, now: u64) {
+        self.stalls = self.stalls.saturating_add(1);
+        if self.stalls >= MAX_STALLS {
+            self.fail(ClientError::Timeout(
+                "the connector stopped answering: requests timed out on every reconnect".into(),
+            ));
+            return;
+        }
+        self.outputs.push_back(Output::Disconnect);
+        self.session.handle_close();
+        self.on_link_lost(now);
+    }
+
     fn process_session(&mut self, now: u64) {
+        let mut stalled = false;
         while let Some(event) = self.session.poll_event() {
+            if self.is_finished() {
+                return;
+            }
             match event {
                 SessionEvent::Authenticated => {
                     self.ever_authenticated = true;
@@ -504,8 +506,19 @@ impl Client {
                     }
                 }
                 SessionEvent::Failed { tag, reason } => {
-                    self.sender
-                        .handle_failure(tag, reason == RequestFailure::Disconnected, now);
+                    let failure = match reason {
+                        RequestFailure::Disconnected => Failure::Lost,
+                        RequestFailure::Timeout => {
+                            stalled = true;
+                            Failure::TimedOut
+                        }
+                        RequestFailure::Error { code, name } => Failure::BtpError {
+                            code: code.0,
+                            name,
+                        },
+                        RequestFailure::NoIlpData => Failure::NoIlpData,
+                    };
+                    self.sender.handle_failure(tag, failure, now);
                 }
                 SessionEvent::Incoming { request_id, ilp } => {
                     // This client only sends: every incoming packet is refused,
@@ -517,6 +530,10 @@ impl Client {
                     self.session.respond_ilp(request_id, &reject);
                 }
             }
+        }
+        if stalled && self.link == Link::Up && !self.is_finished() {
+            self.on_stall(now);
+            self.process_session(now);
         }
     }
 
@@ -547,108 +564,31 @@ impl Client {
                 return;
             }
         };
-        if self.sender.source().is_none() {
-            self.sender.set_source(source);
-        }
+        self.sender.set_source(source);
         self.link = Link::Up;
         self.reconnect_attempts = 0;
-        if self.sender.is_open() && !self.paused && self.stopping.is_none() {
-            self.pacer.resume(now);
+        self.sender.set_link(true, now);
+        if self.started_emitted && self.stopping.is_none() {
+            self.set_state(self.running_state());
         }
-        if self.started_emitted {
-            self.set_state(if self.paused {
-                State::Paused
-            } else {
-                State::Streaming
-            });
-        }
-    }
-
-    fn send_limit(&mut self, now: u64) -> u64 {
-        if self.stopping.is_some() {
-            return self
-                .sender
-                .total_sent()
-                .saturating_add(self.sender.in_flight_amount());
-        }
-        // Pace in whole packets: sending every fraction of budget as it
-        // accrues would mean many tiny packets. One quantum is a tick's worth
-        // of budget, or a full packet if the path's maximum is smaller. The
-        // budget runs one quantum ahead of what was earned, so the first
-        // packet leaves as soon as the connection opens rather than a tick
-        // later; sent never exceeds rate × active time + one packet.
-        let tick_budget = self.config.amount_per_second.saturating_mul(PACING_TICK_MS) / 1000;
-        let paced = if tick_budget == 0 && self.config.amount_per_second == 0 {
-            0
-        } else {
-            let quantum = self
-                .sender
-                .max_packet_amount()
-                .unwrap_or(u64::MAX)
-                .min(tick_budget)
-                .max(1);
-            let earned = self.pacer.earned(now);
-            // Never lower: a smaller quantum (a newly learnt packet limit)
-            // must not take back budget already released.
-            let paced = (earned - earned % quantum)
-                .saturating_add(quantum)
-                .max(self.paced_limit);
-            self.paced_limit = paced;
-            paced
-        };
-        let limit = paced.saturating_add(self.payments_total);
-        self.config.max_total.map_or(limit, |max| limit.min(max))
     }
 
     fn drive_sender(&mut self, now: u64) {
         if self.link != Link::Up {
             return;
         }
-        // Two passes at most: probing ends inside `poll_prepare`, and the
-        // connection it opens starts the pacer, whose first packet may go at once.
-        for _ in 0..2 {
-            self.resume_pacer_if_ready(now);
-            let limit = self.send_limit(now);
-            self.sender.set_send_limit(limit);
-            while self.session.state() == SessionState::Ready {
-                let Some(out) = self.sender.poll_prepare(now) else {
-                    break;
-                };
-                if self
-                    .session
-                    .send_ilp(&out.prepare, out.sequence, now)
-                    .is_err()
-                {
-                    self.sender.handle_failure(out.sequence, true, now);
-                    break;
-                }
-            }
-            let pacer_waiting = self.sender.is_open()
-                && !self.paused
-                && self.stopping.is_none()
-                && self.pacer.is_paused();
-            if !pacer_waiting {
+        while self.session.state() == SessionState::Ready {
+            let Some(out) = self.sender.poll_prepare(now) else {
+                break;
+            };
+            if self
+                .session
+                .send_ilp(&out.prepare, out.sequence, now)
+                .is_err()
+            {
+                self.sender.handle_failure(out.sequence, Failure::Lost, now);
                 break;
             }
-        }
-        if self.sender.is_open()
-            && !self.started_emitted
-            && self.config.amount_per_second == 0
-            && self.payments_total == 0
-        {
-            self.emit_started();
-        }
-    }
-
-    /// Starts the pacer once the sender can pay, unless the user paused or
-    /// the stream is stopping.
-    fn resume_pacer_if_ready(&mut self, now: u64) {
-        if self.sender.is_open()
-            && !self.paused
-            && self.stopping.is_none()
-            && self.pacer.is_paused()
-        {
-            self.pacer.resume(now);
         }
     }
 
@@ -669,32 +609,86 @@ impl Client {
             destination_account: self.config.destination.as_str().to_owned(),
         }));
         if self.stopping.is_none() {
-            self.set_state(if self.paused {
-                State::Paused
-            } else {
-                State::Streaming
-            });
+            self.set_state(self.running_state());
+        }
+    }
+
+    fn payment_done(&mut self, done: PaymentOutcome) {
+        self.outputs.push_back(Output::Event(Event::PaymentDone {
+            id: done.id,
+            sent: done.ledger.sent,
+            delivered: done.ledger.delivered,
+            in_doubt: done.ledger.in_doubt,
+        }));
+    }
+
+    /// Takes in sender events that only update the books (used while
+    /// finishing, when nothing else may happen).
+    fn drain_sender_events(&mut self) {
+        while let Some(event) = self.sender.poll_event() {
+            if !self.book(&event) {
+                if let SenderEvent::PaymentDone(done) = event {
+                    self.payment_done(done);
+                }
+            }
+        }
+    }
+
+    /// Updates the progress counters for a sender event; true if it was
+    /// only about money.
+    fn book(&mut self, event: &SenderEvent) -> bool {
+        let p = &mut self.progress;
+        match event {
+            SenderEvent::Fulfilled {
+                amount,
+                delivered,
+                receipt,
+            } => {
+                p.amount_sent = p.amount_sent.saturating_add(*amount);
+                p.amount_delivered = p.amount_delivered.saturating_add(*delivered);
+                if receipt.is_some() {
+                    p.receipt.clone_from(receipt);
+                }
+                p.changed = true;
+                self.stalls = 0;
+                true
+            }
+            SenderEvent::InDoubt { amount } => {
+                p.amount_in_doubt = p.amount_in_doubt.saturating_add(*amount);
+                p.changed = true;
+                true
+            }
+            SenderEvent::Released { .. } => {
+                p.changed = true;
+                true
+            }
+            _ => false,
         }
     }
 
     fn process_sender(&mut self, now: u64) {
         while let Some(event) = self.sender.poll_event() {
-            match event {
-                SenderEvent::Connected { .. } => {}
-                SenderEvent::Fulfilled {
-                    amount,
-                    delivered,
-                    receipt,
-                } => {
+            if self.book(&event) {
+                if matches!(event, SenderEvent::Fulfilled { .. }) {
                     self.emit_started();
-                    self.attribute(amount, delivered);
-                    self.progress.amount_sent = self.progress.amount_sent.saturating_add(amount);
-                    self.progress.amount_delivered =
-                        self.progress.amount_delivered.saturating_add(delivered);
-                    if receipt.is_some() {
-                        self.progress.receipt = receipt;
+                }
+                continue;
+            }
+            match event {
+                SenderEvent::Opened { waiting } => {
+                    if waiting {
+                        self.emit_started();
                     }
                 }
+                SenderEvent::PaymentDone(done) => self.payment_done(done),
+                SenderEvent::Throttled {
+                    throttled,
+                    achieved_per_second,
+                } => self.outputs.push_back(Output::Event(Event::Throttled {
+                    throttled,
+                    achieved_per_second,
+                })),
+                SenderEvent::CapReached => self.begin_stop(StopReason::MaxTotal, now),
                 SenderEvent::DataAcknowledged { offset } => {
                     self.outputs
                         .push_back(Output::Event(Event::DataAcknowledged { offset }));
@@ -715,67 +709,16 @@ impl Client {
                 SenderEvent::Failed(error) => {
                     self.finish_after_settling(StopReason::Error, Some(error.into()), now);
                 }
+                _ => {}
             }
-        }
-        if let Some(max) = self.config.max_total {
-            // Reached, or what is left is too small to deliver one unit.
-            let left = max.saturating_sub(self.sender.total_sent());
-            let reached = left == 0
-                || self.sender.in_flight() == 0
-                    && self
-                        .sender
-                        .min_deliverable()
-                        .is_some_and(|smallest| left < smallest);
-            if reached && self.stopping.is_none() && !self.is_finished() {
-                self.begin_stop(StopReason::MaxTotal, now);
-            }
-        }
-    }
-
-    /// Splits a fulfilled amount between the paced stream and the discrete
-    /// payments: the paced budget released so far is served first, the rest
-    /// goes to the payments, oldest first. So a payment completes only once
-    /// its whole amount was sent on top of the paced stream.
-    fn attribute(&mut self, amount: u64, delivered: u64) {
-        if self.is_finished() {
-            return;
-        }
-        let to_pacing = amount.min(self.paced_limit.saturating_sub(self.paced_sent));
-        self.paced_sent = self.paced_sent.saturating_add(to_pacing);
-        let mut left = amount - to_pacing;
-        let share = |part: u64| {
-            u64::try_from(u128::from(delivered) * u128::from(part) / u128::from(amount.max(1)))
-                .unwrap_or(0)
-        };
-        let mut left_delivered = delivered.saturating_sub(share(to_pacing));
-        while left > 0 {
-            let Some(p) = self.payments.front_mut() else {
-                break;
-            };
-            let part = left.min(p.amount.saturating_sub(p.sent));
-            let part_delivered = if part == left {
-                left_delivered
-            } else {
-                share(part)
-            };
-            p.sent = p.sent.saturating_add(part);
-            p.delivered = p.delivered.saturating_add(part_delivered);
-            left -= part;
-            left_delivered = left_delivered.saturating_sub(part_delivered);
-            if p.sent >= p.amount {
-                let done = *p;
-                self.payments.pop_front();
-                self.outputs.push_back(Output::Event(Event::PaymentDone {
-                    id: done.id,
-                    sent: done.sent,
-                    delivered: done.delivered,
-                }));
+            if self.is_finished() {
+                return;
             }
         }
     }
 
     fn flush_progress(&mut self, now: u64) {
-        if self.progress.amount_sent == 0 {
+        if !self.progress.changed {
             return;
         }
         if self
@@ -790,15 +733,19 @@ impl Client {
     }
 
     fn flush_progress_now(&mut self) {
-        if self.progress.amount_sent == 0 {
+        if !self.progress.changed {
             return;
         }
+        let totals = *self.sender.totals();
         let p = &mut self.progress;
+        p.changed = false;
         let event = Event::Progress {
             amount_sent: core::mem::take(&mut p.amount_sent),
-            total_sent: self.sender.total_sent(),
+            total_sent: totals.sent,
             amount_delivered: core::mem::take(&mut p.amount_delivered),
-            total_delivered: self.sender.total_delivered(),
+            total_delivered: totals.delivered,
+            amount_in_doubt: core::mem::take(&mut p.amount_in_doubt),
+            total_in_doubt: totals.in_doubt,
             receipt: p.receipt.clone(),
         };
         self.outputs.push_back(Output::Event(event));
@@ -839,13 +786,15 @@ impl Client {
         }) = self.stopping
         {
             if deadline <= now {
-                self.sender.abandon();
                 self.finish(reason, None);
                 return;
             }
         }
         self.drive_sender(now);
         self.process_sender(now);
+        if self.is_finished() {
+            return;
+        }
         // A stop the sender did not start (failure, receiver close) ends
         // once nothing is in flight any more.
         if let Some(Stopping {
@@ -855,10 +804,8 @@ impl Client {
         {
             if self.sender.in_flight() == 0 {
                 self.finish(reason, None);
+                return;
             }
-        }
-        if self.is_finished() {
-            return;
         }
         self.flush_progress(now);
         while let Some(bytes) = self.session.poll_transmit() {
@@ -877,17 +824,16 @@ impl Client {
             }
         };
         consider(self.session.poll_timeout());
-        // Only future times: the sender already had its chance to send in
-        // this step (a past back-off end would make the caller poll forever).
-        consider(self.sender.poll_timeout(now));
+        if self.link == Link::Up {
+            // Only future times: the sender already had its chance to send
+            // in this step (a past deadline would make the caller poll forever).
+            consider(self.sender.poll_timeout(now));
+        }
         if let Link::Down { reconnect_at } = self.link {
             consider(reconnect_at);
         }
         consider(self.stopping.as_ref().map(|s| s.deadline));
-        if !self.pacer.is_paused() {
-            consider(Some(now.saturating_add(PACING_TICK_MS)));
-        }
-        if self.progress.amount_sent > 0 {
+        if self.progress.changed {
             consider(Some(
                 self.progress
                     .last_emitted_at

@@ -3,8 +3,10 @@
 
 use std::fmt;
 
+use super::PaymentId;
 use crate::btp::session::Credentials;
 use crate::ilp::OwnedAddress;
+use crate::stream::connection::sender::{DEFAULT_PACKET_EXPIRY_MS, MAX_PACKETS};
 use crate::stream::connection::SenderError;
 
 /// Everything a [`Client`](super::Client) needs. `Debug` redacts the secrets.
@@ -25,6 +27,30 @@ pub struct ClientConfig {
     /// Seed for nonces, random conditions, request ids and jitter. Must come
     /// from a real entropy source.
     pub seed: [u8; 32],
+    /// Timeouts and limits; the defaults suit production paths.
+    pub tuning: Tuning,
+}
+
+/// Timeouts and limits of a [`Client`](super::Client). Tests of faults
+/// shorten them rather than wait out production values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// Lifetime of each Prepare (default 30 s, as the reference client).
+    pub packet_expiry_ms: u64,
+    /// How long a BTP request may wait for its answer (default 35 s).
+    pub request_timeout_ms: u64,
+    /// Packets after which the connection closes (RFC 29: below 2^31).
+    pub max_packets: u64,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            packet_expiry_ms: DEFAULT_PACKET_EXPIRY_MS,
+            request_timeout_ms: crate::btp::session::DEFAULT_REQUEST_TIMEOUT_MS,
+            max_packets: MAX_PACKETS,
+        }
+    }
 }
 
 impl fmt::Debug for ClientConfig {
@@ -36,6 +62,7 @@ impl fmt::Debug for ClientConfig {
             .field("amount_per_second", &self.amount_per_second)
             .field("max_total", &self.max_total)
             .field("slippage_ppm", &self.slippage_ppm)
+            .field("tuning", &self.tuning)
             .finish_non_exhaustive()
     }
 }
@@ -67,9 +94,6 @@ pub enum Output {
     Timeout(u64),
 }
 
-/// Identifies a discrete payment started by [`Client::pay`](super::Client::pay).
-pub type PaymentId = u64;
-
 /// Events for the application.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -88,16 +112,22 @@ pub enum Event {
         /// The receiver's ILP address.
         destination_account: String,
     },
-    /// Packets were fulfilled since the last progress event.
+    /// Money moved since the last progress event: packets fulfilled, or
+    /// their outcome became unknown, or money in doubt was resolved.
     Progress {
         /// Source units sent since the last progress event.
         amount_sent: u64,
         /// Source units sent in total.
         total_sent: u64,
-        /// Destination units delivered since the last progress event.
+        /// Destination units delivered since the last progress event, in
+        /// the receiver's asset.
         amount_delivered: u64,
-        /// Destination units delivered in total.
+        /// Destination units delivered in total, in the receiver's asset.
         total_delivered: u64,
+        /// Source units whose outcome became unknown since the last event.
+        amount_in_doubt: u64,
+        /// Source units in doubt now (they count against every cap).
+        total_in_doubt: u64,
         /// The latest STREAM receipt.
         receipt: Option<Vec<u8>>,
     },
@@ -109,6 +139,17 @@ pub enum Event {
         sent: u64,
         /// Destination units it delivered.
         delivered: u64,
+        /// Source units of it whose outcome is unknown (the receiver reports
+        /// no total to resolve them); `sent + in_doubt` is the amount.
+        in_doubt: u64,
+    },
+    /// The path carries less than the paced rate (or, `throttled: false`,
+    /// all of it again).
+    Throttled {
+        /// Whether the path is throttling the stream now.
+        throttled: bool,
+        /// Paced source units per second fulfilled lately.
+        achieved_per_second: u64,
     },
     /// A discrete payment could not finish.
     PaymentFailed {
@@ -133,8 +174,10 @@ pub enum Event {
         reason: StopReason,
         /// Source units sent.
         total_sent: u64,
-        /// Destination units delivered.
+        /// Destination units delivered, in the receiver's asset.
         total_delivered: u64,
+        /// Source units whose outcome stays unknown.
+        total_in_doubt: u64,
     },
 }
 
@@ -220,6 +263,8 @@ pub enum ClientError {
     InvalidState(&'static str),
     /// The stream was stopped before this finished.
     Stopped,
+    /// The connection used up RFC 29's 2^31 packets and was closed.
+    PacketLimit,
 }
 
 impl ClientError {
@@ -237,6 +282,7 @@ impl ClientError {
             Self::Rejected(_) => "rejected",
             Self::InvalidState(_) => "invalid-state",
             Self::Stopped => "stopped",
+            Self::PacketLimit => "packet-limit",
         }
     }
 }
@@ -260,6 +306,9 @@ impl fmt::Display for ClientError {
             ),
             Self::InvalidState(why) => f.write_str(why),
             Self::Stopped => f.write_str("the stream was stopped before this finished"),
+            Self::PacketLimit => f.write_str(
+                "the connection reached the STREAM limit of 2^31 packets and was closed",
+            ),
         }
     }
 }
@@ -269,7 +318,10 @@ impl std::error::Error for ClientError {}
 impl From<SenderError> for ClientError {
     fn from(e: SenderError) -> Self {
         match e {
-            SenderError::RateTooLow | SenderError::RateUnknown => Self::RateTooLow(e.to_string()),
+            SenderError::RateTooLow
+            | SenderError::RateUnknown
+            | SenderError::PacingTooSlow { .. } => Self::RateTooLow(e.to_string()),
+            SenderError::PacketLimit => Self::PacketLimit,
             SenderError::ReceiverLimit => Self::ReceiverLimit,
             SenderError::InsufficientLiquidity => Self::InsufficientLiquidity,
             SenderError::Timeout => Self::Timeout(e.to_string()),

@@ -3,7 +3,7 @@
 use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
 
-use crate::client::{ClientError, Event};
+use crate::client::{Client, ClientError, Event};
 use crate::spsp::base64;
 
 /// A plain object built field by field.
@@ -55,10 +55,36 @@ fn optional<T: Into<JsValue>>(value: Option<T>) -> JsValue {
     value.map_or(JsValue::NULL, Into::into)
 }
 
+/// Our asset and the receiver's, as far as they are known.
+pub(crate) struct Assets {
+    code: String,
+    scale: u8,
+    receiver: Option<(String, u8)>,
+}
+
+impl Assets {
+    pub(crate) fn of(client: &Client) -> Self {
+        let (code, scale) = client
+            .source()
+            .map_or((String::new(), 0), |s| (s.asset_code.clone(), s.asset_scale));
+        let receiver = client
+            .sender()
+            .receiver_asset()
+            .map(|(c, s)| (c.to_owned(), s));
+        Self {
+            code,
+            scale,
+            receiver,
+        }
+    }
+}
+
 /// The DOM event name and `detail` for a client event, if it is one the
-/// page sees as an event (`start`, `progress`, `stop`, `error`, `statechange`).
-pub(crate) fn event(event: &Event, asset: Option<(&str, u8)>) -> Option<(&'static str, JsValue)> {
-    let (code, scale) = asset.unwrap_or(("", 0));
+/// page sees as an event (`start`, `progress`, `stop`, `error`,
+/// `statechange`, `throttled`).
+pub(crate) fn event(event: &Event, assets: Option<&Assets>) -> Option<(&'static str, JsValue)> {
+    let (code, scale) = assets.map_or(("", 0), |a| (a.code.as_str(), a.scale));
+    let receiver = assets.and_then(|a| a.receiver.as_ref());
     match event {
         Event::Started {
             asset_code,
@@ -84,6 +110,8 @@ pub(crate) fn event(event: &Event, asset: Option<(&str, u8)>) -> Option<(&'stati
             total_sent,
             amount_delivered,
             total_delivered,
+            amount_in_doubt,
+            total_in_doubt,
             receipt,
         } => Some((
             "progress",
@@ -92,8 +120,12 @@ pub(crate) fn event(event: &Event, asset: Option<(&str, u8)>) -> Option<(&'stati
                 .amount("totalSent", *total_sent)
                 .amount("amountDelivered", *amount_delivered)
                 .amount("totalDelivered", *total_delivered)
+                .amount("amountInDoubt", *amount_in_doubt)
+                .amount("totalInDoubt", *total_in_doubt)
                 .set("assetCode", code)
                 .set("assetScale", scale)
+                .set("receiverAssetCode", optional(receiver.map(|r| r.0.as_str())))
+                .set("receiverAssetScale", optional(receiver.map(|r| r.1)))
                 .set("receipt", optional(receipt.as_deref().map(base64::encode)))
                 .into_js(),
         )),
@@ -101,12 +133,24 @@ pub(crate) fn event(event: &Event, asset: Option<(&str, u8)>) -> Option<(&'stati
             reason,
             total_sent,
             total_delivered,
+            total_in_doubt,
         } => Some((
             "stop",
             Detail::new()
                 .set("reason", reason.as_str())
                 .amount("totalSent", *total_sent)
                 .amount("totalDelivered", *total_delivered)
+                .amount("totalInDoubt", *total_in_doubt)
+                .into_js(),
+        )),
+        Event::Throttled {
+            throttled,
+            achieved_per_second,
+        } => Some((
+            "throttled",
+            Detail::new()
+                .set("throttled", *throttled)
+                .amount("achievedPerSecond", *achieved_per_second)
                 .into_js(),
         )),
         Event::Error(e) => Some(("error", error_detail(e.code(), &e.to_string()))),

@@ -156,6 +156,7 @@ pub(crate) fn begin(
             max_total: options.max_total,
             slippage_ppm: options.slippage_ppm,
             seed,
+            tuning: crate::client::Tuning::default(),
         });
         // The client is Idle, so start() cannot fail.
         let _ = client.start(now());
@@ -198,6 +199,7 @@ pub(crate) fn finish_early(shared: &Shared, start_error: &JsValue, error: Option
             .set("reason", reason)
             .set("totalSent", "0")
             .set("totalDelivered", "0")
+            .set("totalInDoubt", "0")
             .into_js(),
     );
     let stop_waiters = core::mem::take(&mut shared.borrow_mut().stop_waiters);
@@ -250,16 +252,11 @@ pub(crate) fn drive(shared: &Shared) {
     }
     for event in events {
         settle(shared, &event);
-        let asset = {
+        let assets = {
             let inner = shared.borrow();
-            inner
-                .client
-                .as_ref()
-                .and_then(|c| c.source().map(|s| (s.asset_code.clone(), s.asset_scale)))
+            inner.client.as_ref().map(convert::Assets::of)
         };
-        if let Some((name, detail)) =
-            convert::event(&event, asset.as_ref().map(|(c, s)| (c.as_str(), *s)))
-        {
+        if let Some((name, detail)) = convert::event(&event, assets.as_ref()) {
             dispatch(shared, name, detail);
         }
     }
@@ -303,12 +300,14 @@ fn settle(shared: &Shared, event: &Event) {
                 id,
                 sent,
                 delivered,
+                in_doubt,
             } => {
                 if let Some(i) = inner.pay_waiters.iter().position(|(p, _)| p == id) {
                     let (_, w) = inner.pay_waiters.swap_remove(i);
                     let value = Detail::new()
                         .amount("sent", *sent)
                         .amount("delivered", *delivered)
+                        .amount("inDoubt", *in_doubt)
                         .into_js();
                     resolve.push((w, value));
                 }

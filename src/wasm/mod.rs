@@ -48,23 +48,36 @@ export interface StartDetail {
   receiverAssetCode: string | null; receiverAssetScale: number | null;
   destinationAccount: string;
 }
-/** `detail` of the `progress` event (coalesced to at most 10 per second). */
+/**
+ * `detail` of the `progress` event (coalesced to at most 10 per second).
+ * Sent and in-doubt amounts are in the sender's asset (`assetCode`/`assetScale`);
+ * delivered amounts in the receiver's (`receiverAssetCode`/`receiverAssetScale`).
+ */
 export interface ProgressDetail {
   amountSent: string; totalSent: string; amountDelivered: string; totalDelivered: string;
+  /** Source units whose outcome became unknown since the last event (the link dropped with them in flight). */
+  amountInDoubt: string;
+  /** Source units in doubt now: they count against every cap until the receiver's total resolves them. */
+  totalInDoubt: string;
   assetCode: string; assetScale: number;
+  receiverAssetCode: string | null; receiverAssetScale: number | null;
   /** Latest STREAM receipt (RFC 39), base64, or null. */
   receipt: string | null;
 }
 /** `detail` of the `stop` event. */
 export interface StopDetail {
   reason: 'stopped' | 'max-total' | 'receiver-closed' | 'error';
-  totalSent: string; totalDelivered: string;
+  totalSent: string; totalDelivered: string; totalInDoubt: string;
 }
+/** `detail` of the `throttled` event: the path carries less than `amountPerSecond` (or, `throttled: false`, all of it again). */
+export interface ThrottledDetail { throttled: boolean; achievedPerSecond: string; }
+/** What `pay()` resolves with: `sent + inDoubt` is the amount asked. */
+export interface PaymentResult { sent: string; delivered: string; inDoubt: string; }
 /** Stable error codes. */
 export type PaymentStreamErrorCode =
   | 'invalid-option' | 'invalid-state' | 'btp-connect-failed' | 'btp-auth-failed' | 'spsp-failed'
   | 'rate-too-low' | 'insufficient-liquidity' | 'receiver-limit' | 'receiver-closed'
-  | 'timeout' | 'disconnected' | 'rejected' | 'stopped';
+  | 'timeout' | 'disconnected' | 'rejected' | 'stopped' | 'packet-limit';
 /** `detail` of the `error` event. */
 export interface ErrorDetail { code: PaymentStreamErrorCode; message: string; }
 /** Errors thrown or rejected by a {@link PaymentStream}: `name` is `'PaymentStreamError'`. */
@@ -76,10 +89,11 @@ export interface PaymentStreamEventMap {
   stop: CustomEvent<StopDetail>;
   error: CustomEvent<ErrorDetail>;
   statechange: CustomEvent<{ state: PaymentStreamState }>;
+  throttled: CustomEvent<ThrottledDetail>;
 }
 /** Event listeners, typed per event (merged into the `PaymentStream` class below). */
 export interface PaymentStream {
-  /** Adds a listener for `start`, `progress`, `stop`, `error` or `statechange`. */
+  /** Adds a listener for `start`, `progress`, `stop`, `error`, `statechange` or `throttled`. */
   addEventListener<K extends keyof PaymentStreamEventMap>(type: K, listener: (ev: PaymentStreamEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
   /** Removes a listener added with `addEventListener`. */
@@ -96,8 +110,8 @@ extern "C" {
     /// An amount: `string | bigint`.
     #[wasm_bindgen(typescript_type = "string | bigint")]
     pub type Amount;
-    /// `Promise<{ sent: string, delivered: string }>`.
-    #[wasm_bindgen(typescript_type = "Promise<{ sent: string; delivered: string }>")]
+    /// `Promise<PaymentResult>`.
+    #[wasm_bindgen(typescript_type = "Promise<PaymentResult>")]
     pub type PaymentResult;
     /// `Promise<void>`.
     #[wasm_bindgen(typescript_type = "Promise<void>")]
@@ -123,8 +137,8 @@ pub fn version() -> String {
 
 /// A paced Interledger STREAM payment from this page to one receiver.
 ///
-/// Events: `start`, `progress`, `stop`, `error`, `statechange` (see
-/// `PaymentStreamEventMap`).
+/// Events: `start`, `progress`, `stop`, `error`, `statechange`,
+/// `throttled` (see `PaymentStreamEventMap`).
 #[wasm_bindgen]
 pub struct PaymentStream {
     shared: Shared,
@@ -220,6 +234,8 @@ impl PaymentStream {
     }
 
     /// Sends `amount` more as one discrete payment over the same connection.
+    /// Resolves with `{ sent, delivered, inDoubt }`: money whose outcome is
+    /// unknown (`inDoubt`) counts toward the amount and is never sent twice.
     pub fn pay(&self, amount: &Amount) -> PaymentResult {
         let p = match options::amount_value(amount, "amount")
             .and_then(|amount| self.with_client(|c, now| c.pay(amount, now)))
@@ -293,13 +309,37 @@ impl PaymentStream {
             .to_string()
     }
 
+    /// Source units whose outcome is unknown (decimal string): the link
+    /// dropped with them in flight and the receiver has not (or cannot)
+    /// confirm them. They count against every cap.
+    #[wasm_bindgen(getter, js_name = totalInDoubt)]
+    pub fn total_in_doubt(&self) -> String {
+        self.shared
+            .borrow()
+            .client
+            .as_ref()
+            .map_or(0, |c| c.total_in_doubt())
+            .to_string()
+    }
+
+    /// Whether the path carries less than `amountPerSecond` right now.
+    #[wasm_bindgen(getter)]
+    pub fn throttled(&self) -> bool {
+        self.shared
+            .borrow()
+            .client
+            .as_ref()
+            .is_some_and(|c| c.sender().is_throttled())
+    }
+
     /// `'idle' | 'connecting' | 'streaming' | 'paused' | 'stopped' | 'failed'`.
     #[wasm_bindgen(getter)]
     pub fn state(&self) -> StateName {
         JsValue::from_str(self.shared.borrow().state().as_str()).unchecked_into()
     }
 
-    /// Adds an event listener (`start`, `progress`, `stop`, `error`, `statechange`).
+    /// Adds an event listener (`start`, `progress`, `stop`, `error`,
+    /// `statechange`, `throttled`).
     /// Its TypeScript signature (typed per event) is in the custom section.
     #[wasm_bindgen(js_name = addEventListener, skip_typescript)]
     pub fn add_event_listener(

@@ -91,6 +91,7 @@ pub fn client_config(amount_per_second: u64, max_total: Option<u64>, seed: u64) 
         max_total,
         slippage_ppm: 10_000,
         seed: SplitMix64(seed).bytes32(),
+        tuning: Default::default(),
     }
 }
 
@@ -138,6 +139,8 @@ pub struct Sim {
     steps_at_now: u32,
     /// Every event with the time it came out.
     pub events: Vec<(u64, Event)>,
+    /// The client's `max_total`, checked by [`Sim::check_money`].
+    pub max_total: Option<u64>,
     /// Print every output and delivery (for debugging a scenario).
     pub trace: bool,
     /// `Output::Connect` count.
@@ -158,7 +161,9 @@ pub struct Sim {
 impl Sim {
     /// A started simulation.
     pub fn new(config: ClientConfig, peer: PeerConfig, link: LinkConfig, seed: u64) -> Self {
+        let max_total = config.max_total;
         let mut sim = Self {
+            max_total,
             now: T0,
             client: Client::new(config),
             peer: Peer::new(peer, seed),
@@ -469,17 +474,16 @@ impl Sim {
 
     /// Asserts the money invariants that must hold at every step.
     pub fn check_money(&self) {
-        let sender = self.client.sender();
-        let sent = self.client.total_sent();
-        let in_flight = sender.in_flight_amount();
+        let totals = *self.client.sender().totals();
+        let sent = totals.sent;
+        // Never paid twice: everything the receiver got is booked as sent,
+        // in flight or in doubt, so it counts against every cap.
         assert!(
-            sent.saturating_add(in_flight) <= sender.send_limit(),
-            "sent {sent} + in flight {in_flight} > limit {}",
-            sender.send_limit()
+            self.peer.fulfilled_source <= totals.committed(),
+            "the peer fulfilled {} but the client books only {totals:?}",
+            self.peer.fulfilled_source
         );
-        // The client never counts more than the peer fulfilled. (Fulfills
-        // lost with the link may be counted later, when the receiver's own
-        // total reveals them.)
+        // The client never counts more than the peer fulfilled.
         assert!(
             sent <= self.peer.fulfilled_source,
             "client counts {sent} but the peer fulfilled {}",
@@ -491,6 +495,13 @@ impl Sim {
             self.client.total_delivered(),
             self.peer.total_received
         );
+        if let Some(max) = self.max_total {
+            assert!(
+                totals.committed() <= max && self.peer.fulfilled_source <= max,
+                "past the cap {max}: {totals:?}, peer {}",
+                self.peer.fulfilled_source
+            );
+        }
         // Progress events add up to the totals they report.
         let mut sum = 0u64;
         for (_, e) in &self.events {
@@ -505,6 +516,23 @@ impl Sim {
             }
         }
         assert!(sum <= sent);
+    }
+
+    /// Every paid unit: the receiver's total never exceeds `cap`, and where
+    /// the receiver reports totals the client's delivered total equals it.
+    pub fn check_receiver(&self, cap: u64, reports_totals: bool) {
+        assert!(
+            self.peer.total_received <= cap,
+            "receiver got {} past the cap {cap}",
+            self.peer.total_received
+        );
+        if reports_totals {
+            assert_eq!(
+                self.client.total_delivered(),
+                self.peer.total_received,
+                "totalDelivered disagrees with the receiver"
+            );
+        }
     }
 
     /// Asserts that, with nothing in flight any more, both sides agree on

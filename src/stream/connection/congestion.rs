@@ -20,9 +20,8 @@ pub const MAX_BACKOFF_MS: u64 = 10_000;
 /// What a reject code means for congestion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Signal {
-    /// T04: too much money in flight. Shrink the window.
-    Shrink,
-    /// T02, T03, T05: too many packets. Shrink the window and pause.
+    /// T04 (too much money in flight or per second), T02, T03, T05 (too
+    /// many packets): shrink the window and pause.
     ShrinkAndDelay,
     /// Other T codes: the path is unwell, not overloaded by us. Pause.
     Delay,
@@ -33,8 +32,7 @@ enum Signal {
 impl Signal {
     fn of(code: [u8; 3]) -> Self {
         match code {
-            [b'T', b'0', b'4'] => Self::Shrink,
-            [b'T', b'0', b'2' | b'3' | b'5'] => Self::ShrinkAndDelay,
+            [b'T', b'0', b'2' | b'3' | b'4' | b'5'] => Self::ShrinkAndDelay,
             [b'T', ..] => Self::Delay,
             _ => Self::None,
         }
@@ -49,10 +47,11 @@ impl Signal {
 /// - The first shrink signal ends slow start for good. After that, the
 ///   window grows by one packet per window's worth of fulfills (counted
 ///   exactly with an integer counter).
-/// - `T04` (Insufficient Liquidity) halves the window.
-/// - `T05` (Rate Limited), and `T02`/`T03` (Peer/Connector Busy, which the
-///   ILP spec says a rate-limiting connector should send instead of `T05`),
-///   halve the window and also impose a send delay.
+/// - `T04` (Insufficient Liquidity: a balance limit, or a money throughput
+///   limit that recovers by itself), `T05` (Rate Limited), and `T02`/`T03`
+///   (Peer/Connector Busy, which the ILP spec says a rate-limiting
+///   connector should send instead of `T05`) halve the window and impose a
+///   send delay, so a throttled path is not hammered.
 /// - Other `T` codes (`T00`, `T01`, `T99`, unknown) impose the delay only:
 ///   they say the path is unwell, not that we sent too much, so the window
 ///   keeps its size (and slow start, if still on, continues).
@@ -159,7 +158,6 @@ impl Congestion {
     /// code does.
     pub fn on_reject(&mut self, code: [u8; 3], now_ms: u64) {
         match Signal::of(code) {
-            Signal::Shrink => self.shrink(),
             Signal::ShrinkAndDelay => {
                 self.shrink();
                 self.delay(now_ms);
@@ -269,8 +267,8 @@ mod tests {
             c.on_reject(*b"T04", 0);
         }
         assert_eq!(c.window(), 1);
-        assert!(c.can_send(0, 0));
-        assert_eq!(c.backoff_until(), None, "T04 imposes no delay");
+        assert!(!c.can_send(0, 0), "T04 delays: a throttled path is not hammered");
+        assert!(c.can_send(0, INITIAL_BACKOFF_MS));
     }
 
     #[test]

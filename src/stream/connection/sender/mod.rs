@@ -1,30 +1,33 @@
 //! The sending side of one STREAM connection (RFC 29), sans-IO.
 //!
 //! A [`Sender`] turns a money budget into ILP Prepares and reads their
-//! replies. It owns the STREAM keys, sequence numbers and everything learnt
-//! about the path: the exchange rate (from unfulfillable probe packets), the
-//! largest packet the path forwards (from F08 rejects), how many packets may
-//! be in flight (AIMD on T04/T05) and how much the receiver will still
-//! accept (its `StreamMaxMoney` frames).
+//! replies. It owns everything that decides what to send and when: the
+//! STREAM keys and sequence numbers, the budget (paced rate, discrete
+//! payments, overall cap; [`budget`]), money whose fate is unknown
+//! ([`doubt`]), and what it learnt about the path: the exchange rate (from
+//! unfulfillable probes), the largest packet the path forwards (F08), the
+//! packet amount a credit line allows (T04), how many packets may be in
+//! flight (AIMD on T04/T05) and how much the receiver still accepts (its
+//! `StreamMaxMoney` frames).
 //!
 //! # Run loop
 //!
 //! ```text
-//! sender.set_send_limit(total the application allows);
+//! sender.set_source(il-dcp answer); sender.set_link(true, now);
 //! while let Some(out) = sender.poll_prepare(now) { send out.prepare, remember out.sequence }
 //! on a reply:   sender.handle_reply(sequence, &ilp_reply_bytes, now)
-//! on a failure: sender.handle_failure(sequence, lost, now)   // timeout, disconnect: not sent
+//! on a failure: sender.handle_failure(sequence, failure, now)
 //! drain sender.poll_event(); wake at sender.poll_timeout(now)
 //! ```
 //!
 //! # Accounting invariant
 //!
-//! `total_sent` counts source amounts of fulfilled Prepares only,
-//! `total_delivered` the amounts the receiver reported for them, and
-//! `total_sent + in_flight_amount <= send_limit` holds after every call as
-//! long as the limit is never lowered (the client only raises it).
-//! A rejected, timed-out or disconnected packet is never counted; its amount
-//! simply becomes available again.
+//! For the total and for each purpose (the paced stream, each payment):
+//! `sent + in_flight + in_doubt` never exceeds what that purpose allows
+//! (released paced budget, the payment's amount, `max_total`). `sent`
+//! counts fulfilled packets and in-doubt packets the receiver's total
+//! showed as delivered; `delivered` is what the receiver reported for them.
+//! Money in doubt is never freed by expiry alone.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -41,30 +44,50 @@ use crate::stream::{ErrorCode as CloseCode, Frame};
 pub const DEFAULT_PACKET_EXPIRY_MS: u64 = 30_000;
 /// The one stream this sender opens (client streams have odd ids).
 pub const STREAM_ID: u64 = 1;
+/// RFC 29: a connection must close before its sequence numbers pass 2^31.
+pub const MAX_PACKETS: u64 = 1 << 31;
 /// Probe volleys sent before giving up on learning the exchange rate.
 const MAX_PROBE_VOLLEYS: u32 = 10;
-/// Rejects in a row, with no fulfill between, before the sender gives up.
-const MAX_FAILURES_IN_A_ROW: u32 = 50;
-/// Timeouts in a row before the sender gives up.
-const MAX_TIMEOUTS_IN_A_ROW: u32 = 3;
-/// T04 rejects with no fulfill for this long mean the connector will not
-/// extend more credit.
-const LIQUIDITY_GIVE_UP_MS: u64 = 15_000;
+/// Temporary rejects (T04, T05, …) with no fulfill, counted only while
+/// trying to send, before the sender gives up.
+pub const TROUBLE_TIMEOUT_MS: u64 = 15_000;
+/// How long to wait for a receiver whose window is full to raise it.
+pub const RECEIVER_WAIT_MS: u64 = 10_000;
+/// How often to ask a blocked receiver for its window meanwhile.
+const RECEIVER_POLL_MS: u64 = 1_000;
+/// Pacing releases budget in quanta of this much time (or one packet).
+pub const PACING_QUANTUM_MS: u64 = 200;
+/// Unspent paced budget carried over at most this much time's worth.
+pub const MAX_CARRY_MS: u64 = 3_000;
+/// For a coarse receiver, pacing accumulates budget for at most this long
+/// to send one packet that delivers one unit.
+pub const MAX_ACCUMULATE_MS: u64 = 60_000;
+/// Without budget written off for this long, the path is no longer throttling.
+const THROTTLE_CLEAR_MS: u64 = 3_000;
+/// The achieved rate is measured over windows of this length.
+const RATE_WINDOW_MS: u64 = 2_000;
 /// Data bytes in one packet.
 const MAX_DATA_PER_PACKET: usize = 8_192;
 /// Data window assumed until the receiver advertises one (JS's default).
 const DEFAULT_DATA_WINDOW: u64 = 16_384;
 
+pub mod budget;
+pub mod doubt;
 mod reply;
 mod types;
 
+use budget::{Budget, Ledger, PaymentId, PaymentOutcome, Purpose};
+use doubt::{Doubtful, ReceiverTotals, SETTLE_MARGIN_MS};
 use reply::ReplyInfo;
-pub use types::{Outgoing, SenderConfig, SenderError, SenderEvent, Source};
+pub use types::{Failure, Outgoing, SenderConfig, SenderError, SenderEvent, Source};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
+    /// Learning the rate: unfulfillable.
     Probe,
-    Money,
+    /// Asking the receiver for its totals and window: 0 amount, unfulfillable.
+    Query,
+    Money(Purpose),
     Data { offset: u64, len: u64 },
     Close,
 }
@@ -79,27 +102,65 @@ struct InFlight {
     expires_at: u64,
 }
 
-/// A money packet whose answer was lost with the link.
-#[derive(Clone, Copy, Debug)]
-struct Unresolved {
-    amount: u64,
-    /// Destination units it would deliver at the rate known when it was lost.
-    expected: u64,
-    expires_at: u64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 enum Phase {
     /// Waiting for IL-DCP.
     NoSource,
     /// Learning the rate (and opening the connection).
-    Probing { volleys: u32 },
+    Probing {
+        source: Source,
+        volleys: u32,
+        /// Probe amounts of the current volley still to send, smallest last.
+        queue: Vec<u64>,
+    },
     /// Paying.
-    Open,
-    /// Draining, then sending the close packet.
-    Closing,
+    Open { source: Source },
+    /// Draining, then sending the close packet; `error` is reported after.
+    Closing {
+        source: Source,
+        error: Option<SenderError>,
+    },
     /// Done (closed, failed or receiver closed).
     Done,
+}
+
+impl Phase {
+    const fn source(&self) -> Option<&Source> {
+        match self {
+            Self::Probing { source, .. } | Self::Open { source } | Self::Closing { source, .. } => {
+                Some(source)
+            }
+            Self::NoSource | Self::Done => None,
+        }
+    }
+}
+
+/// Temporary rejects with no fulfill since: why, and for how long the
+/// sender has been trying to send meanwhile.
+#[derive(Clone, Debug)]
+struct Trouble {
+    cause: SenderError,
+    /// Time spent trying to send since the trouble began.
+    trying_ms: u64,
+    /// When the current stretch of trying began, if trying now.
+    since: Option<u64>,
+}
+
+/// Whether the path carries the paced rate.
+#[derive(Clone, Copy, Debug, Default)]
+struct Throttle {
+    throttled: bool,
+    last_write_off: Option<u64>,
+    /// Start of the current measuring window: (time, paced units sent).
+    window: Option<(u64, u64)>,
+    achieved_per_second: u64,
+}
+
+/// A receiver whose window is full: since when, and when to ask again.
+#[derive(Clone, Copy, Debug)]
+struct Blocked {
+    since: u64,
+    next_query: u64,
 }
 
 /// The sending side of one STREAM connection. See the [module docs](self).
@@ -108,32 +169,35 @@ pub struct Sender {
     destination: OwnedAddress,
     slippage_ppm: u32,
     packet_expiry_ms: u64,
+    max_packets: u64,
     rng: Rng,
-    source: Option<Source>,
     phase: Phase,
     next_sequence: u64,
     in_flight: Vec<InFlight>,
-    /// Money packets whose outcome we will never learn (the link dropped
-    /// while they were in flight): (amount, expiry). A connector may still
-    /// execute them until they expire, so their amount stays out of the
-    /// budget until then; it is never counted as sent.
-    unresolved: Vec<Unresolved>,
+    budget: Budget,
+    doubt: Vec<Doubtful>,
+    totals: ReceiverTotals,
+    /// Highest cumulative total the receiver reported.
+    receiver_total_seen: u64,
+    /// When to ask the receiver for its total to resolve money in doubt.
+    query_due: Option<u64>,
     rate: ExchangeRate,
     max_packet: MaxPacket,
+    /// Largest packet amount a credit line allowed lately (T04 shrinks it,
+    /// fulfills grow it back).
+    credit_cap: Option<u64>,
     congestion: Congestion,
+    link_up: bool,
     connected: bool,
     receiver_asset: Option<(String, u8)>,
     /// Receiver's advertised (receive_max, total_received) for our stream.
     receiver_limit: Option<(u64, u64)>,
-    send_limit: u64,
-    total_sent: u64,
-    total_delivered: u64,
-    failures_in_a_row: u32,
-    timeouts_in_a_row: u32,
-    /// Probe amounts of the current volley still to send.
-    probe_queue: Vec<u64>,
-    /// When T04 rejects started arriving with no fulfill since.
-    liquidity_trouble_since: Option<u64>,
+    blocked: Option<Blocked>,
+    trouble: Option<Trouble>,
+    /// Whether the last look at the budget wanted to send money.
+    wanting: bool,
+    throttle: Throttle,
+    cap_reported: bool,
     /// Data not yet acknowledged; `data[0]` is at `data_acked_offset`.
     data: VecDeque<u8>,
     data_acked_offset: u64,
@@ -149,8 +213,7 @@ impl fmt::Debug for Sender {
         f.debug_struct("Sender")
             .field("destination", &self.destination)
             .field("phase", &self.phase)
-            .field("total_sent", &self.total_sent)
-            .field("total_delivered", &self.total_delivered)
+            .field("total", self.budget.total())
             .field("in_flight", &self.in_flight.len())
             .finish_non_exhaustive()
     }
@@ -158,33 +221,37 @@ impl fmt::Debug for Sender {
 
 impl Sender {
     /// A sender that will send nothing until [`Sender::set_source`] and
-    /// [`Sender::set_send_limit`] are called. `rng` supplies nonces and
-    /// random conditions: seed it from a real entropy source.
+    /// [`Sender::set_link`] are called. `rng` supplies nonces and random
+    /// conditions: seed it from a real entropy source.
     pub fn new(config: SenderConfig, rng: Rng) -> Self {
         Self {
             keys: Keys::new(&config.shared_secret),
             destination: config.destination,
             slippage_ppm: config.slippage_ppm,
             packet_expiry_ms: config.packet_expiry_ms,
+            max_packets: config.max_packets.min(MAX_PACKETS),
             rng,
-            source: None,
             phase: Phase::NoSource,
             next_sequence: 1,
             in_flight: Vec::new(),
-            unresolved: Vec::new(),
+            budget: Budget::new(config.amount_per_second, config.max_total),
+            doubt: Vec::new(),
+            totals: ReceiverTotals::Unknown,
+            receiver_total_seen: 0,
+            query_due: None,
             rate: ExchangeRate::new(),
             max_packet: MaxPacket::new(),
+            credit_cap: None,
             congestion: Congestion::new(),
+            link_up: false,
             connected: false,
             receiver_asset: None,
             receiver_limit: None,
-            send_limit: 0,
-            total_sent: 0,
-            total_delivered: 0,
-            failures_in_a_row: 0,
-            timeouts_in_a_row: 0,
-            probe_queue: Vec::new(),
-            liquidity_trouble_since: None,
+            blocked: None,
+            trouble: None,
+            wanting: false,
+            throttle: Throttle::default(),
+            cap_reported: false,
             data: VecDeque::new(),
             data_acked_offset: 0,
             data_max_connection: DEFAULT_DATA_WINDOW,
@@ -195,52 +262,109 @@ impl Sender {
     }
 
     /// Sets our address and asset (from IL-DCP) and starts the connection.
+    /// Later calls change nothing (a connection keeps its source).
     pub fn set_source(&mut self, source: Source) {
-        self.source = Some(source);
-        if self.phase == Phase::NoSource {
-            self.phase = Phase::Probing { volleys: 0 };
+        if matches!(self.phase, Phase::NoSource) {
+            self.phase = Phase::Probing {
+                source,
+                volleys: 0,
+                queue: Vec::new(),
+            };
         }
     }
 
     /// Our address and asset, once [`Sender::set_source`] was called.
     pub fn source(&self) -> Option<&Source> {
-        self.source.as_ref()
+        self.phase.source()
     }
 
-    /// The total source amount the application allows to be sent so far.
-    /// It only matters upward: lowering it below what is sent or in flight
-    /// stops further packets but cannot recall any.
-    pub fn set_send_limit(&mut self, limit: u64) {
-        self.send_limit = limit;
+    /// Whether the link to the connector is usable. While it is down,
+    /// pacing earns nothing and the give-up clocks stop; when it comes back,
+    /// money in doubt is looked up in the receiver's total.
+    pub fn set_link(&mut self, up: bool, now: u64) {
+        if self.link_up == up {
+            return;
+        }
+        self.link_up = up;
+        if up {
+            if !self.doubt.is_empty() && self.totals != ReceiverTotals::Absent {
+                self.query_due = Some(now);
+            }
+        } else {
+            self.wanting = false;
+            self.blocked = None;
+        }
+        self.tick_trouble(now);
+        self.sync_pacer(now);
     }
 
-    /// The current send limit.
-    pub const fn send_limit(&self) -> u64 {
-        self.send_limit
+    /// Stops paced sending at once (packets in flight settle) and earns
+    /// nothing until [`Sender::resume`]. Discrete payments go on.
+    pub fn pause(&mut self, now: u64) {
+        self.budget.set_paused(true);
+        self.sync_pacer(now);
     }
 
-    /// Source units fulfilled so far.
+    /// Resumes paced sending.
+    pub fn resume(&mut self, now: u64) {
+        self.budget.set_paused(false);
+        self.sync_pacer(now);
+    }
+
+    /// Whether paced sending is paused by [`Sender::pause`].
+    pub const fn is_paused(&self) -> bool {
+        self.budget.is_paused()
+    }
+
+    /// Adds a discrete payment of `amount` source units on top of the paced
+    /// stream; [`SenderEvent::PaymentDone`] reports it.
+    pub fn pay(&mut self, amount: u64) -> PaymentId {
+        let id = self.budget.add_payment(amount);
+        if amount == 0 {
+            // Nothing to send: done at once.
+            if let Some(done) = self.budget.poll_done(1, false) {
+                self.events.push_back(SenderEvent::PaymentDone(done));
+            }
+        }
+        id
+    }
+
+    /// Removes every unfinished payment, with what each got so far (the
+    /// stream is ending).
+    pub fn take_payments(&mut self) -> Vec<PaymentOutcome> {
+        self.budget.take_payments()
+    }
+
+    /// The whole connection's ledger: sent, delivered, in flight, in doubt.
+    pub const fn totals(&self) -> &Ledger {
+        self.budget.total()
+    }
+
+    /// Source units fulfilled so far (or shown delivered by the receiver).
     pub const fn total_sent(&self) -> u64 {
-        self.total_sent
+        self.budget.total().sent
     }
 
-    /// Destination units the receiver reported so far.
+    /// Destination units the receiver reported so far, in its asset.
     pub const fn total_delivered(&self) -> u64 {
-        self.total_delivered
+        self.budget.total().delivered
     }
 
-    /// Source units at risk in packets awaiting a reply: paying packets
-    /// only. Probes and close packets carry amounts too, but their random
-    /// conditions cannot be fulfilled, so no money is committed by them.
-    pub fn in_flight_amount(&self) -> u64 {
-        let unresolved = self
-            .unresolved
-            .iter()
-            .fold(0u64, |a, u| a.saturating_add(u.amount));
-        self.in_flight
-            .iter()
-            .filter(|p| p.kind == Kind::Money)
-            .fold(unresolved, |a, p| a.saturating_add(p.amount))
+    /// Source units in packets whose outcome is unknown.
+    pub const fn total_in_doubt(&self) -> u64 {
+        self.budget.total().in_doubt
+    }
+
+    /// Source units in paying packets awaiting a reply, plus those in doubt:
+    /// what may still turn out paid.
+    pub const fn in_flight_amount(&self) -> u64 {
+        let t = self.budget.total();
+        t.in_flight.saturating_add(t.in_doubt)
+    }
+
+    /// Whether the receiver reports cumulative totals we can trust.
+    pub const fn receiver_totals(&self) -> ReceiverTotals {
+        self.totals
     }
 
     /// When the last packet still in flight expires (`None` if none is).
@@ -269,18 +393,23 @@ impl Sender {
     }
 
     /// Whether the receiver has answered at least once.
-    pub const fn is_connected(&self) -> bool {
+    pub const fn has_receiver_answered(&self) -> bool {
         self.connected
     }
 
     /// Whether the exchange rate is known well enough to pay.
-    pub const fn is_open(&self) -> bool {
-        matches!(self.phase, Phase::Open)
+    pub const fn is_rate_known(&self) -> bool {
+        matches!(self.phase, Phase::Open { .. })
     }
 
     /// Whether nothing more will be sent.
     pub const fn is_done(&self) -> bool {
         matches!(self.phase, Phase::Done)
+    }
+
+    /// Whether the path carries less than the paced rate.
+    pub const fn is_throttled(&self) -> bool {
+        self.throttle.throttled
     }
 
     /// The receiver's asset code and scale, once it told us.
@@ -314,17 +443,33 @@ impl Sender {
     /// Stops paying: in-flight packets settle, then a close packet tells the
     /// receiver. [`SenderEvent::Closed`] follows.
     pub fn close(&mut self) {
-        match self.phase {
-            Phase::Done | Phase::Closing => {}
+        self.close_with(None);
+    }
+
+    fn close_with(&mut self, error: Option<SenderError>) {
+        match std::mem::replace(&mut self.phase, Phase::Done) {
+            Phase::Done => {}
             Phase::NoSource => self.finish(SenderEvent::Closed),
-            Phase::Probing { .. } | Phase::Open => self.phase = Phase::Closing,
+            Phase::Closing { source, error: e } => {
+                self.phase = Phase::Closing {
+                    source,
+                    error: e.or(error),
+                }
+            }
+            Phase::Probing { source, .. } | Phase::Open { source } => {
+                self.phase = Phase::Closing { source, error }
+            }
         }
     }
 
     /// Ends the connection without telling the receiver (the link is gone).
     pub fn abandon(&mut self) {
-        if self.phase != Phase::Done {
-            self.in_flight.clear();
+        if !self.is_done() {
+            for p in std::mem::take(&mut self.in_flight) {
+                if let Kind::Money(purpose) = p.kind {
+                    self.budget.on_doubt(purpose, p.amount);
+                }
+            }
             self.finish(SenderEvent::Closed);
         }
     }
@@ -335,7 +480,7 @@ impl Sender {
     }
 
     fn fail(&mut self, error: SenderError) {
-        if self.phase != Phase::Done {
+        if !self.is_done() {
             self.finish(SenderEvent::Failed(error));
         }
     }
@@ -346,86 +491,259 @@ impl Sender {
         self.events.pop_front()
     }
 
+    /// Pacing runs while the connection pays, the link is up and the page
+    /// has not paused it.
+    fn sync_pacer(&mut self, now: u64) {
+        let on = self.link_up && !self.budget.is_paused() && matches!(self.phase, Phase::Open { .. });
+        self.budget.set_accruing(on, now);
+    }
+
     /// When, after `now`, the sender next needs [`Sender::poll_prepare`]
-    /// called even without new input: the end of a congestion back-off, or
-    /// the expiry of money held back after a dropped link.
+    /// called even without new input (`None`: only after new input).
     #[must_use]
-    pub fn poll_timeout(&self, now: u64) -> Option<u64> {
-        self.congestion
-            .backoff_until()
-            .into_iter()
-            .chain(self.unresolved.iter().map(|u| u.expires_at))
-            .filter(|&t| t > now)
-            .min()
+    pub fn poll_timeout(&mut self, now: u64) -> Option<u64> {
+        let mut at: Option<u64> = None;
+        let mut consider = |t: Option<u64>| {
+            if let Some(t) = t.filter(|&t| t > now) {
+                at = Some(at.map_or(t, |a| a.min(t)));
+            }
+        };
+        consider(self.congestion.backoff_until());
+        consider(self.query_due);
+        if let Some(b) = self.blocked {
+            consider(Some(b.next_query));
+            consider(Some(b.since.saturating_add(RECEIVER_WAIT_MS)));
+        }
+        if let Some(Trouble {
+            trying_ms,
+            since: Some(since),
+            ..
+        }) = self.trouble
+        {
+            consider(Some(
+                since.saturating_add(TROUBLE_TIMEOUT_MS.saturating_sub(trying_ms)),
+            ));
+        }
+        if let Some(last) = self.throttle.last_write_off.filter(|_| self.throttle.throttled) {
+            consider(Some(last.saturating_add(THROTTLE_CLEAR_MS)));
+        }
+        if self.link_up && matches!(self.phase, Phase::Open { .. }) && !self.budget.wants() {
+            let (quantum, _) = self.quantum();
+            consider(self.budget.next_release(now, quantum));
+        }
+        at
+    }
+
+    /// Paced budget is released in quanta: a tick's worth, or a full packet
+    /// if the path's maximum is smaller; for a coarse receiver, the smallest
+    /// packet that delivers one unit, and then without running ahead.
+    /// Returns (quantum, run ahead).
+    fn quantum(&self) -> (u64, bool) {
+        let rate = self.budget.rate_per_second();
+        let tick = rate.saturating_mul(PACING_QUANTUM_MS) / 1000;
+        let quantum = self
+            .max_packet
+            .limit()
+            .unwrap_or(u64::MAX)
+            .min(self.credit_cap.unwrap_or(u64::MAX))
+            .min(tick)
+            .max(1);
+        match self.min_deliverable() {
+            Some(smallest) if smallest > quantum => (smallest, false),
+            _ => (quantum, true),
+        }
+    }
+
+    /// Counts trying time toward the trouble clock and fails once it is up.
+    fn tick_trouble(&mut self, now: u64) {
+        let money_in_flight = self.budget.total().in_flight > 0;
+        let trying = self.link_up && (self.wanting || money_in_flight) && self.blocked.is_none();
+        let Some(t) = self.trouble.as_mut() else {
+            return;
+        };
+        if let Some(since) = t.since {
+            t.trying_ms = t.trying_ms.saturating_add(now.saturating_sub(since));
+        }
+        t.since = trying.then_some(now);
+        if t.trying_ms >= TROUBLE_TIMEOUT_MS {
+            let cause = t.cause.clone();
+            self.trouble = None;
+            self.fail(cause);
+        }
+    }
+
+    fn update_throttle(&mut self, written_off: u64, now: u64) {
+        let paced_sent = self.budget.paced().sent;
+        let t = &mut self.throttle;
+        match t.window {
+            Some((start, sent)) if now.saturating_sub(start) >= RATE_WINDOW_MS => {
+                let ms = now.saturating_sub(start).max(1);
+                t.achieved_per_second = u64::try_from(
+                    u128::from(paced_sent.saturating_sub(sent)) * 1000 / u128::from(ms),
+                )
+                .unwrap_or(u64::MAX);
+                t.window = Some((now, paced_sent));
+            }
+            Some(_) => {}
+            None => t.window = Some((now, paced_sent)),
+        }
+        if written_off > 0 {
+            t.last_write_off = Some(now);
+        }
+        let throttled = t
+            .last_write_off
+            .is_some_and(|at| now.saturating_sub(at) < THROTTLE_CLEAR_MS);
+        if throttled != t.throttled {
+            t.throttled = throttled;
+            self.events.push_back(SenderEvent::Throttled {
+                throttled,
+                achieved_per_second: t.achieved_per_second,
+            });
+        }
     }
 
     /// The next Prepare to send, if any may be sent now. Call it until it
     /// returns `None` after every input.
     #[must_use]
     pub fn poll_prepare(&mut self, now: u64) -> Option<Outgoing> {
-        self.check_liquidity(now);
-        self.unresolved.retain(|u| u.expires_at > now);
-        if let Phase::Probing { volleys } = self.phase {
-            if let Some(amount) = self.probe_queue.pop() {
-                return self.build(Kind::Probe, amount, 0, now);
-            }
-            if !self.in_flight.is_empty() {
+        self.tick_trouble(now);
+        if self.next_sequence >= self.max_packets && !self.is_done() {
+            if matches!(self.phase, Phase::Closing { .. }) {
+                // Not even the close packet fits: end here.
+                self.fail(SenderError::PacketLimit);
                 return None;
             }
-            if self.rate.has_precision(self.max_packet.limit()) {
-                self.phase = Phase::Open;
-            } else if self.max_packet.is_zero() {
-                self.fail(SenderError::RateTooLow);
-                return None;
-            } else if volleys >= MAX_PROBE_VOLLEYS {
-                self.fail(if self.rate.is_known() {
-                    SenderError::RateTooLow
-                } else {
-                    SenderError::RateUnknown
-                });
-                return None;
-            } else {
-                if !self.congestion.can_send(0, now) {
-                    return None;
-                }
-                self.phase = Phase::Probing {
-                    volleys: volleys.saturating_add(1),
-                };
-                // Popped from the back: smallest first.
-                // Cap the volley at the next amount to try: the limit, or
-                // while a data-less F08 is being searched, the midpoint.
-                let cap = self
-                    .max_packet
-                    .limit()
-                    .map(|_| self.max_packet.next_amount(u64::MAX));
-                self.probe_queue = ExchangeRate::probe_amounts(cap).collect();
-                self.probe_queue.reverse();
-                let amount = self.probe_queue.pop()?;
-                return self.build(Kind::Probe, amount, 0, now);
-            }
+            self.close_with(Some(SenderError::PacketLimit));
         }
-        match self.phase {
-            Phase::Open | Phase::Closing => {}
-            Phase::NoSource | Phase::Probing { .. } | Phase::Done => return None,
+        if matches!(self.phase, Phase::Probing { .. }) {
+            return self.next_probe(now);
+        }
+        if !matches!(self.phase, Phase::Open { .. } | Phase::Closing { .. }) {
+            return None;
         }
         let in_flight = u32::try_from(self.in_flight.len()).unwrap_or(u32::MAX);
         if !self.congestion.can_send(in_flight, now) {
             return None;
         }
+        if let Some(out) = self.next_query(now) {
+            return Some(out);
+        }
         if let Some(out) = self.next_data(now) {
             return Some(out);
         }
-        if self.phase == Phase::Closing {
-            if self.in_flight.is_empty() {
-                let out = self.build(Kind::Close, 0, 0, now);
-                if out.is_none() {
-                    self.finish(SenderEvent::Closed);
-                }
-                return out;
+        if let Phase::Closing { error, .. } = &self.phase {
+            if !self.in_flight.is_empty() || self.query_in_flight() {
+                return None;
             }
+            let error = error.clone();
+            let out = self.build(Kind::Close, 0, 0, now);
+            if out.is_none() {
+                self.finish(error.map_or(SenderEvent::Closed, SenderEvent::Failed));
+            }
+            return out;
+        }
+        let out = self.next_money(now);
+        self.after_money(now);
+        out
+    }
+
+    fn next_probe(&mut self, now: u64) -> Option<Outgoing> {
+        let Phase::Probing { volleys, queue, .. } = &mut self.phase else {
+            return None;
+        };
+        if let Some(amount) = queue.pop() {
+            return self.build(Kind::Probe, amount, 0, now);
+        }
+        let volleys = *volleys;
+        if !self.in_flight.is_empty() {
             return None;
         }
-        self.next_money(now)
+        if self.rate.has_precision(self.max_packet.limit()) {
+            return self.open(now);
+        }
+        if self.max_packet.is_zero() {
+            self.fail(SenderError::RateTooLow);
+            return None;
+        }
+        if volleys >= MAX_PROBE_VOLLEYS {
+            self.fail(if self.rate.is_known() {
+                SenderError::RateTooLow
+            } else {
+                SenderError::RateUnknown
+            });
+            return None;
+        }
+        if !self.congestion.can_send(0, now) {
+            return None;
+        }
+        // Cap the volley at the next amount to try: the limit, or while a
+        // data-less F08 is being searched, the midpoint.
+        let cap = self
+            .max_packet
+            .limit()
+            .map(|_| self.max_packet.next_amount(u64::MAX));
+        let mut amounts: Vec<u64> = ExchangeRate::probe_amounts(cap).collect();
+        // Popped from the back: smallest first.
+        amounts.reverse();
+        let first = amounts.pop()?;
+        if let Phase::Probing { volleys, queue, .. } = &mut self.phase {
+            *volleys = volleys.saturating_add(1);
+            *queue = amounts;
+        }
+        self.build(Kind::Probe, first, 0, now)
+    }
+
+    /// The rate is known: start paying, unless pacing could never deliver.
+    fn open(&mut self, now: u64) -> Option<Outgoing> {
+        let rate = self.budget.rate_per_second();
+        let smallest = self.min_deliverable();
+        if rate > 0 {
+            if let Some(smallest) = smallest {
+                // Budget for one deliverable packet must accrue within the bound.
+                if u128::from(smallest) * 1000 > u128::from(rate) * u128::from(MAX_ACCUMULATE_MS)
+                {
+                    let min_rate = u128::from(smallest) * 1000;
+                    let min_rate = min_rate.div_ceil(u128::from(MAX_ACCUMULATE_MS));
+                    self.fail(SenderError::PacingTooSlow {
+                        min_amount_per_second: u64::try_from(min_rate).unwrap_or(u64::MAX),
+                        min_packet: smallest,
+                    });
+                    return None;
+                }
+            }
+        }
+        if let Phase::Probing { source, .. } = std::mem::replace(&mut self.phase, Phase::Done) {
+            self.phase = Phase::Open { source };
+        }
+        self.sync_pacer(now);
+        let (_, run_ahead) = self.quantum();
+        let waiting = if rate == 0 {
+            !self.budget.payments_pending()
+        } else {
+            !run_ahead
+        };
+        self.events.push_back(SenderEvent::Opened { waiting });
+        self.poll_prepare(now)
+    }
+
+    fn query_in_flight(&self) -> bool {
+        self.in_flight.iter().any(|p| p.kind == Kind::Query)
+    }
+
+    fn money_in_flight(&self) -> bool {
+        self.in_flight.iter().any(|p| matches!(p.kind, Kind::Money(_)))
+    }
+
+    /// A 0-amount query to read the receiver's total, when money in doubt
+    /// can be resolved and nothing else paying is in flight.
+    fn next_query(&mut self, now: u64) -> Option<Outgoing> {
+        if self.query_in_flight() || self.query_due.is_none_or(|due| due > now) {
+            return None;
+        }
+        if self.money_in_flight() {
+            return None; // wait for them to settle first
+        }
+        self.build(Kind::Query, 0, 0, now)
     }
 
     fn next_data(&mut self, now: u64) -> Option<Outgoing> {
@@ -458,32 +776,42 @@ impl Sender {
         )
     }
 
-    /// Destination units the receiver still accepts, counting what is in flight.
+    /// Destination units the receiver still accepts, counting what is in
+    /// flight or in doubt.
     fn receiver_room(&self) -> Option<u64> {
         let (receive_max, total_received) = self.receiver_limit?;
-        if receive_max == u64::MAX {
+        if receive_max == u64::MAX || self.totals == ReceiverTotals::Absent {
             return None;
         }
-        let in_flight: u64 = self
+        let pending = self
             .in_flight
             .iter()
-            .filter(|p| p.kind == Kind::Money)
-            .fold(0, |a, p| a.saturating_add(p.min_destination));
+            .filter(|p| matches!(p.kind, Kind::Money(_)))
+            .map(|p| p.min_destination)
+            .chain(self.doubt.iter().map(|d| d.expected))
+            .fold(0u64, u64::saturating_add);
         Some(
             receive_max
                 .saturating_sub(total_received)
-                .saturating_sub(in_flight),
+                .saturating_sub(pending),
         )
     }
 
     fn next_money(&mut self, now: u64) -> Option<Outgoing> {
-        let mut want = self
-            .send_limit
-            .saturating_sub(self.total_sent)
-            .saturating_sub(self.in_flight_amount());
-        if want == 0 {
+        // A query for the receiver's total must see nothing else moving.
+        if self.query_in_flight() || self.query_due.is_some_and(|due| due <= now) {
             return None;
         }
+        let (quantum, run_ahead) = self.quantum();
+        let carry = self.budget.rate_per_second().saturating_mul(MAX_CARRY_MS) / 1000;
+        let written_off = self.budget.release(now, quantum, run_ahead, carry);
+        self.update_throttle(written_off, now);
+        let Some((purpose, mut want)) = self.budget.next() else {
+            self.wanting = false;
+            return None;
+        };
+        self.wanting = true;
+        let smallest = self.min_deliverable().unwrap_or(1);
         if let Some(room) = self.receiver_room() {
             // Source units that deliver at most `room` even at the highest
             // rate the path may have: floor(room × sent / (delivered + 1)).
@@ -494,30 +822,27 @@ impl Sender {
                 }
                 None => u64::MAX,
             };
-            want = want.min(source_room);
-            if want == 0 {
-                if !self.in_flight.iter().any(|p| p.kind == Kind::Money) {
-                    self.fail(SenderError::ReceiverLimit);
-                }
-                return None;
+            if source_room < smallest {
+                return self.wait_for_receiver(now);
             }
+            want = want.min(source_room);
         }
+        self.blocked = None;
         if self.max_packet.is_zero() {
             self.fail(SenderError::RateTooLow);
             return None;
         }
-        let mut amount = self.max_packet.next_amount(want);
+        let limit = self.credit_cap.unwrap_or(u64::MAX);
+        let mut amount = self.max_packet.next_amount(want).min(limit);
         // Leave no remainder too small to deliver anything: it could never
         // be sent, and a capped payment would never finish.
-        if let Some(smallest) = self.min_deliverable() {
-            let rest = want - amount;
-            if rest > 0 && rest < smallest {
-                let shrunk = want.saturating_sub(smallest);
-                if shrunk >= smallest {
-                    amount = shrunk.min(amount);
-                } else if self.max_packet.limit().is_none_or(|limit| want <= limit) {
-                    amount = want;
-                }
+        let rest = want - amount;
+        if rest > 0 && rest < smallest {
+            let shrunk = want.saturating_sub(smallest);
+            if shrunk >= smallest {
+                amount = shrunk.min(amount);
+            } else if self.max_packet.limit().is_none_or(|l| want <= l) && want <= limit {
+                amount = want;
             }
         }
         let min_destination = self.rate.min_destination_amount(amount, self.slippage_ppm);
@@ -530,7 +855,50 @@ impl Sender {
             // Otherwise wait until the budget allows a larger packet.
             return None;
         }
-        self.build(Kind::Money, amount, min_destination, now)
+        self.build(Kind::Money(purpose), amount, min_destination, now)
+    }
+
+    /// The receiver's window is full: wait a while for it to be raised,
+    /// asking now and then, before giving up.
+    fn wait_for_receiver(&mut self, now: u64) -> Option<Outgoing> {
+        if self.money_in_flight() {
+            return None; // their replies will tell
+        }
+        let b = *self.blocked.get_or_insert(Blocked {
+            since: now,
+            next_query: now,
+        });
+        if now.saturating_sub(b.since) >= RECEIVER_WAIT_MS {
+            self.fail(SenderError::ReceiverLimit);
+            return None;
+        }
+        if b.next_query <= now && !self.query_in_flight() {
+            self.blocked = Some(Blocked {
+                since: b.since,
+                next_query: now.saturating_add(RECEIVER_POLL_MS),
+            });
+            return self.build(Kind::Query, 0, 0, now);
+        }
+        None
+    }
+
+    /// After a look at the budget: finished payments and the overall cap.
+    fn after_money(&mut self, now: u64) {
+        self.tick_trouble(now);
+        let smallest = self.min_deliverable().unwrap_or(1);
+        let can_resolve = self.query_due.is_some();
+        while let Some(done) = self.budget.poll_done(smallest, can_resolve) {
+            self.events.push_back(SenderEvent::PaymentDone(done));
+        }
+        if !self.cap_reported
+            && self.budget.max_total().is_some()
+            && self.budget.cap_reached(smallest)
+            && self.budget.total().in_flight == 0
+            && (self.doubt.is_empty() || !can_resolve)
+        {
+            self.cap_reported = true;
+            self.events.push_back(SenderEvent::CapReached);
+        }
     }
 
     fn build(
@@ -540,7 +908,7 @@ impl Sender {
         min_destination: u64,
         now: u64,
     ) -> Option<Outgoing> {
-        let source = self.source.as_ref()?;
+        let source = self.phase.source()?;
         let sequence = self.next_sequence;
         let data_bytes: Vec<u8>;
         let mut frames: Vec<Frame<'_>> = Vec::with_capacity(4);
@@ -554,8 +922,8 @@ impl Sender {
             });
         }
         match kind {
-            Kind::Probe => {}
-            Kind::Money => frames.push(Frame::StreamMoney {
+            Kind::Probe | Kind::Query => {}
+            Kind::Money(_) => frames.push(Frame::StreamMoney {
                 stream_id: STREAM_ID,
                 shares: 1,
             }),
@@ -591,11 +959,11 @@ impl Sender {
         let mut data = Vec::with_capacity(self.scratch.len() + crypto::OVERHEAD);
         crypto::seal(&self.keys, self.rng.array(), &self.scratch, &mut data).ok()?;
         let condition = match kind {
-            Kind::Money | Kind::Data { .. } => {
+            Kind::Money(_) | Kind::Data { .. } => {
                 crypto::condition(&crypto::fulfillment(&self.keys, &data))
             }
             // Unfulfillable on purpose: nobody knows the preimage.
-            Kind::Probe | Kind::Close => self.rng.array(),
+            Kind::Probe | Kind::Query | Kind::Close => self.rng.array(),
         };
         let expires_at = now.saturating_add(self.packet_expiry_ms);
         let prepare = Prepare {
@@ -607,6 +975,9 @@ impl Sender {
         }
         .to_bytes();
         self.next_sequence = sequence.saturating_add(1);
+        if let Kind::Money(purpose) = kind {
+            self.budget.on_sent(purpose, amount);
+        }
         self.in_flight.push(InFlight {
             expires_at,
             sequence,
@@ -635,7 +1006,7 @@ impl Sender {
                 let told = info
                     .as_ref()
                     .map_or((None, None), |i| (i.closed.clone(), i.receiver_total));
-                self.on_fulfill(sent, info);
+                self.on_fulfill(sent, info, now);
                 told
             }
             Ok(ilp::Packet::Reject(r)) => {
@@ -661,113 +1032,156 @@ impl Sender {
                 (None, None)
             }
         };
-        if let Some(total) = receiver_total {
-            self.reconcile(total);
+        if sent.kind == Kind::Query {
+            self.on_query_answer(receiver_total, now);
         }
         if let Some((code, message)) = closed {
             self.on_remote_close(code, message);
         }
+        self.tick_trouble(now);
     }
 
-    /// Counts packets lost with a dropped link that the receiver did get.
-    ///
-    /// With no other money in flight, the receiver's own total (from its
-    /// `StreamMaxMoney` frame) exceeds ours exactly by what such packets
-    /// delivered. They are matched oldest first by what each was expected
-    /// to deliver, and counted as fulfilled: the receiver's word is the
-    /// proof, as a fulfillment would have been.
-    fn reconcile(&mut self, receiver_total: u64) {
-        if self.unresolved.is_empty() || self.in_flight.iter().any(|p| p.kind == Kind::Money) {
-            return;
-        }
-        let missing = receiver_total.saturating_sub(self.total_delivered);
-        if missing == 0 {
-            return;
-        }
-        let (mut amount, mut expected, mut taken) = (0u64, 0u64, 0);
-        for u in &self.unresolved {
-            let next = expected.saturating_add(u.expected);
-            if next > missing {
-                break;
+    /// The receiver's total, read while nothing else paying was in flight,
+    /// resolves money in doubt.
+    fn on_query_answer(&mut self, receiver_total: Option<u64>, now: u64) {
+        let Some(total) = receiver_total else {
+            // No total in the answer: a receiver that reports none.
+            if self.totals == ReceiverTotals::Unknown {
+                self.totals = ReceiverTotals::Absent;
             }
-            expected = next;
-            amount = amount.saturating_add(u.amount);
-            taken += 1;
-        }
-        if taken == 0 {
+            self.query_due = None;
             return;
+        };
+        if self.totals == ReceiverTotals::Unknown && total > 0 && total >= self.total_delivered() {
+            self.totals = ReceiverTotals::Cumulative;
         }
-        self.unresolved.drain(..taken);
-        self.total_sent = self.total_sent.saturating_add(amount);
-        self.total_delivered = self.total_delivered.saturating_add(missing);
-        self.events.push_back(SenderEvent::Fulfilled {
-            amount,
-            delivered: missing,
-            receipt: None,
-        });
+        match self.totals {
+            ReceiverTotals::Absent => self.query_due = None,
+            // A total of 0 before any fulfill: nothing arrived, or a
+            // receiver that always says 0. Ask again once the packets can
+            // no longer be executed; after that only a fulfill can tell.
+            ReceiverTotals::Unknown => self.query_due = self.settle_time().filter(|&t| t > now),
+            ReceiverTotals::Cumulative => {
+                let missing = total.saturating_sub(self.total_delivered());
+                for r in doubt::resolve(&mut self.doubt, missing, now) {
+                    self.budget.on_resolved(r.purpose, r.amount, r.delivered);
+                    self.events.push_back(match r.delivered {
+                        Some(delivered) => SenderEvent::Fulfilled {
+                            amount: r.amount,
+                            delivered,
+                            receipt: None,
+                        },
+                        None => SenderEvent::Released { amount: r.amount },
+                    });
+                }
+                // Undecided packets: ask again once they can no longer be executed.
+                self.query_due = self.settle_time();
+            }
+        }
+    }
+
+    /// When every packet in doubt can no longer be executed.
+    fn settle_time(&self) -> Option<u64> {
+        self.doubt
+            .iter()
+            .map(|d| d.expires_at.saturating_add(SETTLE_MARGIN_MS))
+            .max()
     }
 
     /// The receiver closed the connection (or our stream).
     fn on_remote_close(&mut self, code: CloseCode, message: String) {
-        if self.phase == Phase::Closing {
-            self.finish(SenderEvent::Closed);
-        } else if self.phase != Phase::Done {
-            self.finish(SenderEvent::ReceiverClosed { code, message });
+        match &self.phase {
+            Phase::Closing { error, .. } => {
+                let event = error.clone().map_or(SenderEvent::Closed, SenderEvent::Failed);
+                self.finish(event);
+            }
+            Phase::Done => {}
+            _ => self.finish(SenderEvent::ReceiverClosed { code, message }),
         }
     }
 
-    /// The Prepare with `sequence` got no reply: `lost` when the link went
-    /// down (not the path's fault), otherwise it timed out.
-    pub fn handle_failure(&mut self, sequence: u64, lost: bool, now: u64) {
+    /// The Prepare with `sequence` got no ILP reply.
+    pub fn handle_failure(&mut self, sequence: u64, failure: Failure, now: u64) {
         let Some(i) = self.in_flight.iter().position(|p| p.sequence == sequence) else {
             return;
         };
         let sent = self.in_flight.swap_remove(i);
-        if sent.kind == Kind::Close {
-            self.finish(SenderEvent::Closed);
-            return;
-        }
-        if sent.kind == Kind::Money && sent.expires_at > now {
-            // What it would deliver at the rate known now (no slippage).
-            let expected =
-                self.rate
-                    .lower_bound()
-                    .map_or(sent.min_destination, |(delivered, of)| {
-                        u64::try_from(
-                            u128::from(sent.amount) * u128::from(delivered) / u128::from(of.max(1)),
-                        )
+        let unknown = matches!(failure, Failure::Lost | Failure::TimedOut | Failure::NoIlpData);
+        match sent.kind {
+            Kind::Close => {
+                let event = match &self.phase {
+                    Phase::Closing { error: Some(e), .. } => SenderEvent::Failed(e.clone()),
+                    _ => SenderEvent::Closed,
+                };
+                self.finish(event);
+                return;
+            }
+            Kind::Money(purpose) if unknown => {
+                // What it would deliver at the rate known now (no slippage).
+                let expected = self.rate.lower_bound().map_or(sent.min_destination, |(d, of)| {
+                    u64::try_from(u128::from(sent.amount) * u128::from(d) / u128::from(of.max(1)))
                         .unwrap_or(u64::MAX)
-                    });
-            self.unresolved.push(Unresolved {
-                amount: sent.amount,
-                expected,
-                expires_at: sent.expires_at,
-            });
+                        .max(sent.min_destination)
+                });
+                self.budget.on_doubt(purpose, sent.amount);
+                self.doubt.push(Doubtful {
+                    amount: sent.amount,
+                    expected,
+                    purpose,
+                    expires_at: sent.expires_at,
+                });
+                if self.totals != ReceiverTotals::Absent {
+                    self.query_due = Some(now);
+                }
+                self.events
+                    .push_back(SenderEvent::InDoubt { amount: sent.amount });
+            }
+            Kind::Money(purpose) => self.budget.on_rejected(purpose, sent.amount),
+            Kind::Query if unknown => self.query_due = self.query_due.or(Some(now)),
+            Kind::Probe | Kind::Query | Kind::Data { .. } => {}
         }
-        if !lost {
-            self.timeouts_in_a_row = self.timeouts_in_a_row.saturating_add(1);
+        let cause = match failure {
+            Failure::Lost | Failure::TimedOut => None,
+            Failure::BtpError { code, name } => Some(SenderError::BtpError { code, name }),
+            Failure::NoIlpData => Some(SenderError::NoIlpData),
+        };
+        if let Some(cause) = cause {
             self.congestion
                 .on_reject(*ErrorCode::T00_INTERNAL_ERROR.as_bytes(), now);
-            if self.timeouts_in_a_row >= MAX_TIMEOUTS_IN_A_ROW {
-                self.fail(SenderError::Timeout);
+            self.begin_trouble(cause, now);
+        }
+    }
+
+    fn begin_trouble(&mut self, cause: SenderError, now: u64) {
+        match self.trouble.as_mut() {
+            Some(t) => t.cause = cause,
+            None => {
+                self.trouble = Some(Trouble {
+                    cause,
+                    trying_ms: 0,
+                    since: Some(now),
+                })
             }
         }
     }
 
-    fn on_fulfill(&mut self, sent: InFlight, info: Option<ReplyInfo>) {
-        self.failures_in_a_row = 0;
-        self.timeouts_in_a_row = 0;
-        self.liquidity_trouble_since = None;
+    fn on_fulfill(&mut self, sent: InFlight, info: Option<ReplyInfo>, now: u64) {
+        self.trouble = None;
         self.congestion.on_fulfill();
         match sent.kind {
-            Kind::Money => {
+            Kind::Money(purpose) => {
                 self.max_packet.on_fulfill(sent.amount);
+                if let Some(cap) = self.credit_cap {
+                    if sent.amount.saturating_mul(2) >= cap {
+                        self.credit_cap = Some(cap.saturating_mul(2));
+                    }
+                }
                 let delivered = info.as_ref().map_or(sent.min_destination, |i| i.delivered);
                 if info.is_some() {
                     self.rate.on_reply(sent.amount, delivered);
                 }
-                self.total_sent = self.total_sent.saturating_add(sent.amount);
-                self.total_delivered = self.total_delivered.saturating_add(delivered);
+                self.budget.on_fulfilled(purpose, sent.amount, delivered);
+                self.judge_totals(info.as_ref().and_then(|i| i.receiver_total), now);
                 self.events.push_back(SenderEvent::Fulfilled {
                     amount: sent.amount,
                     delivered,
@@ -784,8 +1198,35 @@ impl Sender {
                     offset: self.data_acked_offset,
                 });
             }
-            Kind::Close => self.finish(SenderEvent::Closed),
-            Kind::Probe => {}
+            Kind::Close => {
+                let event = match &self.phase {
+                    Phase::Closing { error: Some(e), .. } => SenderEvent::Failed(e.clone()),
+                    _ => SenderEvent::Closed,
+                };
+                self.finish(event);
+            }
+            Kind::Probe | Kind::Query => {}
+        }
+    }
+
+    /// Whether the receiver's totals can be trusted, judged from the total
+    /// in a fulfill's reply: it must cover everything we counted.
+    fn judge_totals(&mut self, total: Option<u64>, now: u64) {
+        let Some(total) = total else {
+            self.totals = ReceiverTotals::Absent;
+            self.query_due = None;
+            return;
+        };
+        self.receiver_total_seen = self.receiver_total_seen.max(total);
+        if self.receiver_total_seen < self.total_delivered() {
+            // interledger-rs reports 0 whatever arrived.
+            self.totals = ReceiverTotals::Absent;
+            self.query_due = None;
+        } else if self.totals == ReceiverTotals::Unknown {
+            self.totals = ReceiverTotals::Cumulative;
+            if !self.doubt.is_empty() {
+                self.query_due = Some(now);
+            }
         }
     }
 
@@ -798,9 +1239,18 @@ impl Sender {
         info: Option<ReplyInfo>,
         now: u64,
     ) {
-        if sent.kind == Kind::Close {
-            self.finish(SenderEvent::Closed);
-            return;
+        match sent.kind {
+            Kind::Close => {
+                let event = match &self.phase {
+                    Phase::Closing { error: Some(e), .. } => SenderEvent::Failed(e.clone()),
+                    _ => SenderEvent::Closed,
+                };
+                self.finish(event);
+                return;
+            }
+            Kind::Money(purpose) => self.budget.on_rejected(purpose, sent.amount),
+            Kind::Query => return, // an answer, whatever the code
+            Kind::Probe | Kind::Data { .. } => {}
         }
         if let Some(info) = &info {
             // Every authentic reply tells what arrived for what was sent,
@@ -828,9 +1278,12 @@ impl Sender {
             _ if code == ErrorCode::F99_APPLICATION_ERROR => {}
             ErrorClass::Temporary => {
                 if code == ErrorCode::T04_INSUFFICIENT_LIQUIDITY
-                    && self.liquidity_trouble_since.is_none()
+                    && matches!(sent.kind, Kind::Money(_))
                 {
-                    self.liquidity_trouble_since = Some(now);
+                    // A credit line (or a money throttle) refuses a packet
+                    // whole: try smaller ones. Fulfills grow it back.
+                    let half = (sent.amount / 2).max(1);
+                    self.credit_cap = Some(self.credit_cap.map_or(half, |c| c.min(half)));
                 }
                 self.congestion.on_reject(code.0, now);
             }
@@ -843,28 +1296,17 @@ impl Sender {
                 return;
             }
         }
-        self.failures_in_a_row = self.failures_in_a_row.saturating_add(1);
-        if self.failures_in_a_row >= MAX_FAILURES_IN_A_ROW && self.phase != Phase::Done {
-            let error = if code == ErrorCode::T04_INSUFFICIENT_LIQUIDITY {
-                SenderError::InsufficientLiquidity
-            } else if code == ErrorCode::F99_APPLICATION_ERROR && self.receiver_room() == Some(0) {
-                SenderError::ReceiverLimit
-            } else {
-                SenderError::Rejected {
-                    code,
-                    message: crate::text::lossy(message),
-                }
-            };
-            self.fail(error);
-        }
-    }
-
-    fn check_liquidity(&mut self, now: u64) {
-        if self
-            .liquidity_trouble_since
-            .is_some_and(|since| now.saturating_sub(since) >= LIQUIDITY_GIVE_UP_MS)
-        {
-            self.fail(SenderError::InsufficientLiquidity);
-        }
+        let cause = if code == ErrorCode::T04_INSUFFICIENT_LIQUIDITY {
+            SenderError::InsufficientLiquidity
+        } else {
+            SenderError::Rejected {
+                code,
+                message: crate::text::lossy(message),
+            }
+        };
+        self.begin_trouble(cause, now);
     }
 }
+
+#[cfg(test)]
+mod tests;

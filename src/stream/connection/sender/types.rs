@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::budget::PaymentOutcome;
 use crate::ilp::{ErrorCode, OwnedAddress};
 use crate::stream::ErrorCode as CloseCode;
 
@@ -36,7 +37,14 @@ pub enum SenderEvent {
         /// The receiver's asset, if it told us.
         receiver_asset: Option<(String, u8)>,
     },
-    /// A paying packet was fulfilled.
+    /// The exchange rate is known: the connection pays from now on.
+    Opened {
+        /// Nothing will be sent at once: no rate and nothing to pay, or a
+        /// coarse receiver for which pacing first accumulates budget.
+        waiting: bool,
+    },
+    /// A paying packet was fulfilled (or in-doubt money was resolved as
+    /// delivered by the receiver's own total).
     Fulfilled {
         /// Source amount.
         amount: u64,
@@ -45,6 +53,27 @@ pub enum SenderEvent {
         /// The receiver's STREAM receipt (RFC 39) for our stream, if any.
         receipt: Option<Vec<u8>>,
     },
+    /// A paying packet's outcome became unknown: its money is in doubt.
+    InDoubt {
+        /// Source amount.
+        amount: u64,
+    },
+    /// In-doubt money turned out never to have arrived; it is free again.
+    Released {
+        /// Source amount.
+        amount: u64,
+    },
+    /// A discrete payment finished.
+    PaymentDone(PaymentOutcome),
+    /// The path carries less than the paced rate (or again all of it).
+    Throttled {
+        /// Whether the path is throttling us now.
+        throttled: bool,
+        /// Paced source units per second fulfilled lately.
+        achieved_per_second: u64,
+    },
+    /// The overall cap (`max_total`) is reached: nothing more will be sent.
+    CapReached,
     /// Data up to this offset of our stream has been acknowledged.
     DataAcknowledged {
         /// Bytes acknowledged in total.
@@ -69,6 +98,14 @@ pub enum SenderEvent {
 pub enum SenderError {
     /// No packet the path forwards can deliver even one unit.
     RateTooLow,
+    /// One packet delivering one receiver unit takes longer than the
+    /// pacing bound to accumulate at the configured rate.
+    PacingTooSlow {
+        /// The smallest `amount_per_second` that works.
+        min_amount_per_second: u64,
+        /// The smallest source amount that delivers one unit.
+        min_packet: u64,
+    },
     /// The exchange rate could not be learnt.
     RateUnknown,
     /// The receiver will accept no more money.
@@ -77,6 +114,17 @@ pub enum SenderError {
     InsufficientLiquidity,
     /// Packets keep getting no answer.
     Timeout,
+    /// The connector keeps answering with BTP errors.
+    BtpError {
+        /// The BTP error code.
+        code: [u8; 3],
+        /// The BTP error name.
+        name: String,
+    },
+    /// The connector keeps answering without an ILP packet.
+    NoIlpData,
+    /// RFC 29 allows 2^31 packets per connection; it was closed before that.
+    PacketLimit,
     /// The path refused a packet for good.
     Rejected {
         /// The ILP error code.
@@ -100,6 +148,26 @@ impl fmt::Display for SenderError {
                 f.write_str("the connector keeps refusing packets for lack of liquidity (T04)")
             }
             Self::Timeout => f.write_str("packets keep timing out without an answer"),
+            Self::PacingTooSlow {
+                min_amount_per_second,
+                min_packet,
+            } => write!(
+                f,
+                "the rate is too low for this receiver: delivering one unit takes {min_packet} source units, more than {} seconds of pacing; use amountPerSecond of at least {min_amount_per_second}",
+                super::MAX_ACCUMULATE_MS / 1000
+            ),
+            Self::BtpError { code, name } => write!(
+                f,
+                "the connector keeps answering with BTP error {} {}",
+                crate::text::lossy(code),
+                name
+            ),
+            Self::NoIlpData => {
+                f.write_str("the connector keeps answering without an ILP packet")
+            }
+            Self::PacketLimit => f.write_str(
+                "the connection reached the STREAM limit of 2^31 packets and was closed",
+            ),
             Self::Rejected { code, message } if message.is_empty() => {
                 write!(f, "the payment path rejected a packet: {code}")
             }
@@ -123,6 +191,12 @@ pub struct SenderConfig {
     pub slippage_ppm: u32,
     /// Lifetime of each Prepare.
     pub packet_expiry_ms: u64,
+    /// Paced rate, source units per second (0: only discrete payments).
+    pub amount_per_second: u64,
+    /// Never send more than this in total (counting money in doubt).
+    pub max_total: Option<u64>,
+    /// Packets after which the connection closes (RFC 29: below 2^31).
+    pub max_packets: u64,
 }
 
 impl fmt::Debug for SenderConfig {
@@ -132,6 +206,28 @@ impl fmt::Debug for SenderConfig {
             .field("shared_secret", &"<redacted>")
             .field("slippage_ppm", &self.slippage_ppm)
             .field("packet_expiry_ms", &self.packet_expiry_ms)
+            .field("amount_per_second", &self.amount_per_second)
+            .field("max_total", &self.max_total)
+            .field("max_packets", &self.max_packets)
             .finish()
     }
+}
+
+/// Why a Prepare got no ILP reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The link dropped while it was in flight: it may have been executed.
+    Lost,
+    /// No reply in time: it may have been executed.
+    TimedOut,
+    /// The connector answered with a BTP Error: it was not forwarded.
+    BtpError {
+        /// The BTP error code.
+        code: [u8; 3],
+        /// The BTP error name.
+        name: String,
+    },
+    /// The connector answered without an ILP packet: outcome unknown.
+    NoIlpData,
 }
