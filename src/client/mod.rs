@@ -15,6 +15,7 @@
 //! #     max_total: None,
 //! #     slippage_ppm: 10_000,
 //! #     seed: [1; 32],
+//! #     tuning: Default::default(),
 //! # };
 //! let mut now = 1_700_000_000_000;
 //! let mut client = Client::new(config);
