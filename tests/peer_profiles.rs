@@ -667,3 +667,17 @@ fn connector_buckets_hold_under_the_real_client() {
     assert!(sim.peer.fulfilled_source <= 20_000);
     assert!(sim.peer.log.iter().any(|r| r.message == messages::BALANCE));
 }
+
+#[test]
+fn credit_counts_a_held_fulfilled_packet_once() {
+    let mut d = Direct::new(PeerConfig {
+        credit: Some(1_000),
+        hold_ms: 100,
+        ..no_max_packet()
+    });
+    assert!(d.pay(600).fulfilled());
+    // Its Fulfill is still held: 600 used, 400 left.
+    assert!(d.at(10).pay(400).fulfilled());
+    d.pay(1)
+        .assert_rejected(ErrorCode::T04_INSUFFICIENT_LIQUIDITY, messages::CONNECTOR);
+}

@@ -120,8 +120,9 @@ pub struct PeerConfig {
     /// (T04 beyond). A packet is in flight from arrival until its reply.
     pub liquidity: Option<u64>,
     /// Source units the connector will ever forward for fulfilled packets
-    /// (T04 "connector" for good once reached; in-flight amounts count).
-    /// Older, generic form of `balance_max`; prefer that.
+    /// (T04 "connector" for good once reached; in-flight amounts count,
+    /// fulfilled ones once). Older, generic form of `balance_max` (held
+    /// reply, generic message); prefer that.
     pub credit: Option<u64>,
     /// ilp-connector `balance: { maximum }` without settlement: the
     /// account's balance is every fulfilled amount so far (nothing ever
@@ -579,10 +580,7 @@ impl Peer {
             .config
             .liquidity
             .is_some_and(|l| in_flight + amount > l)
-            || self
-                .config
-                .credit
-                .is_some_and(|c| self.fulfilled_source + in_flight + amount > c)
+            || self.config.credit.is_some_and(|c| balance + amount > c)
         {
             return Some(Refusal::held(ErrorCode::T04_INSUFFICIENT_LIQUIDITY));
         }
