@@ -125,6 +125,14 @@ pub struct Sim {
     pub peer: Peer,
     /// Link faults; tests may change them mid-run.
     pub link: LinkConfig,
+    /// While true, every message to the client is lost (replies already on
+    /// the link included) while the peer still gets and executes the
+    /// client's Prepares: money arrives at the receiver and the Fulfills are
+    /// counted in `lost_messages` and `lost_fulfilled`. Socket opens and
+    /// closes still reach the client. Typically followed by `disconnect()`.
+    /// (A `Sim` field, not a `LinkConfig` one, so existing struct literals
+    /// of `LinkConfig` stay valid.)
+    pub drop_replies: bool,
     rng: SplitMix64,
     queue: BTreeMap<(u64, u64), LinkEvent>,
     order: u64,
@@ -154,7 +162,9 @@ pub struct Sim {
     /// `Output::Send` after `Event::Stopped`.
     pub sends_after_stop: u32,
     /// `(source, delivered)` of Fulfills the client never got (lost on the
-    /// link or in flight when the socket closed).
+    /// link, dropped by `drop_replies`, or still held by the
+    /// peer or on the link when the socket closed: the peer executed those
+    /// Prepares all the same).
     pub lost_fulfilled: (u64, u64),
 }
 
@@ -168,6 +178,7 @@ impl Sim {
             client: Client::new(config),
             peer: Peer::new(peer, seed),
             link,
+            drop_replies: false,
             rng: SplitMix64(seed),
             queue: BTreeMap::new(),
             order: 0,
@@ -287,7 +298,10 @@ impl Sim {
         }
     }
 
-    /// Closes the current socket: messages still on the link are lost.
+    /// Closes the current socket: messages still on the link are lost,
+    /// replies the peer is still holding (`hold_ms`) included; the Prepares
+    /// behind those were executed on arrival, so their Fulfills are counted
+    /// in `lost_fulfilled`.
     fn close_socket(&mut self) {
         let g = self.generation;
         let stale: Vec<_> = self
@@ -382,6 +396,11 @@ impl Sim {
             eprintln!("{} deliver {kind}", self.now - T0);
         }
         if event.generation() != self.generation {
+            self.account_lost(&event);
+            return;
+        }
+        if self.drop_replies && matches!(event, LinkEvent::ToClient(..)) {
+            self.lost_messages += 1;
             self.account_lost(&event);
             return;
         }
