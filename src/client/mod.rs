@@ -463,6 +463,7 @@ impl Client {
 
     fn process_session(&mut self, now: u64) {
         let mut stalled = false;
+        let mut stalled_ildcp = false;
         while let Some(event) = self.session.poll_event() {
             if self.is_finished() {
                 return;
@@ -499,7 +500,11 @@ impl Client {
                     tag: ILDCP_TAG,
                     reason,
                 } => {
-                    if reason != RequestFailure::Disconnected {
+                    // After a reconnect, an IL-DCP that gets no answer is a
+                    // stalled link like any other request.
+                    if reason == RequestFailure::Timeout && self.sender.source().is_some() {
+                        stalled_ildcp = true;
+                    } else if reason != RequestFailure::Disconnected {
                         self.fail(ClientError::BtpConnectFailed(format!(
                             "the connector did not answer IL-DCP: {reason}"
                         )));
@@ -513,10 +518,9 @@ impl Client {
                             stalled = true;
                             Failure::TimedOut
                         }
-                        RequestFailure::Error { code, name } => Failure::BtpError {
-                            code: code.0,
-                            name,
-                        },
+                        RequestFailure::Error { code, name } => {
+                            Failure::BtpError { code: code.0, name }
+                        }
                         RequestFailure::NoIlpData => Failure::NoIlpData,
                     };
                     self.sender.handle_failure(tag, failure, now);
@@ -532,7 +536,8 @@ impl Client {
                 }
             }
         }
-        if stalled && self.link == Link::Up && !self.is_finished() {
+        let connecting_stalled = stalled_ildcp && self.link == Link::Connecting;
+        if (stalled && self.link == Link::Up || connecting_stalled) && !self.is_finished() {
             self.on_stall(now);
             self.process_session(now);
         }
@@ -676,11 +681,7 @@ impl Client {
                 continue;
             }
             match event {
-                SenderEvent::Opened { waiting } => {
-                    if waiting {
-                        self.emit_started();
-                    }
-                }
+                SenderEvent::Opened { waiting: true } => self.emit_started(),
                 SenderEvent::PaymentDone(done) => self.payment_done(done),
                 SenderEvent::Throttled {
                     throttled,

@@ -64,9 +64,9 @@ pub(crate) struct Assets {
 
 impl Assets {
     pub(crate) fn of(client: &Client) -> Self {
-        let (code, scale) = client
-            .source()
-            .map_or((String::new(), 0), |s| (s.asset_code.clone(), s.asset_scale));
+        let (code, scale) = client.source().map_or((String::new(), 0), |s| {
+            (s.asset_code.clone(), s.asset_scale)
+        });
         let receiver = client
             .sender()
             .receiver_asset()
@@ -124,7 +124,10 @@ pub(crate) fn event(event: &Event, assets: Option<&Assets>) -> Option<(&'static 
                 .amount("totalInDoubt", *total_in_doubt)
                 .set("assetCode", code)
                 .set("assetScale", scale)
-                .set("receiverAssetCode", optional(receiver.map(|r| r.0.as_str())))
+                .set(
+                    "receiverAssetCode",
+                    optional(receiver.map(|r| r.0.as_str())),
+                )
                 .set("receiverAssetScale", optional(receiver.map(|r| r.1)))
                 .set("receipt", optional(receipt.as_deref().map(base64::encode)))
                 .into_js(),

@@ -267,7 +267,10 @@ mod tests {
             c.on_reject(*b"T04", 0);
         }
         assert_eq!(c.window(), 1);
-        assert!(!c.can_send(0, 0), "T04 delays: a throttled path is not hammered");
+        assert!(
+            !c.can_send(0, 0),
+            "T04 delays: a throttled path is not hammered"
+        );
         assert!(c.can_send(0, INITIAL_BACKOFF_MS));
     }
 

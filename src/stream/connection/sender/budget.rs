@@ -137,7 +137,7 @@ impl Budget {
     /// budget is written off: nothing is owed for time not paced, so a
     /// resume never bursts.
     pub(super) fn set_accruing(&mut self, accruing: bool, now: u64) {
-        if accruing == !self.pacer.is_paused() {
+        if accruing != self.pacer.is_paused() {
             return;
         }
         if accruing {
@@ -259,7 +259,9 @@ impl Budget {
 
     /// A packet of `amount` left for `purpose`.
     pub(super) fn on_sent(&mut self, purpose: Purpose, amount: u64) {
-        self.each(purpose, |l| l.in_flight = l.in_flight.saturating_add(amount));
+        self.each(purpose, |l| {
+            l.in_flight = l.in_flight.saturating_add(amount)
+        });
     }
 
     /// It was fulfilled and delivered `delivered`.
@@ -273,7 +275,9 @@ impl Budget {
 
     /// It was rejected: the money is free again.
     pub(super) fn on_rejected(&mut self, purpose: Purpose, amount: u64) {
-        self.each(purpose, |l| l.in_flight = l.in_flight.saturating_sub(amount));
+        self.each(purpose, |l| {
+            l.in_flight = l.in_flight.saturating_sub(amount)
+        });
     }
 
     /// Its reply was lost: the money is in doubt.
@@ -304,7 +308,11 @@ impl Budget {
     /// amount (less a remainder below `smallest`, which nothing can
     /// deliver) sent or in doubt. While `doubt_can_resolve`, a payment with
     /// money in doubt waits for it to be resolved.
-    pub(super) fn poll_done(&mut self, smallest: u64, doubt_can_resolve: bool) -> Option<PaymentOutcome> {
+    pub(super) fn poll_done(
+        &mut self,
+        smallest: u64,
+        doubt_can_resolve: bool,
+    ) -> Option<PaymentOutcome> {
         let i = self.payments.iter().position(|p| {
             let l = &p.ledger;
             l.in_flight == 0
@@ -436,6 +444,10 @@ mod tests {
         assert_eq!(b.next(), Some((Purpose::Payment(id), 700)));
         b.set_paused(true);
         b.on_rejected(Purpose::Paced, 200);
-        assert_eq!(b.next(), Some((Purpose::Payment(id), 700)), "paused: paced budget is not spent");
+        assert_eq!(
+            b.next(),
+            Some((Purpose::Payment(id), 700)),
+            "paused: paced budget is not spent"
+        );
     }
 }

@@ -151,7 +151,11 @@ mod tests {
     fn a_partial_total_resolves_what_fits_and_the_rest_waits() {
         let mut doubt = vec![packet(1_000, 1_000, 50), packet(500, 500, 50)];
         let r = resolve(&mut doubt, 500, 10);
-        assert_eq!(delivered(&r), (500, 500), "the smaller one fits; skip, don't stop");
+        assert_eq!(
+            delivered(&r),
+            (500, 500),
+            "the smaller one fits; skip, don't stop"
+        );
         assert_eq!(doubt.len(), 1);
     }
 

@@ -88,7 +88,10 @@ enum Kind {
     /// Asking the receiver for its totals and window: 0 amount, unfulfillable.
     Query,
     Money(Purpose),
-    Data { offset: u64, len: u64 },
+    Data {
+        offset: u64,
+        len: u64,
+    },
     Close,
 }
 
@@ -494,7 +497,8 @@ impl Sender {
     /// Pacing runs while the connection pays, the link is up and the page
     /// has not paused it.
     fn sync_pacer(&mut self, now: u64) {
-        let on = self.link_up && !self.budget.is_paused() && matches!(self.phase, Phase::Open { .. });
+        let on =
+            self.link_up && !self.budget.is_paused() && matches!(self.phase, Phase::Open { .. });
         self.budget.set_accruing(on, now);
     }
 
@@ -524,7 +528,11 @@ impl Sender {
                 since.saturating_add(TROUBLE_TIMEOUT_MS.saturating_sub(trying_ms)),
             ));
         }
-        if let Some(last) = self.throttle.last_write_off.filter(|_| self.throttle.throttled) {
+        if let Some(last) = self
+            .throttle
+            .last_write_off
+            .filter(|_| self.throttle.throttled)
+        {
             consider(Some(last.saturating_add(THROTTLE_CLEAR_MS)));
         }
         if self.link_up && matches!(self.phase, Phase::Open { .. }) && !self.budget.wants() {
@@ -607,13 +615,16 @@ impl Sender {
     #[must_use]
     pub fn poll_prepare(&mut self, now: u64) -> Option<Outgoing> {
         self.tick_trouble(now);
-        if self.next_sequence >= self.max_packets && !self.is_done() {
-            if matches!(self.phase, Phase::Closing { .. }) {
-                // Not even the close packet fits: end here.
+        // The last sequence number is kept for the close packet.
+        let last = self.max_packets.saturating_sub(1);
+        if self.next_sequence >= last && !self.is_done() {
+            if self.next_sequence >= self.max_packets {
                 self.fail(SenderError::PacketLimit);
                 return None;
             }
-            self.close_with(Some(SenderError::PacketLimit));
+            if !matches!(self.phase, Phase::Closing { .. }) {
+                self.close_with(Some(SenderError::PacketLimit));
+            }
         }
         if matches!(self.phase, Phase::Probing { .. }) {
             return self.next_probe(now);
@@ -625,14 +636,16 @@ impl Sender {
         if !self.congestion.can_send(in_flight, now) {
             return None;
         }
-        if let Some(out) = self.next_query(now) {
-            return Some(out);
-        }
-        if let Some(out) = self.next_data(now) {
-            return Some(out);
+        if self.next_sequence < last {
+            if let Some(out) = self.next_query(now) {
+                return Some(out);
+            }
+            if let Some(out) = self.next_data(now) {
+                return Some(out);
+            }
         }
         if let Phase::Closing { error, .. } = &self.phase {
-            if !self.in_flight.is_empty() || self.query_in_flight() {
+            if !self.in_flight.is_empty() {
                 return None;
             }
             let error = error.clone();
@@ -700,8 +713,7 @@ impl Sender {
         if rate > 0 {
             if let Some(smallest) = smallest {
                 // Budget for one deliverable packet must accrue within the bound.
-                if u128::from(smallest) * 1000 > u128::from(rate) * u128::from(MAX_ACCUMULATE_MS)
-                {
+                if u128::from(smallest) * 1000 > u128::from(rate) * u128::from(MAX_ACCUMULATE_MS) {
                     let min_rate = u128::from(smallest) * 1000;
                     let min_rate = min_rate.div_ceil(u128::from(MAX_ACCUMULATE_MS));
                     self.fail(SenderError::PacingTooSlow {
@@ -731,7 +743,9 @@ impl Sender {
     }
 
     fn money_in_flight(&self) -> bool {
-        self.in_flight.iter().any(|p| matches!(p.kind, Kind::Money(_)))
+        self.in_flight
+            .iter()
+            .any(|p| matches!(p.kind, Kind::Money(_)))
     }
 
     /// A 0-amount query to read the receiver's total, when money in doubt
@@ -805,7 +819,11 @@ impl Sender {
         let (quantum, run_ahead) = self.quantum();
         let carry = self.budget.rate_per_second().saturating_mul(MAX_CARRY_MS) / 1000;
         let written_off = self.budget.release(now, quantum, run_ahead, carry);
-        self.update_throttle(written_off, now);
+        // Budget the cap or the receiver's window holds back is not the
+        // path throttling us.
+        let held_back =
+            self.budget.cap_reached(self.min_deliverable().unwrap_or(1)) || self.blocked.is_some();
+        self.update_throttle(if held_back { 0 } else { written_off }, now);
         let Some((purpose, mut want)) = self.budget.next() else {
             self.wanting = false;
             return None;
@@ -922,8 +940,10 @@ impl Sender {
             });
         }
         match kind {
-            Kind::Probe | Kind::Query => {}
-            Kind::Money(_) => frames.push(Frame::StreamMoney {
+            Kind::Probe => {}
+            // Naming the stream (with no money: the amount is 0) asks the
+            // receiver for its StreamMaxMoney, total included.
+            Kind::Query | Kind::Money(_) => frames.push(Frame::StreamMoney {
                 stream_id: STREAM_ID,
                 shares: 1,
             }),
@@ -1092,7 +1112,9 @@ impl Sender {
     fn on_remote_close(&mut self, code: CloseCode, message: String) {
         match &self.phase {
             Phase::Closing { error, .. } => {
-                let event = error.clone().map_or(SenderEvent::Closed, SenderEvent::Failed);
+                let event = error
+                    .clone()
+                    .map_or(SenderEvent::Closed, SenderEvent::Failed);
                 self.finish(event);
             }
             Phase::Done => {}
@@ -1106,7 +1128,10 @@ impl Sender {
             return;
         };
         let sent = self.in_flight.swap_remove(i);
-        let unknown = matches!(failure, Failure::Lost | Failure::TimedOut | Failure::NoIlpData);
+        let unknown = matches!(
+            failure,
+            Failure::Lost | Failure::TimedOut | Failure::NoIlpData
+        );
         match sent.kind {
             Kind::Close => {
                 let event = match &self.phase {
@@ -1118,11 +1143,16 @@ impl Sender {
             }
             Kind::Money(purpose) if unknown => {
                 // What it would deliver at the rate known now (no slippage).
-                let expected = self.rate.lower_bound().map_or(sent.min_destination, |(d, of)| {
-                    u64::try_from(u128::from(sent.amount) * u128::from(d) / u128::from(of.max(1)))
+                let expected = self
+                    .rate
+                    .lower_bound()
+                    .map_or(sent.min_destination, |(d, of)| {
+                        u64::try_from(
+                            u128::from(sent.amount) * u128::from(d) / u128::from(of.max(1)),
+                        )
                         .unwrap_or(u64::MAX)
                         .max(sent.min_destination)
-                });
+                    });
                 self.budget.on_doubt(purpose, sent.amount);
                 self.doubt.push(Doubtful {
                     amount: sent.amount,
@@ -1133,8 +1163,9 @@ impl Sender {
                 if self.totals != ReceiverTotals::Absent {
                     self.query_due = Some(now);
                 }
-                self.events
-                    .push_back(SenderEvent::InDoubt { amount: sent.amount });
+                self.events.push_back(SenderEvent::InDoubt {
+                    amount: sent.amount,
+                });
             }
             Kind::Money(purpose) => self.budget.on_rejected(purpose, sent.amount),
             Kind::Query if unknown => self.query_due = self.query_due.or(Some(now)),
