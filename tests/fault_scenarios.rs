@@ -13,6 +13,7 @@
 )]
 
 mod common;
+#[allow(unused_imports)]
 mod support;
 
 use ilp_stream_web::client::{ClientConfig, Event, State, StopReason};

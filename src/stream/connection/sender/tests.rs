@@ -227,7 +227,7 @@ fn the_trouble_clock_stops_while_the_link_is_down() {
         &reject(ErrorCode::T04_INSUFFICIENT_LIQUIDITY, &[]),
         now,
     );
-    let mut t04 = |s: &mut Sender, now: u64| {
+    let t04 = |s: &mut Sender, now: u64| {
         while let Some(out) = s.poll_prepare(now) {
             s.handle_reply(
                 out.sequence,
