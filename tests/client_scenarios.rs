@@ -12,6 +12,7 @@ mod common;
 mod support;
 
 use ilp_stream_web::client::{Event, State, StopReason};
+use support::peer::ReceiverProfile;
 use support::{client_config, LinkConfig, Outcome, PeerConfig, Sim, T0};
 
 const SECOND: u64 = 1_000;
@@ -782,13 +783,15 @@ fn random_op(sim: &mut Sim, rng: &mut support::SplitMix64, paid: &mut u64) {
             let n = usize::try_from(rng.below(3_000)).unwrap();
             let _ = sim.act(|c, _| c.send_data(&vec![7; n]));
         }
+        // Replies lost after the packets reached the receiver.
+        6 => sim.drop_replies = !sim.drop_replies,
         _ => {}
     }
 }
 
 #[test]
 fn client_ops() {
-    for seed in 0..16u64 {
+    for seed in 0..64u64 {
         let mut rng = support::SplitMix64(seed);
         let rate = [0, 10_000, 100_000][usize::try_from(rng.below(3)).unwrap()];
         let peer = PeerConfig {
@@ -796,6 +799,14 @@ fn client_ops() {
             max_packet: [None, Some(500), Some(1_000)][usize::try_from(rng.below(3)).unwrap()],
             f08_data: rng.below(2) == 0,
             hold_ms: rng.below(50),
+            receiver: [
+                ReceiverProfile::Cumulative,
+                ReceiverProfile::Stateless,
+                ReceiverProfile::InterledgerRs,
+            ][usize::try_from(rng.below(3)).unwrap()],
+            balance_max: (rng.below(4) == 0).then(|| rng.below(400_000)),
+            throughput: (rng.below(4) == 0).then(|| (1_000 + rng.below(100_000), SECOND)),
+            rate_limit: (rng.below(4) == 0).then(|| (5 + rng.below(100), SECOND)),
             ..PeerConfig::default()
         };
         let link = LinkConfig {
@@ -823,6 +834,7 @@ fn client_ops() {
             });
             assert_eq!(sim.sends_after_stop, 0, "seed {seed}");
         }
+        sim.drop_replies = false;
         sim.act(|c, now| c.stop(now));
         sim.run_for(40 * SECOND);
         let (_, sent, delivered) = stopped_totals(&sim);

@@ -1,7 +1,10 @@
 //! Arbitrary sequences of what a page and the network can do to a payment
-//! stream (pay, pause, resume, data, dropped links, time passing, stop),
-//! driven through the scenario tests' fake connector and virtual link; the
-//! money invariants are checked after every step and the totals at the end.
+//! stream (pay, pause, resume, data, dropped links, lost replies, time
+//! passing, stop), driven through the scenario tests' fake connector and
+//! virtual link with the real peers' profiles (receivers that report
+//! cumulative totals, none, or 0; balance, money-throughput and packet-rate
+//! limits); the money invariants are checked after every step (nothing paid
+//! past a cap or twice) and the totals at the end.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,6 +16,7 @@ mod common;
 #[allow(dead_code, unreachable_pub, unused_imports)]
 mod support;
 
+use support::peer::ReceiverProfile;
 use support::{client_config, LinkConfig, PeerConfig, Sim};
 
 fuzz_target!(|data: &[u8]| {
@@ -24,6 +28,14 @@ fuzz_target!(|data: &[u8]| {
         max_packet: [None, Some(500), Some(1_000)][usize::from(next() % 3)],
         f08_data: next() % 2 == 0,
         hold_ms: u64::from(next() % 50),
+        receiver: [
+            ReceiverProfile::Cumulative,
+            ReceiverProfile::Stateless,
+            ReceiverProfile::InterledgerRs,
+        ][usize::from(next() % 3)],
+        balance_max: (next() % 4 == 0).then(|| u64::from(next()) * 1_000),
+        throughput: (next() % 4 == 0).then(|| (1_000 + u64::from(next()) * 500, 1_000)),
+        rate_limit: (next() % 4 == 0).then(|| (5 + u64::from(next() % 100), 1_000)),
         ..PeerConfig::default()
     };
     let link = LinkConfig {
@@ -51,6 +63,7 @@ fuzz_target!(|data: &[u8]| {
                 let _ = sim.act(|c, _| c.send_data(&vec![7; n]));
             }
             5 if next() % 4 == 0 => sim.act(|c, now| c.stop(now)),
+            6 => sim.drop_replies = !sim.drop_replies,
             _ => {}
         }
         let end = sim.now + u64::from(next()) * 8;

@@ -466,13 +466,15 @@ impl Sender {
     }
 
     /// Ends the connection without telling the receiver (the link is gone).
+    /// Packets still in flight can no longer be answered: their money is
+    /// in doubt.
     pub fn abandon(&mut self) {
-        if !self.is_done() {
-            for p in std::mem::take(&mut self.in_flight) {
-                if let Kind::Money(purpose) = p.kind {
-                    self.budget.on_doubt(purpose, p.amount);
-                }
+        for p in std::mem::take(&mut self.in_flight) {
+            if let Kind::Money(purpose) = p.kind {
+                self.budget.on_doubt(purpose, p.amount);
             }
+        }
+        if !self.is_done() {
             self.finish(SenderEvent::Closed);
         }
     }
