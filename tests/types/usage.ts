@@ -2,7 +2,9 @@
 // developer uses them (tsc --noEmit --strict; nothing runs). `make test`
 // checks it against the freshly built pkg/.
 import init, { PaymentStream, version } from '../../pkg/ilp_stream_web.js';
-import type { PaymentStreamError, ProgressDetail, StopDetail } from '../../pkg/ilp_stream_web.js';
+import type {
+  PaymentResult, PaymentStreamError, ProgressDetail, StopDetail, ThrottledDetail,
+} from '../../pkg/ilp_stream_web.js';
 
 export async function usage(): Promise<void> {
   await init();
@@ -19,13 +21,20 @@ export async function usage(): Promise<void> {
     const d: ProgressDetail = e.detail;
     const total: string = d.totalDelivered;
     const receipt: string | null = d.receipt;
-    console.log(v, total, receipt);
+    const inDoubt: string = d.totalInDoubt + d.amountInDoubt;
+    const receiverScale: number | null = d.receiverAssetScale;
+    console.log(v, total, receipt, inDoubt, receiverScale, d.receiverAssetCode);
   });
   s.addEventListener('stop', (e) => {
     const d: StopDetail = e.detail;
-    if (d.reason === 'max-total') console.log(d.totalSent);
+    if (d.reason === 'max-total') console.log(d.totalSent, d.totalInDoubt);
   }, { once: true });
   s.addEventListener('error', (e) => console.log(e.detail.code, e.detail.message));
+  s.addEventListener('throttled', (e) => {
+    const d: ThrottledDetail = e.detail;
+    const slow: boolean = d.throttled;
+    console.log(slow, d.achievedPerSecond);
+  });
   try {
     await s.start();
   } catch (err) {
@@ -33,7 +42,11 @@ export async function usage(): Promise<void> {
   }
   s.pause();
   s.resume();
-  const { sent, delivered } = await s.pay('5000000');
+  const result: PaymentResult = await s.pay('5000000');
+  const { sent, delivered, inDoubt } = result;
+  const throttled: boolean = s.throttled;
+  const code: PaymentStreamError['code'] = 'packet-limit';
+  console.log(inDoubt, s.totalInDoubt, throttled, code);
   await s.sendData(new TextEncoder().encode('hello'));
   await s.stop();
   const state: 'idle' | 'connecting' | 'streaming' | 'paused' | 'stopped' | 'failed' = s.state;
