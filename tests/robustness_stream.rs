@@ -7,6 +7,7 @@ mod common;
 
 use common::hex;
 
+use ilp_stream_web::codec::oer::put_var_octet_string;
 use ilp_stream_web::codec::{Decode, Encode, Reader};
 use ilp_stream_web::receipt::Receipt;
 use ilp_stream_web::spsp::{base64, payment_pointer_to_url, Endpoint, SpspResponse};
@@ -72,27 +73,15 @@ fn input(rng: &mut SplitMix, seeds: &[Vec<u8>], max_random: usize) -> Vec<u8> {
     }
 }
 
+/// The invariant the `stream_packet` fuzz target checks (see that file).
+#[path = "../fuzz/src/stream_packet.rs"]
+#[allow(unreachable_pub)]
+mod stream_packet_invariant;
+
+use stream_packet_invariant::{check_stream_packet, PacketSummary};
+
 fn check_packet(bytes: &[u8]) -> bool {
-    let Ok(packet) = Packet::from_bytes(bytes) else {
-        return false;
-    };
-    // The header is canonical and frames are copied, so the re-encoding is
-    // exactly the input without its junk.
-    let again = packet.to_bytes();
-    assert!(bytes.starts_with(&again), "{bytes:02x?}");
-    let frames: Vec<Frame<'_>> = packet.frames().collect();
-    assert_eq!(frames.len(), packet.frame_count());
-    let outgoing = OutgoingPacket {
-        packet_type: packet.packet_type,
-        sequence: packet.sequence,
-        prepare_amount: packet.prepare_amount,
-        frames: &frames,
-    };
-    let canonical = outgoing.to_bytes();
-    assert_eq!(canonical.len(), outgoing.encoded_len());
-    let decoded = Packet::from_bytes(&canonical).unwrap();
-    assert_eq!(decoded.frames().collect::<Vec<_>>(), frames);
-    true
+    check_stream_packet(bytes).is_some()
 }
 
 #[test]
@@ -104,6 +93,89 @@ fn stream_packet_decoder_survives_random_and_mutated_input() {
         ok += usize::from(check_packet(&input(&mut rng, &seeds, 64)));
     }
     assert!(ok > RUNS / 50, "mutations should often stay valid ({ok})");
+}
+
+/// `make fuzz` regression: a StreamMaxMoney whose receiveMax is a nine-byte
+/// VarUInt (2^64) saturates to `u64::MAX`, which re-encodes in eight bytes,
+/// so the canonical re-encoding is one byte shorter than the packet.
+const SATURATED_RECEIVE_MAX: &str = "010c 0100 0100 0101 120f 017b 09010000000000000000 0201c8";
+
+#[test]
+fn saturated_receive_max_packet_keeps_the_invariant() {
+    let bytes = hex(SATURATED_RECEIVE_MAX);
+    assert_eq!(
+        check_stream_packet(&bytes),
+        Some(PacketSummary {
+            frames: 1,
+            saturated: 1
+        })
+    );
+    let packet = Packet::from_bytes(&bytes).unwrap();
+    let frames: Vec<Frame<'_>> = packet.frames().collect();
+    let canonical = OutgoingPacket {
+        packet_type: packet.packet_type,
+        sequence: packet.sequence,
+        prepare_amount: packet.prepare_amount,
+        frames: &frames,
+    }
+    .to_bytes();
+    // Only the frame length and receiveMax change: 0f → 0e, 09 01 00.. → 08 ff..
+    assert_eq!(
+        canonical,
+        hex("010c 0100 0100 0101 120e 017b 08ffffffffffffffff 0201c8")
+    );
+    assert_eq!(
+        packet.to_bytes(),
+        bytes,
+        "the packet itself keeps its bytes"
+    );
+}
+
+#[test]
+fn saturated_receive_max_and_send_max_read_as_u64_max() {
+    let packet = hex(SATURATED_RECEIVE_MAX);
+    let frames: Vec<Frame<'_>> = Packet::from_bytes(&packet).unwrap().frames().collect();
+    assert_eq!(
+        frames,
+        [Frame::StreamMaxMoney {
+            stream_id: 123,
+            receive_max: u64::MAX,
+            total_received: 456
+        }]
+    );
+    // The same for StreamMoneyBlocked.sendMax, with a 200-byte magnitude
+    // (long length prefix), next to an unsaturated frame.
+    let mut blocked = hex("010d 0100 0100 0102 1306 0101 0100 0100");
+    let mut contents = hex("0107 81c8 01");
+    contents.extend([0; 199]);
+    contents.extend(hex("0209c4"));
+    blocked.push(0x13);
+    put_var_octet_string(&mut blocked, &contents);
+    assert_eq!(
+        check_stream_packet(&blocked),
+        Some(PacketSummary {
+            frames: 2,
+            saturated: 1
+        })
+    );
+    let frames: Vec<Frame<'_>> = Packet::from_bytes(&blocked).unwrap().frames().collect();
+    assert_eq!(
+        frames[1],
+        Frame::StreamMoneyBlocked {
+            stream_id: 7,
+            send_max: u64::MAX,
+            total_sent: 2500
+        }
+    );
+    // An 8-byte u64::MAX is not saturation: it re-encodes to itself.
+    let exact = hex("010c 0100 0100 0101 120e 017b 08ffffffffffffffff 0201c8");
+    assert_eq!(
+        check_stream_packet(&exact),
+        Some(PacketSummary {
+            frames: 1,
+            saturated: 0
+        })
+    );
 }
 
 #[test]

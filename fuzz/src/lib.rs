@@ -1,7 +1,11 @@
-//! Checks shared by the fuzz targets (this crate only; nothing here is
-//! compiled into `ilp-stream-web`).
+//! Checks shared by the fuzz targets. Nothing here is compiled into
+//! `ilp-stream-web`; `stream_packet.rs` is also included by
+//! `tests/robustness_stream.rs`, so `cargo test` checks the same invariant.
 
 pub use ilp_stream_web::codec::{Decode, Encode};
+pub use stream_packet::{check_stream_packet, PacketSummary};
+
+mod stream_packet;
 
 /// Decodes `$data` as `$ty`; when that succeeds, checks that the value
 /// encodes to exactly `encoded_len()` bytes and that those bytes decode to an
