@@ -312,3 +312,63 @@ fn max_total_counts_money_in_doubt() {
     assert!(events(&mut s).contains(&SenderEvent::CapReached));
     assert_eq!(r.total, 10_000);
 }
+
+#[test]
+fn btp_errors_are_their_own_cause_and_not_in_doubt() {
+    let failure = Failure::BtpError {
+        code: *b"F00",
+        name: "NotAcceptedError".into(),
+    };
+    let mut s = sender(0, None);
+    let mut r = Receiver::new(true);
+    s.pay(1_000_000);
+    let first = settle_probes(&mut s, &mut r).unwrap();
+    let mut now = T;
+    s.handle_failure(first.sequence, failure.clone(), now);
+    assert_eq!(s.total_in_doubt(), 0, "a BTP error means not forwarded");
+    while !s.is_done() && now < T + 60_000 {
+        now += 100;
+        while let Some(out) = s.poll_prepare(now) {
+            s.handle_failure(out.sequence, failure.clone(), now);
+        }
+    }
+    let failed = events(&mut s).into_iter().find_map(|e| match e {
+        SenderEvent::Failed(e) => Some(e),
+        _ => None,
+    });
+    let failed = failed.expect("gave up");
+    assert!(
+        failed
+            .to_string()
+            .contains("BTP error F00 NotAcceptedError"),
+        "{failed}"
+    );
+    assert!(
+        now - T >= TROUBLE_TIMEOUT_MS,
+        "gave up after {} ms",
+        now - T
+    );
+    assert_eq!(r.total, 0);
+}
+
+#[test]
+fn a_reply_without_ilp_data_leaves_its_money_in_doubt() {
+    let mut s = sender(0, None);
+    let mut r = Receiver::new(true);
+    s.pay(1_000_000);
+    let first = settle_probes(&mut s, &mut r).unwrap();
+    r.answer(&first.prepare); // it may well have been executed
+    s.handle_failure(first.sequence, Failure::NoIlpData, T);
+    assert_eq!(s.total_in_doubt(), 1_000_000);
+    for t in [T + 1_000, T + 120_000] {
+        while let Some(out) = s.poll_prepare(t) {
+            assert_eq!(out.amount, 0, "money sent again");
+            let reply = r.answer(&out.prepare);
+            s.handle_reply(out.sequence, &reply, t);
+        }
+    }
+    // The receiver's total resolved it: paid once.
+    assert_eq!(s.total_sent(), 1_000_000);
+    assert_eq!(s.total_in_doubt(), 0);
+    assert_eq!(r.total, 1_000_000);
+}
