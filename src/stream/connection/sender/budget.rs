@@ -337,7 +337,7 @@ impl Budget {
             .collect()
     }
 
-    /// Source units that payments still want sent.
+    /// Whether any payment is unfinished.
     pub(super) fn payments_pending(&self) -> bool {
         !self.payments.is_empty()
     }

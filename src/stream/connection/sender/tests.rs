@@ -2,7 +2,8 @@
 //! Prepares, so each test reads as the packets a real path would return.
 
 use super::*;
-use crate::ilp::{Address, Fulfill, Reject};
+use crate::codec::Decode;
+use crate::ilp::{self, Address, ErrorCode, Fulfill, Reject};
 use crate::stream::packet::Packet as StreamPacket;
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
