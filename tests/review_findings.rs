@@ -1,0 +1,75 @@
+//! Review findings: sequences of events that break a money promise.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+#[allow(unused_imports)]
+mod support;
+
+use ilp_stream_web::client::{ClientConfig, Event};
+use support::peer::ReceiverProfile;
+use support::{client_config, LinkConfig, PeerConfig, Sim};
+
+const SECOND: u64 = 1_000;
+
+fn sim(config: ClientConfig, peer: PeerConfig, seed: u64) -> Sim {
+    Sim::new(config, peer, LinkConfig::default(), seed)
+}
+
+fn payment_done(sim: &Sim) -> Option<(u64, u64, u64)> {
+    sim.events.iter().find_map(|(_, e)| match e {
+        Event::PaymentDone {
+            sent,
+            delivered,
+            in_doubt,
+            ..
+        } => Some((*sent, *delivered, *in_doubt)),
+        _ => None,
+    })
+}
+
+/// Several packets are executed while their replies are lost, at a rate
+/// that fell a little (within the slippage) since the sender last learnt
+/// it: each delivers a bit less than `expected`. The reconnect query sees
+/// all of them in the total, but `doubt::resolve` (before expiry) takes only
+/// the first as delivered (it absorbs all the missing units) and leaves the
+/// others undecided; after expiry the total shows nothing "missing", so
+/// they are released as never delivered and the payment sends them again.
+#[test]
+fn a_small_rate_drop_makes_resolve_release_delivered_packets_and_pay_twice() {
+    let amount = 20_000;
+    let peer = PeerConfig {
+        hold_ms: 100,
+        ..PeerConfig::default()
+    };
+    let mut config = client_config(0, None, 7);
+    config.tuning.packet_expiry_ms = 5 * SECOND;
+    let mut sim = sim(config, peer, 7);
+    sim.act(|c, now| c.pay(amount, now)).unwrap();
+    sim.run_until_cond(10 * SECOND, |s| s.client.total_sent() >= 3_000);
+    // The rate falls by 0.5% (inside the 1% slippage) and every reply is lost.
+    sim.peer.config.rate = (995, 1_000);
+    sim.drop_replies = true;
+    sim.run_for(60);
+    let lost = sim.lost_fulfilled;
+    sim.disconnect();
+    sim.drop_replies = false;
+    eprintln!("lost {lost:?}, in doubt {}", sim.client.total_in_doubt());
+    sim.run_until_cond(60 * SECOND, |s| payment_done(s).is_some());
+    eprintln!(
+        "done {:?} peer {}",
+        payment_done(&sim),
+        sim.peer.fulfilled_source
+    );
+    assert!(
+        sim.peer.fulfilled_source <= amount,
+        "pay({amount}) but the receiver got {} source units",
+        sim.peer.fulfilled_source
+    );
+    sim.check_money();
+}
