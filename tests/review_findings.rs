@@ -73,3 +73,48 @@ fn a_small_rate_drop_makes_resolve_release_delivered_packets_and_pay_twice() {
     );
     sim.check_money();
 }
+
+/// Same rate throughout; only the packet sizes differ. Two payments put a
+/// 500 packet and then a 1 000 packet in flight; the connector refuses the
+/// 500 (T04: never executed) and the 1 000 is executed, and both replies
+/// are lost with the socket. The reconnect query shows 1 000 missing:
+/// `resolve` takes the *older* 500 packet as delivered (500 <= 1 000, and it
+/// absorbs all 1 000 units), leaving the 1 000 packet undecided; after
+/// expiry nothing is missing any more, so the packet that really arrived is
+/// released and the second payment sends its 1 000 again.
+#[test]
+fn resolve_matches_the_wrong_packet_and_a_payment_is_paid_twice() {
+    let peer = PeerConfig {
+        hold_ms: 100,
+        ..PeerConfig::default()
+    };
+    let mut config = client_config(0, None, 11);
+    config.tuning.packet_expiry_ms = 5 * SECOND;
+    let mut sim = sim(config, peer, 11);
+    assert!(sim.run_until_cond(10 * SECOND, |s| s.client.sender().is_rate_known()));
+    sim.run_for(200);
+    sim.drop_replies = true;
+    sim.peer.config.t04_next = 1;
+    sim.act(|c, now| c.pay(500, now)).unwrap();
+    sim.act(|c, now| c.pay(1_000, now)).unwrap();
+    sim.run_for(60);
+    assert_eq!(sim.peer.fulfilled_source, 1_000, "the 1 000 packet arrived");
+    sim.disconnect();
+    sim.drop_replies = false;
+    assert_eq!(sim.client.total_in_doubt(), 1_500);
+    let both_done = |s: &Sim| {
+        s.events
+            .iter()
+            .filter(|(_, e)| matches!(e, Event::PaymentDone { .. }))
+            .count()
+            == 2
+    };
+    sim.run_until_cond(60 * SECOND, both_done);
+    sim.run_for(10 * SECOND);
+    assert!(
+        sim.peer.fulfilled_source <= 1_500,
+        "pay(500) + pay(1000) but the receiver got {} source units",
+        sim.peer.fulfilled_source
+    );
+    sim.check_money();
+}
