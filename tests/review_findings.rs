@@ -118,3 +118,50 @@ fn resolve_matches_the_wrong_packet_and_a_payment_is_paid_twice() {
     );
     sim.check_money();
 }
+
+/// A cumulative receiver; replies are lost and the socket cut, so money is
+/// in doubt. The connector refuses the reconnect's 0-amount query with T05
+/// (its packet rate limit: a Reject with no STREAM data). `on_query_answer`
+/// takes "no total in the answer" as "this receiver reports none" and
+/// clears `query_due` for good, even though the totals are already known to
+/// be `Cumulative`: the doubt is never looked up again, the payment finishes
+/// with money in doubt, and `total_delivered` stays below the receiver's
+/// total although it reports cumulative totals.
+#[test]
+fn a_connector_reject_of_the_query_stops_doubt_resolution_for_a_cumulative_receiver() {
+    let amount = 50_000;
+    let peer = PeerConfig {
+        hold_ms: 5,
+        ..PeerConfig::default()
+    };
+    let mut config = client_config(0, None, 13);
+    config.tuning.packet_expiry_ms = 5 * SECOND;
+    let mut sim = sim(config, peer, 13);
+    sim.act(|c, now| c.pay(amount, now)).unwrap();
+    sim.run_until_cond(10 * SECOND, |s| s.client.total_sent() > 10_000);
+    assert_eq!(
+        sim.client.sender().receiver_totals(),
+        ilp_stream_web::stream::connection::sender::doubt::ReceiverTotals::Cumulative
+    );
+    sim.drop_replies = true;
+    sim.run_for(100);
+    sim.disconnect();
+    sim.drop_replies = false;
+    assert!(sim.client.total_in_doubt() > 0);
+    // One packet token: IL-DCP after the reconnect takes it, the query gets T05.
+    sim.peer.config.rate_limit = Some((1, 600 * SECOND));
+    let refused = sim.run_until_cond(10 * SECOND, |s| {
+        s.peer.log.iter().any(|r| {
+            r.amount == 0
+                && r.outcome
+                    == support::Outcome::Rejected(ilp_stream_web::ilp::ErrorCode::T05_RATE_LIMITED)
+        })
+    });
+    assert!(refused, "the query was not refused");
+    sim.peer.config.rate_limit = None;
+    sim.run_until_cond(60 * SECOND, |s| payment_done(s).is_some());
+    sim.run_for(30 * SECOND);
+    eprintln!("done {:?}", payment_done(&sim));
+    assert_eq!(sim.client.total_in_doubt(), 0, "doubt never resolved");
+    sim.check_receiver(amount, true);
+}
