@@ -12,7 +12,6 @@ mod common;
 mod support;
 
 use ilp_stream_web::client::{ClientConfig, Event};
-use support::peer::ReceiverProfile;
 use support::{client_config, LinkConfig, PeerConfig, Sim};
 
 const SECOND: u64 = 1_000;
