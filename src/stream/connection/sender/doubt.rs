@@ -170,4 +170,24 @@ mod tests {
         let r = resolve(&mut doubt, 900, 50 + SETTLE_MARGIN_MS);
         assert_eq!(delivered(&r), (1_000, 900));
     }
+    #[test]
+    fn review_packets_that_arrived_slightly_short_are_never_released() {
+        // Both arrived, at a rate 1% lower than when they were sent: the
+        // total shows 1 980 missing. Neither may ever be freed.
+        let mut doubt = vec![packet(1_000, 1_000, 50); 2];
+        let first = resolve(&mut doubt, 1_980, 10);
+        // Later, after expiry, the receiver's total shows nothing missing
+        // (all 1 980 were assigned above).
+        let later = resolve(&mut doubt, 0, 50 + SETTLE_MARGIN_MS);
+        let released: u64 = first
+            .iter()
+            .chain(&later)
+            .filter(|x| x.delivered.is_none())
+            .map(|x| x.amount)
+            .sum();
+        assert_eq!(
+            released, 0,
+            "delivered money freed: {first:?} then {later:?}"
+        );
+    }
 }
