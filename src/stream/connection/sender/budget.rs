@@ -288,20 +288,31 @@ impl Budget {
         });
     }
 
-    /// In-doubt money was resolved: delivered `Some(units)`, or not at all.
+    /// In-doubt money was resolved: delivered (`Some(units)` booked to its
+    /// purpose), or not at all. The total's delivered units come from the
+    /// receiver's total instead ([`Budget::on_units_delivered`]).
     pub(super) fn on_resolved(&mut self, purpose: Purpose, amount: u64, delivered: Option<u64>) {
-        self.each(purpose, |l| {
+        for (i, l) in self.ledgers(purpose).into_iter().enumerate() {
+            let Some(l) = l else { continue };
             l.in_doubt = l.in_doubt.saturating_sub(amount);
             if let Some(units) = delivered {
                 l.sent = l.sent.saturating_add(amount);
-                l.delivered = l.delivered.saturating_add(units);
+                if i == 0 {
+                    l.delivered = l.delivered.saturating_add(units);
+                }
             }
-        });
+        }
         if delivered.is_none() && purpose == Purpose::Paced {
             // Budget freed long after it was due is not sent again later:
             // it would be a burst the page never asked for.
             self.write_off_owed(0);
         }
+    }
+
+    /// The receiver's total shows `units` more than we had counted (money
+    /// in doubt arrived).
+    pub(super) fn on_units_delivered(&mut self, units: u64) {
+        self.total.delivered = self.total.delivered.saturating_add(units);
     }
 
     /// Payments that are finished: nothing of them in flight, and their
@@ -366,6 +377,7 @@ mod tests {
         assert_eq!(b.poll_done(1, true), None, "waits for the doubt to resolve");
         b.on_resolved(p, 1_000, None);
         assert_eq!(b.next(), Some((p, 1_000)), "not delivered: free again");
+        assert_eq!(b.total().delivered, 2_000);
         b.on_sent(p, 1_000);
         b.on_fulfilled(p, 1_000, 1_000);
         let done = b.poll_done(1, true).unwrap();

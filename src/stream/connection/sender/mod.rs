@@ -55,6 +55,9 @@ pub const TROUBLE_TIMEOUT_MS: u64 = 15_000;
 pub const RECEIVER_WAIT_MS: u64 = 10_000;
 /// How often to ask a blocked receiver for its window meanwhile.
 const RECEIVER_POLL_MS: u64 = 1_000;
+/// A query for the receiver's total that a connector refused is retried
+/// after this long.
+const QUERY_RETRY_MS: u64 = 1_000;
 /// Pacing releases budget in quanta of this much time (or one packet).
 pub const PACING_QUANTUM_MS: u64 = 200;
 /// Unspent paced budget carried over at most this much time's worth.
@@ -184,6 +187,9 @@ pub struct Sender {
     receiver_total_seen: u64,
     /// When to ask the receiver for its total to resolve money in doubt.
     query_due: Option<u64>,
+    /// What the receiver's total showed beyond what resolved packets
+    /// account for (delivered by packets still in doubt).
+    unexplained: doubt::Unexplained,
     rate: ExchangeRate,
     max_packet: MaxPacket,
     /// Largest packet amount a credit line allowed lately (T04 shrinks it,
@@ -242,6 +248,7 @@ impl Sender {
             totals: ReceiverTotals::Unknown,
             receiver_total_seen: 0,
             query_due: None,
+            unexplained: doubt::Unexplained::default(),
             rate: ExchangeRate::new(),
             max_packet: MaxPacket::new(),
             credit_cap: None,
@@ -804,7 +811,7 @@ impl Sender {
             .iter()
             .filter(|p| matches!(p.kind, Kind::Money(_)))
             .map(|p| p.min_destination)
-            .chain(self.doubt.iter().map(|d| d.expected))
+            .chain(self.doubt.iter().map(|d| d.max))
             .fold(0u64, u64::saturating_add);
         Some(
             receive_max

@@ -5,7 +5,9 @@
 
 use super::doubt::{self, Doubtful, ReceiverTotals, SETTLE_MARGIN_MS};
 use super::reply::ReplyInfo;
-use super::{Failure, InFlight, Kind, Phase, Sender, SenderError, SenderEvent, Trouble};
+use super::{
+    Failure, InFlight, Kind, Phase, Sender, SenderError, SenderEvent, Trouble, QUERY_RETRY_MS,
+};
 use crate::codec::Decode;
 use crate::ilp::{self, AmountTooLarge, ErrorClass, ErrorCode};
 use crate::stream::crypto;
@@ -20,6 +22,7 @@ impl Sender {
             return;
         };
         let sent = self.in_flight.swap_remove(i);
+        let mut authentic = false;
         let (closed, receiver_total) = match ilp::Packet::from_bytes(reply) {
             Ok(ilp::Packet::Fulfill(f)) if crypto::condition(&f.fulfillment) == sent.condition => {
                 let info = self.read_reply(f.data, sent.sequence, IlpPacketType::Fulfill);
@@ -31,6 +34,7 @@ impl Sender {
             }
             Ok(ilp::Packet::Reject(r)) => {
                 let info = self.read_reply(r.data, sent.sequence, IlpPacketType::Reject);
+                authentic = info.is_some();
                 let told = info
                     .as_ref()
                     .map_or((None, None), |i| (i.closed.clone(), i.receiver_total));
@@ -53,7 +57,7 @@ impl Sender {
             }
         };
         if sent.kind == Kind::Query {
-            self.on_query_answer(receiver_total, now);
+            self.on_query_answer(authentic.then_some(receiver_total), now);
         }
         if let Some((code, message)) = closed {
             self.on_remote_close(code, message);
@@ -63,9 +67,18 @@ impl Sender {
 
     /// The receiver's total, read while nothing else paying was in flight,
     /// resolves money in doubt.
-    fn on_query_answer(&mut self, receiver_total: Option<u64>, now: u64) {
+    /// `answer`: `None` when the reply was not the receiver's (a connector
+    /// refused the query), else the total it reported, if any.
+    fn on_query_answer(&mut self, answer: Option<Option<u64>>, now: u64) {
+        let Some(receiver_total) = answer else {
+            // Not the receiver's word: ask again a little later.
+            if !self.doubt.is_empty() && self.totals != ReceiverTotals::Absent {
+                self.query_due = Some(now.saturating_add(QUERY_RETRY_MS));
+            }
+            return;
+        };
         let Some(total) = receiver_total else {
-            // No total in the answer: a receiver that reports none.
+            // The receiver answered without a total: it reports none.
             if self.totals == ReceiverTotals::Unknown {
                 self.totals = ReceiverTotals::Absent;
             }
@@ -82,20 +95,33 @@ impl Sender {
             // no longer be executed; after that only a fulfill can tell.
             ReceiverTotals::Unknown => self.query_due = self.settle_time().filter(|&t| t > now),
             ReceiverTotals::Cumulative => {
-                let missing = total.saturating_sub(self.total_delivered());
-                for r in doubt::resolve(&mut self.doubt, missing, now) {
+                // Units the receiver has beyond our count: delivered by
+                // packets in doubt. Booked at once, so our delivered total
+                // equals the receiver's, and kept to explain later.
+                let new_units = total.saturating_sub(self.total_delivered());
+                self.budget.on_units_delivered(new_units);
+                self.unexplained.units = self.unexplained.units.saturating_add(new_units);
+                let resolutions = doubt::resolve(&mut self.doubt, &mut self.unexplained, now);
+                let mut sent = 0u64;
+                for r in resolutions {
                     self.budget.on_resolved(r.purpose, r.amount, r.delivered);
-                    self.events.push_back(match r.delivered {
-                        Some(delivered) => SenderEvent::Fulfilled {
-                            amount: r.amount,
-                            delivered,
-                            receipt: None,
-                        },
-                        None => SenderEvent::Released { amount: r.amount },
+                    match r.delivered {
+                        Some(_) => sent = sent.saturating_add(r.amount),
+                        None => self
+                            .events
+                            .push_back(SenderEvent::Released { amount: r.amount }),
+                    }
+                }
+                if sent > 0 || new_units > 0 {
+                    self.events.push_back(SenderEvent::Fulfilled {
+                        amount: sent,
+                        delivered: new_units,
+                        receipt: None,
                     });
                 }
-                // Undecided packets: ask again once they can no longer be executed.
-                self.query_due = self.settle_time();
+                // Undecided packets: ask again once the total is final;
+                // after that nothing more can be learnt.
+                self.query_due = self.settle_time().filter(|&t| t > now);
             }
         }
     }
@@ -142,21 +168,17 @@ impl Sender {
                 return;
             }
             Kind::Money(purpose) if unknown => {
-                // What it would deliver at the rate known now (no slippage).
-                let expected = self
-                    .rate
-                    .lower_bound()
-                    .map_or(sent.min_destination, |(d, of)| {
-                        u64::try_from(
-                            u128::from(sent.amount) * u128::from(d) / u128::from(of.max(1)),
-                        )
+                // The most it could deliver at the highest rate known.
+                let max = self.rate.upper_bound().map_or(u64::MAX, |(d, of)| {
+                    u64::try_from(u128::from(sent.amount) * d / u128::from(of.max(1)))
                         .unwrap_or(u64::MAX)
                         .max(sent.min_destination)
-                    });
+                });
                 self.budget.on_doubt(purpose, sent.amount);
                 self.doubt.push(Doubtful {
                     amount: sent.amount,
-                    expected,
+                    min: sent.min_destination,
+                    max,
                     purpose,
                     expires_at: sent.expires_at,
                 });
