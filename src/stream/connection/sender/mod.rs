@@ -88,7 +88,8 @@ pub use types::{Failure, Outgoing, SenderConfig, SenderError, SenderEvent, Sourc
 enum Kind {
     /// Learning the rate: unfulfillable.
     Probe,
-    /// Asking the receiver for its totals and window: 0 amount, unfulfillable.
+    /// Asking the receiver for its totals and window: 0 amount, so
+    /// fulfilling it moves no money.
     Query,
     Money(Purpose),
     Data {
@@ -988,11 +989,13 @@ impl Sender {
         let mut data = Vec::with_capacity(self.scratch.len() + crypto::OVERHEAD);
         crypto::seal(&self.keys, self.rng.array(), &self.scratch, &mut data).ok()?;
         let condition = match kind {
-            Kind::Money(_) | Kind::Data { .. } => {
+            // A query is fulfillable (it carries no money): receivers
+            // report a stream's totals in the reply to a packet they accept.
+            Kind::Money(_) | Kind::Data { .. } | Kind::Query => {
                 crypto::condition(&crypto::fulfillment(&self.keys, &data))
             }
             // Unfulfillable on purpose: nobody knows the preimage.
-            Kind::Probe | Kind::Query | Kind::Close => self.rng.array(),
+            Kind::Probe | Kind::Close => self.rng.array(),
         };
         let expires_at = now.saturating_add(self.packet_expiry_ms);
         let prepare = Prepare {

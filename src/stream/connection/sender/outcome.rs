@@ -26,6 +26,7 @@ impl Sender {
         let (closed, receiver_total) = match ilp::Packet::from_bytes(reply) {
             Ok(ilp::Packet::Fulfill(f)) if crypto::condition(&f.fulfillment) == sent.condition => {
                 let info = self.read_reply(f.data, sent.sequence, IlpPacketType::Fulfill);
+                authentic = info.is_some();
                 let told = info
                     .as_ref()
                     .map_or((None, None), |i| (i.closed.clone(), i.receiver_total));
