@@ -1,7 +1,7 @@
 //! The whole payment stream as one sans-IO state machine.
 //!
 //! A [`Client`] joins a BTP session ([`crate::btp::session`]), IL-DCP
-//! ([`crate::ildcp`]), a STREAM [`Sender`] and a [`Pacer`]. The caller owns
+//! ([`crate::ildcp`]), and a STREAM [`Sender`] (which paces itself). The caller owns
 //! the WebSocket and the clock:
 //!
 //! ```

@@ -1,7 +1,7 @@
 //! What the sender may spend: the paced budget, discrete payments and the
 //! overall cap, each with its own ledger.
 //!
-//! Every paying packet is built for one [`Purpose`] and booked in that
+//! Every paying packet is built for one purpose and booked in that
 //! purpose's [`Ledger`] and in the total one. Money moves between columns
 //! as the packet's fate is learnt:
 //!
