@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { once } from 'node:events'
+import crypto from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 import { ReferenceBtpPlugin as TestBtpPlugin } from './btp-plugin.mjs'
@@ -15,8 +16,8 @@ const require = createRequire(import.meta.url)
 const BtpPlugin = require('ilp-plugin-btp')
 const BtpPacket = require('btp-packet')
 const WebSocket = require('ws')
+const IlpPacket = require('ilp-packet')
 const { createConnection, verifyReceipt } = require('ilp-protocol-stream')
-
 
 const STACK = fileURLToPath(new URL('./stack.mjs', import.meta.url))
 let child
@@ -49,21 +50,21 @@ const post = (path, body = {}) => getJson(path, {
   method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body)
 })
 
-async function spspQuery (url = info.paymentPointerUrl) {
+async function spspQuery (url = info.paymentPointerUrl, account = /^test\.connector\.receiver\./) {
   const res = await fetch(url, { headers: { accept: 'application/spsp4+json, application/spsp+json' } })
   assert.equal(res.status, 200)
   assert.match(res.headers.get('content-type'), /application\/spsp4\+json/)
   assert.equal(res.headers.get('access-control-allow-origin'), '*')
   const body = await res.json()
-  assert.match(body.destination_account, /^test\.connector\.receiver\./)
+  assert.match(body.destination_account, account)
   assert.equal(Buffer.from(body.shared_secret, 'base64').length, 32)
   return body
 }
 
 // Pay `amount` with the reference client; returns what the client reports as delivered.
-async function pay (amount, { user = 'alice', token = 'alice-secret', timeout } = {}) {
-  const spsp = await spspQuery()
-  const plugin = new TestBtpPlugin({ server: `btp+ws://${user}:${token}@127.0.0.1:${info.btpPort}` })
+async function pay (amount, { user = 'alice', token = 'alice-secret', timeout, port = info.btpPort, pointer, account } = {}) {
+  const spsp = await spspQuery(pointer, account)
+  const plugin = new TestBtpPlugin({ server: `btp+ws://${user}:${token}@127.0.0.1:${port}` })
   const conn = await createConnection({
     plugin,
     destinationAccount: spsp.destination_account,
@@ -81,7 +82,28 @@ async function pay (amount, { user = 'alice', token = 'alice-secret', timeout } 
   // destroy() after a failure.
   await (error ? conn.destroy() : conn.end()).catch(() => {})
   await plugin.disconnect().catch(() => {})
-  return { delivered, sent, error, receipt, destination: spsp.destination_account }
+  return { delivered, sent, error, receipt, destination: spsp.destination_account, sourceScale: conn.sourceAssetScale, destinationScale: conn.destinationAssetScale }
+}
+
+// Raw ILP Prepares (random condition: never fulfillable) from alice, one after the other on
+// one BTP connection; resolves to the deserialized replies.
+async function rawPrepares (amounts, { destination = 'test.connector.receiver.nobody', url = info.btpUrl } = {}) {
+  const plugin = new TestBtpPlugin({ server: url })
+  await plugin.connect()
+  try {
+    const replies = []
+    for (const amount of amounts) {
+      const reply = await plugin.sendData(IlpPacket.serializeIlpPrepare({
+        amount: String(amount),
+        executionCondition: crypto.randomBytes(32),
+        expiresAt: new Date(Date.now() + 10000),
+        destination,
+        data: Buffer.alloc(0)
+      }))
+      replies.push(IlpPacket.deserializeIlpReply(reply))
+    }
+    return replies
+  } finally { await plugin.disconnect() }
 }
 
 // Poll a condition on the control API (bounded; for effects that follow an event on the
@@ -266,6 +288,210 @@ test('restart via control API: connected client is dropped, new client can pay, 
   const after = await getJson('/control/totals')
   assert.equal(BigInt(after.totalReceived), BigInt(before.totalReceived) + 100000n)
   assert.ok(after.connections > before.connections)
+})
+
+test('stateless receiver (@interledger/stream-receiver): per path and per config, harness counts what it fulfilled', async () => {
+  await post('/control/config', { maxPacketAmount: 1000 })
+  const r = await pay(20000, { pointer: info.httpUrl + '/stateless', account: /^test\.connector\.stateless\./ })
+  assert.equal(r.error, null)
+  assert.equal(r.delivered, '20000')
+  const rec = await connectionFor(r.destination)
+  assert.equal(rec.receiver, 'stateless')
+  assert.equal(rec.totalReceived, '20000')
+  assert.ok(rec.packets >= 20, `${rec.packets} fulfilled Prepares of at most 1000`)
+  assert.ok(r.receipt, 'receipts from the stateless receiver too')
+  assert.equal(verifyReceipt(r.receipt, Buffer.from(rec.receiptSecret, 'base64')).totalReceived.toString(), '20000')
+  // config.receiver sends /.well-known/pay (and other names) to it as well.
+  await post('/control/config', { receiver: 'stateless' })
+  const r2 = await pay(5000, { account: /^test\.connector\.stateless\./ })
+  assert.equal(r2.delivered, '5000')
+  assert.equal((await connectionFor(r2.destination)).totalReceived, '5000')
+  const totals = await getJson('/control/totals')
+  assert.equal(BigInt(totals.receivers.stateless.totalReceived) >= 25000n, true)
+  assert.equal(totals.receivers.stateless.kind, 'stateless')
+  const bad = await fetch(info.httpUrl + '/control/config', { method: 'POST', body: JSON.stringify({ receiver: 'rafiki' }) })
+  assert.equal(bad.status, 400)
+  await post('/control/config', { receiver: null, maxPacketAmount: null })
+  await spspQuery() // back to ilp-protocol-stream
+})
+
+test('coarser receivers: scale 6 and scale 0, the connector converts 10^-3 and 10^-9 (floored)', async () => {
+  const six = await pay(1000000, { pointer: info.httpUrl + '/scale6', account: /^test\.connector\.receiver6\./ })
+  assert.equal(six.error, null)
+  assert.equal(six.destinationScale, 6)
+  assert.equal(six.delivered, '1000')
+  const rec6 = await connectionFor(six.destination)
+  assert.equal(rec6.receiver, 'scale6')
+  assert.equal(rec6.assetScale, 6)
+  assert.equal(rec6.totalReceived, '1000')
+  const totals = await getJson('/control/totals')
+  assert.equal(totals.receivers.scale0.assetScale, 0)
+  assert.equal(totals.receivers.scale6.totalReceived, '1000')
+  const zero = await pay(3000000000, { pointer: info.httpUrl + '/scale0', account: /^test\.connector\.receiver0\./ })
+  assert.equal(zero.error, null)
+  assert.equal(zero.delivered, '3')
+  assert.equal((await connectionFor(zero.destination)).totalReceived, '3')
+})
+
+test('throughput: T04 exceeded money bandwidth, refilled over refillPeriod', async () => {
+  await post('/control/config', { throughput: { incomingAmount: '100000', refillPeriod: 1000 } })
+  const [first, second, third] = await rawPrepares([100000, 100000, 100001])
+  assert.notEqual(first.code, 'T04', 'the bucket starts full (capacity = incomingAmount)')
+  assert.equal(second.code, 'T04')
+  assert.match(second.message, /exceeded money bandwidth/)
+  assert.equal(third.code, 'T04') // bigger than the whole bucket
+  await new Promise(resolve => setTimeout(resolve, 600))
+  const [refilled] = await rawPrepares([50000])
+  assert.notEqual(refilled.code, 'T04', 'half a period refills half the bucket')
+  // A real payment gets through at about the throughput (the JS client retries T04).
+  await post('/control/config', { throughput: { incomingAmount: '200000' }, maxPacketAmount: 20000 })
+  const t0 = Date.now()
+  const r = await pay(500000)
+  const ms = Date.now() - t0
+  assert.equal(r.delivered, '500000')
+  assert.ok(ms >= 1200, `500000 at 200000/s after a 200000 burst takes >= 1.5 s, took ${ms} ms`)
+  for (const bad of [{ incomingAmount: '0' }, { incomingAmount: '5', refillPeriod: 10 }, { outgoingAmount: '5' }, 'lots']) {
+    const res = await fetch(info.httpUrl + '/control/config', { method: 'POST', body: JSON.stringify({ throughput: bad }) })
+    assert.equal(res.status, 400, JSON.stringify(bad))
+  }
+  await post('/control/config', { throughput: null, maxPacketAmount: null })
+  const [free] = await rawPrepares([100000, 100000])
+  assert.notEqual(free.code, 'T04')
+})
+
+test('balanceMax without maxPacketAmount: T04 exceeded maximum balance for what does not fit', async () => {
+  await post('/control/config', { balanceMax: 50000 })
+  const [big] = await rawPrepares([60000])
+  assert.equal(big.code, 'T04')
+  assert.match(big.message, /exceeded maximum balance/)
+  const r = await pay(40000)
+  assert.equal(r.delivered, '40000')
+  const [rest] = await rawPrepares([10001])
+  assert.equal(rest.code, 'T04', 'fulfilled money stays on the balance')
+  await post('/control/config', { balanceMax: null })
+})
+
+// A raw WebSocket through the proxy, authenticated as alice; resolves once authenticated.
+async function proxySocket () {
+  const ws = new WebSocket(`ws://127.0.0.1:${info.proxyPort}`, { origin: 'http://localhost:8080' })
+  ws.on('error', () => {})
+  await once(ws, 'open')
+  ws.send(BtpPacket.serializeMessage(1, [
+    { protocolName: 'auth', contentType: 0, data: Buffer.alloc(0) },
+    { protocolName: 'auth_username', contentType: 1, data: Buffer.from('alice') },
+    { protocolName: 'auth_token', contentType: 1, data: Buffer.from('alice-secret') }
+  ]))
+  const [m] = await once(ws, 'message')
+  assert.equal(BtpPacket.deserialize(m).type, BtpPacket.TYPE_RESPONSE)
+  return ws
+}
+
+test('fault proxy: forwards both ways, Origin included', async () => {
+  assert.match(info.proxyBtpUrl, /^btp\+ws:\/\/alice:alice-secret@127\.0\.0\.1:\d+$/)
+  const r = await pay(30000, { port: info.proxyPort })
+  assert.equal(r.error, null)
+  assert.equal(r.delivered, '30000')
+  assert.equal((await connectionFor(r.destination)).totalReceived, '30000')
+  const evil = new WebSocket(`ws://127.0.0.1:${info.proxyPort}`, { origin: 'http://evil.example' })
+  evil.on('error', () => {})
+  const [code] = await once(evil, 'close') // mini-accounts closed the upstream; so does the proxy
+  assert.ok(code >= 1000)
+  const p = await getJson('/control/proxy')
+  assert.ok(p.toConnector > 0 && p.toPage > 0)
+  assert.equal(p.dropReplies, false)
+})
+
+test('fault proxy: dropped replies (the receiver still gets the money), cutAfterDropped, normal after reconnect', async () => {
+  await post('/control/config', { maxPacketAmount: 1000 })
+  const spsp = await spspQuery()
+  // responseTimeout: the dropped request fails after 1 s, not 35 s.
+  const plugin = new TestBtpPlugin({ server: info.proxyBtpUrl, responseTimeout: 1000 })
+  const conn = await createConnection({
+    plugin, destinationAccount: spsp.destination_account, sharedSecret: Buffer.from(spsp.shared_secret, 'base64')
+  })
+  const stream = conn.createStream()
+  await stream.sendTotal(5000)
+  const before = (await connectionFor(spsp.destination_account)).totalReceived
+  assert.equal(before, '5000')
+  // The JS client keeps only one packet in flight once a reply is late, so one drop; first
+  // let its closing 0-amount packet settle, so that the dropped reply is a money Fulfill.
+  await new Promise(resolve => setTimeout(resolve, 300))
+  const armed = await post('/control/proxy', { dropReplies: true, cutAfterDropped: 1 })
+  assert.equal(armed.proxy.dropReplies, true)
+  const disconnected = once(plugin, 'disconnect')
+  stream.sendTotal(50000).catch(() => {})
+  await disconnected // cut after the first dropped reply
+  const p = await getJson('/control/proxy')
+  assert.equal(p.cuts, 1)
+  assert.equal(p.dropReplies, false, 'a cut ends the fault')
+  assert.equal(p.droppedThisFault, 1)
+  assert.equal(p.droppedFulfills, 1)
+  // The connector executed the Prepare whose Fulfill was dropped.
+  // (It may credit the money a moment after it wrote the Fulfill.)
+  const got = await eventually(async () => {
+    const total = BigInt((await connectionFor(spsp.destination_account)).totalReceived)
+    assert.ok(total > 5000n, String(total))
+    return total
+  })
+  assert.ok(got > BigInt(conn.totalDelivered), `receiver ${got} > client's ${conn.totalDelivered}`)
+  await conn.destroy().catch(() => {})
+  await plugin.disconnect().catch(() => {})
+  // After the cut the proxy forwards normally again.
+  const r = await pay(7000, { port: info.proxyPort })
+  assert.equal(r.delivered, '7000')
+  await post('/control/config', { maxPacketAmount: null })
+})
+
+test('fault proxy: dropAfter, cutAfterMs, manual cut (terminate / graceful), dropReplies false', async () => {
+  // dropAfter 1: the first reply passes, the second is dropped.
+  const ws = await proxySocket()
+  await post('/control/proxy', { dropAfter: 1 })
+  const ping = (id) => ws.send(BtpPacket.serializeMessage(id, [{ protocolName: 'ilp', contentType: 0, data: IlpPacket.serializeIlpPrepare({ amount: '0', executionCondition: crypto.randomBytes(32), expiresAt: new Date(Date.now() + 5000), destination: 'test.connector.receiver.nobody', data: Buffer.alloc(0) }) }]))
+  ping(2)
+  const [first] = await once(ws, 'message')
+  assert.equal(BtpPacket.deserialize(first).requestId, 2)
+  ping(3)
+  await eventually(async () => assert.equal((await getJson('/control/proxy')).droppedThisFault, 1))
+  await post('/control/proxy', { dropReplies: false })
+  ping(4)
+  const [third] = await once(ws, 'message')
+  assert.equal(BtpPacket.deserialize(third).requestId, 4)
+  // Manual cut: terminate -> the page sees 1006; graceful -> 1001.
+  const closed = once(ws, 'close')
+  assert.equal((await post('/control/proxy/cut')).cut, 1)
+  assert.equal((await closed)[0], 1006)
+  const ws2 = await proxySocket()
+  const closed2 = once(ws2, 'close')
+  await post('/control/proxy/cut', { graceful: true })
+  assert.equal((await closed2)[0], 1001)
+  // cutAfterMs: dropping for 200 ms, then cut.
+  const ws3 = await proxySocket()
+  const closed3 = once(ws3, 'close')
+  const t0 = Date.now()
+  await post('/control/proxy', { dropReplies: true, cutAfterMs: 200 })
+  await closed3
+  assert.ok(Date.now() - t0 >= 150)
+  const p = await getJson('/control/proxy')
+  assert.equal(p.dropReplies, false)
+  assert.equal(p.cutAfterMs, null)
+  const bad = await fetch(info.httpUrl + '/control/proxy', { method: 'POST', body: JSON.stringify({ dropReplies: 'yes' }) })
+  assert.equal(bad.status, 400)
+})
+
+test('reset restores the proxy, the receiver choice and the connector options', async () => {
+  await post('/control/config', { receiver: 'stateless', throughput: { incomingAmount: '1000' }, balanceMax: 10 })
+  await post('/control/proxy', { dropReplies: true })
+  await post('/control/reset')
+  const p = await getJson('/control/proxy')
+  assert.deepEqual([p.dropReplies, p.dropped, p.cuts], [false, 0, 0])
+  const i = await getJson('/control/info')
+  assert.equal(i.config.receiver, 'stream')
+  assert.equal(i.config.throughput, null)
+  assert.equal(i.config.balanceMax, null)
+  const t = await getJson('/control/totals')
+  for (const r of Object.values(t.receivers)) assert.equal(r.totalReceived, '0')
+  const r = await pay(200000, { port: info.proxyPort })
+  assert.equal(r.delivered, '200000')
 })
 
 test('reset clears tracking and restores tokens', async () => {

@@ -2,15 +2,21 @@
 // Reference Interledger stack on loopback, for browser tests, the demo and benchmarks.
 //
 //   browser (BTP client, e.g. our wasm SDK)
+//     [-> fault proxy (ws@8), optional: proxyBtpUrl instead of btpUrl]
 //     -> [account "browser": ilp-plugin-mini-accounts, BTP server, relation child]
 //        ilp-connector "test.connector" (one-to-one backend, spread 0, memory store)
-//     -> [account "receiver": ilp-plugin-btp client] --BTP--> [ilp-plugin-btp listener]
-//        ilp-protocol-stream Server (test.connector.receiver.<token>)
+//     -> one account per receiver, each an ilp-plugin-btp client --BTP--> the receiver's
+//        ilp-plugin-btp listener:
+//          "receiver"  ilp-protocol-stream 2.7.1 Server, sender's asset scale  (key stream)
+//          "stateless" @interledger/stream-receiver 0.2.2, sender's scale      (key stateless)
+//          "receiver6" ilp-protocol-stream Server, asset scale 6               (key scale6)
+//          "receiver0" ilp-protocol-stream Server, asset scale 0               (key scale0)
+//        all with the sender's asset code. Addresses: test.connector.<account>.<token>.
 //   + one node:http server: SPSP (/.well-known/pay, /<name>), control API (/control/...),
 //     optional static files (--serve-dir).
 //
 // CLI (all optional):
-//   node tests/interop/stack.mjs --btp-port 0 --http-port 0 [--max-packet-amount N]
+//   node tests/interop/stack.mjs --btp-port 0 --http-port 0 [--proxy-port 0] [--max-packet-amount N]
 //     [--rate-limit N] [--receiver-cap N] [--balance-max N] [--serve-dir DIR]
 //     [--user NAME:TOKEN]... [--allow-origin REGEX]... [--no-receipts]
 //     [--asset-code USD] [--asset-scale 9]
@@ -18,36 +24,78 @@
 //   {"ready":true,"btpUrl":"btp+ws://alice:alice-secret@127.0.0.1:P","btpBaseUrl":"btp+ws://127.0.0.1:P",
 //    "btpPort":P,"httpUrl":"http://127.0.0.1:H","paymentPointerUrl":"http://127.0.0.1:H/.well-known/pay",
 //    "assetCode":"USD","assetScale":9,"connectorAddress":"test.connector",
-//    "browserAddressPrefix":"test.connector.browser","knownUser":{"username":"alice","token":"alice-secret"},
-//    "config":{...},"pid":N}
+//    "browserAddressPrefix":"test.connector.browser","receiverAddress":"test.connector.receiver",
+//    "proxyBtpUrl":"btp+ws://alice:alice-secret@127.0.0.1:X","proxyBtpBaseUrl":"btp+ws://127.0.0.1:X",
+//    "proxyPort":X,"knownUser":{"username":"alice","token":"alice-secret"},"config":{...},"pid":N}
 // Nothing else is written to stdout. Logs (connector, plugins, stream) only when DEBUG is set,
 // then to stderr. SIGINT/SIGTERM: close everything, exit 0.
 //
 // Control API (JSON, same HTTP server, CORS *):
-//   GET  /control/connections      [{id, name, destinationAccount, streamConnected, closed,
-//                                    totalReceived, dataLength, dataBase64 (first 1 MiB), streams,
-//                                    receiptsEnabled, receiptNonce, receiptSecret (base64), ...}]
+//   GET  /control/connections      [{id, name, receiver, assetScale, destinationAccount,
+//                                    streamConnected, closed, totalReceived, packets, dataLength,
+//                                    dataBase64 (first 1 MiB), streams, receiptsEnabled,
+//                                    receiptNonce, receiptSecret (base64), ...}]
 //   GET  /control/connections/:id  one record (id = "c1", "c2", ... in SPSP query order)
-//   GET  /control/totals           {connections, streamConnected, closed, totalReceived, dataLength}
+//   GET  /control/totals           {connections, streamConnected, closed, totalReceived, dataLength,
+//                                   receivers: {<key>: {kind, assetScale, address, connections,
+//                                   totalReceived}}, proxy: <GET /control/proxy>}
 //   GET  /control/info             the ready-line object (current ports/config)
-//   POST /control/config           {maxPacketAmount?, rateLimit?, balanceMax?, receiverCap?}
-//                                  (null = default; connector settings re-create the browser
-//                                  account, dropping its BTP clients; receiverCap applies to new streams)
+//   POST /control/config           {maxPacketAmount?, rateLimit?, balanceMax?, throughput?,
+//                                   receiverCap?, receiver?}
+//                                  (null = default; connector settings (the first four)
+//                                  re-create the browser account, dropping its BTP clients and
+//                                  resetting its balance; receiverCap applies to new streams)
+//   GET  /control/proxy            fault proxy state and counters (see "Fault proxy" below)
+//   POST /control/proxy            {dropReplies?, dropAfter?, cutAfterDropped?, cutAfterMs?}
+//   POST /control/proxy/cut        {graceful?}  cut every page socket now; ends the fault
 //   POST /control/connector/restart {downMs?}  stop the browser account's BTP listener (all
 //                                  clients dropped), wait downMs, listen again on the same port.
-//                                  Connector, receiver link and STREAM state are kept.
+//                                  Connector, receiver links and STREAM state are kept.
 //   POST /control/users            {username, token}  pre-register a token
-//   POST /control/reset            forget connections/totals, restore tokens and start config,
-//                                  re-create the browser account (fresh balance)
+//   POST /control/reset            forget connections/totals (all receivers), restore tokens,
+//                                  start config and the proxy (no fault, counters 0), re-create
+//                                  the browser account (fresh balance)
 // SPSP: GET /.well-known/pay (always) and /<name> (any path without --serve-dir; with it, when
 // Accept asks for application/spsp4+json). /unknown answers 404 InvalidReceiverError.
+// Receiver choice: a first path segment naming a receiver key picks it (/stateless,
+// /scale6, /scale0, /stream, also /stateless/bob ...); any other path, and /.well-known/pay,
+// goes to config.receiver ('stream' (default) or 'stateless').
 //
+// Totals: totalReceived is in the receiver's own units (its assetScale): per record, per
+// receiver key, and (a plain sum, only meaningful with one scale in use) overall. For
+// ilp-protocol-stream it adds the stream 'money' events; for the stateless receiver, which
+// tells the sender nothing (no StreamMaxMoney), it is the sum of the amounts of the
+// Prepares it fulfilled, counted by the harness when it accepts them (`packets` = how many).
+// The stateless receiver fulfils every authentic Prepare meeting its minimum; receiverCap
+// does not apply to it; receipts as for the other receivers (stream id 1).
+//
+// Connector options for the browser account (ilp-connector 23.0.2 middlewares, read from
+// node_modules/ilp-connector/dist):
 // rateLimit N = packets per second on the browser account (token bucket, capacity N).
-// Without it the connector default applies: 10,000 packets per minute (then T05).
+// Without it the connector default applies: 10,000 packets per minute (then T05
+// "too many requests, throttling.").
 // maxPacketAmount: connector rejects bigger Prepares from the browser account with F08.
-// balanceMax: connector balance maximum for the browser account (T04 beyond it; amounts in
-// flight count; nothing ever settles, so it is a cap on the total ever paid). Default Infinity.
-// receiverCap: each incoming STREAM stream gets setReceiveMax(cap) (default unlimited).
+// balanceMax: connector balance maximum for the browser account (T04 "exceeded maximum
+// balance."; amounts in flight count; a Prepare bigger than the room left is refused whole;
+// nothing ever settles, so it is a cap on the total ever paid). Default Infinity. Works
+// with or without maxPacketAmount.
+// throughput {incomingAmount, refillPeriod?}: money bandwidth. A token bucket holding
+// incomingAmount (its capacity, so also the largest burst), refilled continuously at
+// incomingAmount per refillPeriod ms (default 1000, at least 100); each incoming Prepare takes
+// its amount (probes too, even those the receiver then rejects) or is refused with T04
+// "exceeded money bandwidth, throttling.". Checked after maxPacketAmount, before the balance.
+// receiverCap: each incoming ilp-protocol-stream stream gets setReceiveMax(cap) (default
+// unlimited).
+// Exchange rate (one-to-one backend): 10^(destination scale - source scale), amounts floored:
+// 1000 units at scale 9 -> 1 unit at scale 6, 999 -> 0; 10^9 -> 1 unit at scale 0.
+//
+// Fault proxy: see the comment above `proxyFresh` below. Counters (GET /control/proxy):
+// {dropReplies, dropAfter, cutAfterDropped, cutAfterMs, dropped, droppedThisFault,
+// toConnector, toPage, accepted, open, cuts}. A fault is: dropReplies true (drop now) or
+// dropAfter N (forward N more frames connector -> page, then drop), optionally ended by an
+// automatic cut after cutAfterDropped frames dropped or cutAfterMs ms of dropping. Any cut
+// ends the fault, after which the proxy forwards normally (the page may reconnect).
+// dropReplies false ends it without a cut.
 //
 // BTP auth (ilp-plugin-mini-accounts 4.2.0, read from its source): it is given a store, so it
 // runs in "UsernameOrHashToken" mode: account = auth_username (JS ilp-plugin-btp sends the URL
@@ -85,12 +133,17 @@ const MiniAccounts = require('ilp-plugin-mini-accounts')
 const BtpPlugin = require('ilp-plugin-btp')
 const BtpPacket = require('btp-packet')
 const { Server: StreamServer } = require('ilp-protocol-stream')
+const { StreamServer: StatelessServer } = require('@interledger/stream-receiver')
+const IlpPacket = require('ilp-packet')
+const ILDCP = require('ilp-protocol-ildcp')
+const WebSocket = require('ws') // ws@8 (devDependency), for the fault proxy
 
 // ---------------------------------------------------------------- options
 function parseArgs (argv) {
   const o = {
     btpPort: 0,
     httpPort: 0,
+    proxyPort: 0,
     host: '127.0.0.1',
     maxPacketAmount: null,
     rateLimit: null,
@@ -116,6 +169,7 @@ function parseArgs (argv) {
     switch (a) {
       case '--btp-port': o.btpPort = Number(next()); break
       case '--http-port': o.httpPort = Number(next()); break
+      case '--proxy-port': o.proxyPort = Number(next()); break
       case '--host': o.host = next(); break
       case '--max-packet-amount': o.maxPacketAmount = next(); break
       case '--rate-limit': o.rateLimit = Number(next()); break
@@ -158,7 +212,9 @@ const initialConfig = () => ({
   maxPacketAmount: opts.maxPacketAmount,
   rateLimit: opts.rateLimit,
   balanceMax: opts.balanceMax,
-  receiverCap: opts.receiverCap
+  receiverCap: opts.receiverCap,
+  throughput: null,
+  receiver: 'stream'
 })
 let config = initialConfig()
 
@@ -194,7 +250,8 @@ function newRecord (fields) {
     createdAt: new Date().toISOString(),
     streamConnected: false, // an ILP packet for it reached the receiver
     closed: false,
-    totalReceived: 0n,
+    totalReceived: 0n, // in the receiver's units (assetScale)
+    packets: 0, // money-carrying Prepares fulfilled
     dataLength: 0,
     dataChunks: [],
     streams: new Map(),
@@ -207,12 +264,12 @@ function newRecord (fields) {
 
 const DATA_KEEP = 1 << 20 // keep at most 1 MiB of received data per connection for inspection
 
-function trackConnection (conn) {
+function trackConnection (conn, receiver) {
   const rec = connections.get(conn.connectionTag)
   if (!rec) { // unknown tag (e.g. from before a /control/reset): track it anyway
     log('connection with unknown tag', conn.connectionTag)
   }
-  const r = rec || newRecord({ name: null, destinationAccount: null, orphanTag: conn.connectionTag })
+  const r = rec || newRecord({ name: null, destinationAccount: null, orphanTag: conn.connectionTag, receiver: receiver.key, assetScale: receiver.assetScale })
   r.streamConnected = true
   conn.on('stream', (stream) => {
     const s = { id: stream.id, received: 0n, dataLength: 0, closed: false }
@@ -220,7 +277,8 @@ function trackConnection (conn) {
     stream.setReceiveMax(config.receiverCap != null ? config.receiverCap : Infinity)
     stream.on('money', (amount) => {
       const a = BigInt(amount)
-      s.received += a; r.totalReceived += a; totalReceived += a
+      s.received += a
+      credit(r, receiver, a)
     })
     // Reading the data also keeps the Duplex flowing (otherwise its buffer fills up and
     // the library stops advertising receive window).
@@ -241,12 +299,15 @@ function recordJson (r) {
   return {
     id: r.id,
     name: r.name,
+    receiver: r.receiver,
+    assetScale: r.assetScale,
     destinationAccount: r.destinationAccount,
     createdAt: r.createdAt,
     streamConnected: r.streamConnected,
     closed: r.closed,
     closedAt: r.closedAt || null,
     totalReceived: r.totalReceived.toString(),
+    packets: r.packets,
     dataLength: r.dataLength,
     dataBase64: Buffer.concat(r.dataChunks).toString('base64'),
     streams: [...r.streams.values()].map(s => ({
@@ -274,37 +335,98 @@ async function listeningPort (wss) {
   return srv.address().port
 }
 
-// STREAM side of the receiver link is the BTP *listener*: its WebSocket server is created
-// synchronously inside plugin.connect() (called synchronously by Server.listen()), so its
-// free port is known before the connector dials it. Server.listen() itself only resolves
-// after the connector connected and answered IL-DCP, so it is awaited later.
-const linkSecret = crypto.randomBytes(16).toString('hex')
-const streamPlugin = new BtpPlugin({
-  listener: { port: 0, secret: linkSecret, wsOpts: { port: 0, host: '127.0.0.1' } }
-})
-const streamServer = new StreamServer({ plugin: streamPlugin, serverSecret: crypto.randomBytes(32) })
-streamServer.on('connection', trackConnection)
-const streamListening = streamServer.listen()
-const linkPort = await listeningPort(streamPlugin._wss)
+// Receivers. Each is its own connector account (relation child) reached over its own BTP
+// link: the connector dials an ilp-plugin-btp *listener* owned by the receiver. That
+// listener's WebSocket server is created synchronously inside plugin.connect() (called
+// synchronously by ilp-protocol-stream's Server.listen()), so its free port is known before
+// the connector is created. Server.listen() / connect() only resolve after the connector
+// connected (and, for STREAM, answered IL-DCP), so they are awaited after app.listen().
+//   key        account     implementation                      asset scale
+//   stream     receiver    ilp-protocol-stream Server          = sender's (--asset-scale)
+//   stateless  stateless   @interledger/stream-receiver        = sender's
+//   scale6     receiver6   ilp-protocol-stream Server          6
+//   scale0     receiver0   ilp-protocol-stream Server          0
+const RECEIVER_SPECS = {
+  stream: { kind: 'stream', account: 'receiver', assetScale: opts.assetScale },
+  stateless: { kind: 'stateless', account: 'stateless', assetScale: opts.assetScale },
+  scale6: { kind: 'stream', account: 'receiver6', assetScale: 6 },
+  scale0: { kind: 'stream', account: 'receiver0', assetScale: 0 }
+}
+const receivers = {} // key -> { key, kind, account, assetScale, plugin, server, ready, totalReceived }
+
+async function createReceiver (key) {
+  const spec = RECEIVER_SPECS[key]
+  const secret = crypto.randomBytes(16).toString('hex')
+  const plugin = new BtpPlugin({ listener: { port: 0, secret, wsOpts: { port: 0, host: '127.0.0.1' } } })
+  const r = { key, ...spec, plugin, server: null, address: null, totalReceived: 0n }
+  if (spec.kind === 'stream') {
+    r.server = new StreamServer({ plugin, serverSecret: crypto.randomBytes(32) })
+    r.server.on('connection', (conn) => trackConnection(conn, r))
+    r.ready = r.server.listen().then(() => { r.address = r.server.serverAccount })
+  } else {
+    const connected = plugin.connect()
+    r.ready = connected.then(async () => {
+      // Stateless: the receiver needs its own address (IL-DCP) to build credentials.
+      const ildcp = await ILDCP.fetch((data) => plugin.sendData(data))
+      r.address = ildcp.clientAddress
+      r.server = new StatelessServer({ serverSecret: crypto.randomBytes(32), serverAddress: r.address })
+      plugin.registerDataHandler((data) => statelessReply(r, data))
+    })
+  }
+  const port = await listeningPort(plugin._wss)
+  r.connectorAccount = {
+    relation: 'child',
+    assetCode: opts.assetCode,
+    assetScale: spec.assetScale,
+    // A plugin *instance* is accepted when the connector is created from JavaScript.
+    plugin: new BtpPlugin({ server: `btp+ws://${spec.account}:${secret}@127.0.0.1:${port}` })
+  }
+  receivers[key] = r
+  return r
+}
+
+// @interledger/stream-receiver hands every authentic Prepare to us as IncomingMoney; we
+// accept all of them and count the amounts of the Prepares we fulfil (the receiver's true
+// total: it sends the sender no StreamMaxMoney, so this is the only record of it).
+function statelessReply (r, data) {
+  let prepare
+  try { prepare = IlpPacket.deserializeIlpPrepare(data) } catch (err) {
+    return IlpPacket.serializeIlpReject({ code: 'F01', message: 'invalid packet', triggeredBy: r.address, data: Buffer.alloc(0) })
+  }
+  const reply = r.server.createReply(prepare)
+  if (IlpPacket.isIlpReply(reply)) return IlpPacket.serializeIlpReply(reply)
+  const tag = reply.paymentTag
+  const rec = (tag && connections.get(tag)) ||
+    newRecord({ name: null, destinationAccount: prepare.destination, orphanTag: tag || null, receiver: r.key, assetScale: r.assetScale })
+  const amount = BigInt(prepare.amount)
+  rec.streamConnected = true
+  reply.setTotalReceived((rec.totalReceived + amount).toString()) // receipt, when set up
+  const fulfill = reply.accept()
+  credit(rec, r, amount)
+  return IlpPacket.serializeIlpFulfill(fulfill)
+}
+
+function credit (rec, r, amount) {
+  rec.totalReceived += amount
+  rec.packets += 1
+  r.totalReceived += amount
+  totalReceived += amount
+}
+
+for (const key of Object.keys(RECEIVER_SPECS)) await createReceiver(key)
 
 const app = createApp({
   ilpAddress: CONNECTOR_ADDRESS,
-  backend: 'one-to-one', // no external rate calls
+  // No external rate calls. Across asset scales it converts by 10^(destination scale -
+  // source scale) and floors: 1000 units at scale 9 -> 1 unit at scale 6 (999 -> 0).
+  backend: 'one-to-one',
   spread: 0, // default 0.002 would shave 0.2% off every packet
   store: 'memory',
-  accounts: {
-    receiver: {
-      relation: 'child',
-      assetCode: opts.assetCode,
-      assetScale: opts.assetScale,
-      // A plugin *instance* is accepted when the connector is created from JavaScript.
-      plugin: new BtpPlugin({ server: `btp+ws://receiver:${linkSecret}@127.0.0.1:${linkPort}` })
-    }
-  }
+  accounts: Object.fromEntries(Object.values(receivers).map(r => [r.account, r.connectorAccount]))
 })
-await app.listen() // never rejects: it logs errors; checked below via streamListening
-await streamListening
-log('receiver address', streamServer.serverAccount)
+await app.listen() // never rejects: it logs errors; checked below via each receiver's ready
+await Promise.all(Object.values(receivers).map(r => r.ready))
+log('receiver addresses', Object.values(receivers).map(r => r.address))
 
 // The browser account is added/removed at runtime (app.addPlugin/removePlugin), which is how
 // restart and per-test config work: middleware (rateLimit, maxPacketAmount, balance) is built
@@ -325,6 +447,14 @@ function browserAccountInfo () {
   if (config.rateLimit != null) {
     const n = Number(config.rateLimit)
     info.rateLimit = { refillPeriod: 1000, refillCount: n, capacity: n }
+  }
+  if (config.throughput != null) {
+    // ilp-connector's throughput middleware: a token bucket of incomingAmount tokens (also
+    // its capacity), refilled continuously at incomingAmount per refillPeriod (default 1000
+    // ms); every incoming Prepare takes its amount, probes included; refusal = T04
+    // "exceeded money bandwidth, throttling." (before the balance check).
+    info.throughput = { incomingAmount: String(config.throughput.incomingAmount) }
+    if (config.throughput.refillPeriod != null) info.throughput.refillPeriod = config.throughput.refillPeriod
   }
   return info
 }
@@ -360,6 +490,157 @@ function restartBrowserAccount (downMs = 0) {
 }
 
 await startBrowserAccount()
+
+// ---------------------------------------------------------------- fault proxy
+// A WebSocket proxy in front of the browser account's BTP server (ws@8). Each page socket
+// gets its own upstream socket to the BTP server (same path, same Origin, so mini-accounts
+// sees the page as usual); frames are forwarded unchanged both ways, page -> connector frames
+// queued until the upstream is open. Faults (POST /control/proxy, /control/proxy/cut):
+//  - dropReplies: every frame connector -> page is dropped (BTP Responses carrying Fulfills
+//    and Rejects, also an auth Response), while page -> connector frames still go through:
+//    the connector executes the Prepares, the receiver gets the money, the page never
+//    learns it.
+//  - dropAfter N: forward N more frames connector -> page, then start dropping.
+//  - cutAfterDropped N / cutAfterMs T: cut once N frames were dropped / T ms after dropping
+//    began, whichever comes first.
+//  - cut: every page socket is terminated (TCP reset as seen by the page, WebSocket close
+//    1006; {graceful:true}: a close frame 1001 instead), its upstream socket too. A cut also
+//    ends the fault (dropReplies false, dropAfter/cutAfter* cleared): a page that reconnects
+//    through the proxy is forwarded normally.
+const proxyFresh = () => ({
+  dropReplies: false, dropAfter: null, cutAfterDropped: null, cutAfterMs: null,
+  droppingSince: null, dropped: 0, droppedThisFault: 0, droppedFulfills: 0, droppedRejects: 0,
+  toConnector: 0, toPage: 0, accepted: 0, cuts: 0
+})
+let proxy = proxyFresh()
+let cutTimer = null
+const pageSockets = new Set()
+
+function proxyJson () {
+  return {
+    dropReplies: proxy.dropReplies,
+    dropAfter: proxy.dropAfter,
+    cutAfterDropped: proxy.cutAfterDropped,
+    cutAfterMs: proxy.cutAfterMs,
+    dropped: proxy.dropped, // frames connector -> page dropped since start/reset
+    droppedThisFault: proxy.droppedThisFault, // ... since dropping last began
+    droppedFulfills: proxy.droppedFulfills, // of all dropped: BTP frames carrying an ILP Fulfill
+    droppedRejects: proxy.droppedRejects, // ... carrying an ILP Reject
+    toConnector: proxy.toConnector, // frames forwarded page -> connector
+    toPage: proxy.toPage, // frames forwarded connector -> page
+    accepted: proxy.accepted, // page sockets accepted
+    open: pageSockets.size, // page sockets open now
+    cuts: proxy.cuts
+  }
+}
+
+function startDropping () {
+  proxy.dropReplies = true
+  proxy.dropAfter = null
+  proxy.droppingSince = Date.now()
+  proxy.droppedThisFault = 0
+  clearTimeout(cutTimer)
+  if (proxy.cutAfterMs != null) cutTimer = setTimeout(() => cutPage('terminate'), proxy.cutAfterMs)
+}
+
+function endFault () {
+  clearTimeout(cutTimer)
+  cutTimer = null
+  Object.assign(proxy, { dropReplies: false, dropAfter: null, cutAfterDropped: null, cutAfterMs: null, droppingSince: null })
+}
+
+function cutPage (how) {
+  const n = pageSockets.size
+  for (const page of [...pageSockets]) {
+    if (how === 'graceful') page.close(1001, 'cut by the test proxy')
+    else page.terminate()
+  }
+  proxy.cuts += 1
+  endFault()
+  log('proxy: cut', n, 'page socket(s)')
+  return n
+}
+
+function resetProxy () {
+  endFault()
+  proxy = proxyFresh()
+}
+
+function setProxy (body) {
+  const keys = ['dropReplies', 'dropAfter', 'cutAfterDropped', 'cutAfterMs']
+  const unknown = Object.keys(body).filter(k => !keys.includes(k))
+  if (unknown.length) return `unknown proxy keys: ${unknown.join(', ')}`
+  if ('dropReplies' in body && typeof body.dropReplies !== 'boolean') return 'dropReplies: true or false'
+  for (const k of keys.slice(1)) {
+    if (k in body && body[k] !== null && !(Number.isInteger(body[k]) && body[k] >= 0)) return `${k}: a non-negative integer or null`
+  }
+  if ('cutAfterDropped' in body) proxy.cutAfterDropped = body.cutAfterDropped
+  if ('cutAfterMs' in body) proxy.cutAfterMs = body.cutAfterMs
+  if (body.dropReplies === false) endFault()
+  if (body.dropReplies === true) startDropping()
+  else if (body.dropAfter != null) {
+    proxy.dropAfter = body.dropAfter
+    if (body.dropAfter === 0) startDropping()
+  } else if (proxy.dropReplies && 'cutAfterMs' in body) startDropping() // re-arm the timer
+  return null
+}
+
+// The ILP packet type (first byte of the 'ilp' protocol data) a BTP frame carries, or null.
+function ilpTypeOf (frame) {
+  try {
+    const btp = BtpPacket.deserialize(frame)
+    const entry = (btp.data.protocolData || []).find(p => p.protocolName === 'ilp')
+    return entry && entry.data.length ? entry.data[0] : null
+  } catch { return null }
+}
+
+const proxyWss = new WebSocket.WebSocketServer({ host: opts.host, port: opts.proxyPort })
+await once(proxyWss, 'listening')
+const proxyPort = proxyWss.address().port
+proxyWss.on('connection', (page, req) => {
+  proxy.accepted += 1
+  pageSockets.add(page)
+  const headers = {}
+  if (req.headers.origin) headers.Origin = req.headers.origin
+  const upstream = new WebSocket(`ws://127.0.0.1:${btpPort}${req.url}`, { headers })
+  const queued = []
+  upstream.on('open', () => { for (const [d, b] of queued.splice(0)) upstream.send(d, { binary: b }) })
+  page.on('message', (data, isBinary) => {
+    proxy.toConnector += 1
+    if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary: isBinary })
+    else if (upstream.readyState === WebSocket.CONNECTING) queued.push([data, isBinary])
+  })
+  upstream.on('message', (data, isBinary) => {
+    if (page.readyState !== WebSocket.OPEN) return
+    if (proxy.dropReplies) {
+      proxy.dropped += 1
+      proxy.droppedThisFault += 1
+      const ilp = ilpTypeOf(data)
+      if (ilp === IlpPacket.Type.TYPE_ILP_FULFILL) proxy.droppedFulfills += 1
+      if (ilp === IlpPacket.Type.TYPE_ILP_REJECT) proxy.droppedRejects += 1
+      log('proxy: dropped a frame, ILP type', ilp)
+      if (proxy.cutAfterDropped != null && proxy.droppedThisFault >= proxy.cutAfterDropped) cutPage('terminate')
+      return
+    }
+    page.send(data, { binary: isBinary })
+    proxy.toPage += 1
+    if (proxy.dropAfter != null && --proxy.dropAfter <= 0) startDropping()
+  })
+  page.on('close', () => {
+    pageSockets.delete(page)
+    // The page's link is gone: so is the connector's socket for it (Fulfills of Prepares
+    // in flight are written to nowhere, as on a real link loss).
+    upstream.terminate()
+  })
+  upstream.on('close', (code, reason) => {
+    // The BTP server closed (auth failure, restart, reset): pass it on to the page.
+    if (page.readyState !== WebSocket.OPEN) return
+    if (code === 1000 || (code >= 3000 && code <= 4999)) page.close(code, reason)
+    else page.terminate()
+  })
+  page.on('error', () => {})
+  upstream.on('error', () => { page.terminate() })
+})
 
 // ---------------------------------------------------------------- HTTP: SPSP, control, static
 const CORS = {
@@ -416,17 +697,34 @@ function spsp (req, res, name) {
   } else if (opts.receipts) {
     receiptNonce = crypto.randomBytes(16); receiptSecret = crypto.randomBytes(32); receiptSource = 'harness'
   }
+  // Which receiver: the first path segment when it names one, else config.receiver.
+  const first = name ? name.split('/')[0] : null
+  const r = receivers[first && RECEIVER_SPECS[first] ? first : (config.receiver || 'stream')]
   const rec = newRecord({
     name,
+    receiver: r.key,
+    assetScale: r.assetScale,
     receiptNonce,
     receiptSecret,
     receiptSource,
     webMonetizationId: req.headers['web-monetization-id']
   })
-  const { destinationAccount, sharedSecret, receiptsEnabled } = streamServer.generateAddressAndSecret({
-    connectionTag: rec.id, // ascii; comes back as conn.connectionTag
-    ...(receiptNonce ? { receiptNonce, receiptSecret } : {})
-  })
+  let destinationAccount, sharedSecret, receiptsEnabled
+  if (r.kind === 'stream') {
+    ({ destinationAccount, sharedSecret, receiptsEnabled } = r.server.generateAddressAndSecret({
+      connectionTag: rec.id, // ascii; comes back as conn.connectionTag
+      ...(receiptNonce ? { receiptNonce, receiptSecret } : {})
+    }))
+  } else {
+    const creds = r.server.generateCredentials({
+      paymentTag: rec.id, // ascii; comes back as IncomingMoney.paymentTag
+      asset: { code: opts.assetCode, scale: r.assetScale }, // sent as ConnectionAssetDetails
+      ...(receiptNonce ? { receiptSetup: { nonce: receiptNonce, secret: receiptSecret } } : {})
+    })
+    destinationAccount = creds.ilpAddress
+    sharedSecret = creds.sharedSecret
+    receiptsEnabled = !!receiptNonce
+  }
   rec.destinationAccount = destinationAccount
   rec.receiptsEnabled = receiptsEnabled
   send(res, 200, {
@@ -443,7 +741,15 @@ function totalsJson () {
     streamConnected: list.filter(r => r.streamConnected).length,
     closed: list.filter(r => r.closed).length,
     totalReceived: totalReceived.toString(),
-    dataLength: list.reduce((n, r) => n + r.dataLength, 0)
+    dataLength: list.reduce((n, r) => n + r.dataLength, 0),
+    receivers: Object.fromEntries(Object.values(receivers).map(r => [r.key, {
+      kind: r.kind,
+      assetScale: r.assetScale,
+      address: r.address,
+      connections: list.filter(c => c.receiver === r.key).length,
+      totalReceived: r.totalReceived.toString()
+    }])),
+    proxy: proxyJson()
   }
 }
 
@@ -460,21 +766,31 @@ function infoJson () {
     assetScale: opts.assetScale,
     connectorAddress: CONNECTOR_ADDRESS,
     browserAddressPrefix: `${CONNECTOR_ADDRESS}.browser`,
-    receiverAddress: streamServer.serverAccount,
+    receiverAddress: receivers.stream.address,
+    proxyBtpUrl: `btp+ws://${encodeURIComponent(u)}:${encodeURIComponent(t)}@127.0.0.1:${proxyPort}`,
+    proxyBtpBaseUrl: `btp+ws://127.0.0.1:${proxyPort}`,
+    proxyPort,
     knownUser: { username: u, token: t },
     config,
     pid: process.pid
   }
 }
 
-const CONFIG_KEYS = ['maxPacketAmount', 'rateLimit', 'balanceMax', 'receiverCap']
-const CONNECTOR_KEYS = ['maxPacketAmount', 'rateLimit', 'balanceMax']
-const CONFIG_PATTERNS = {
-  maxPacketAmount: /^[1-9][0-9]*$/,
-  rateLimit: /^[1-9][0-9]*$/,
-  balanceMax: /^(0|-?[1-9][0-9]*|Infinity)$/,
-  receiverCap: /^(0|[1-9][0-9]*)$/
+const CONNECTOR_KEYS = ['maxPacketAmount', 'rateLimit', 'balanceMax', 'throughput']
+const CONFIG_CHECKS = {
+  maxPacketAmount: v => /^[1-9][0-9]*$/.test(String(v)),
+  rateLimit: v => /^[1-9][0-9]*$/.test(String(v)),
+  balanceMax: v => /^(0|-?[1-9][0-9]*|Infinity)$/.test(String(v)),
+  receiverCap: v => /^(0|[1-9][0-9]*)$/.test(String(v)),
+  // The connector's own schema: incomingAmount an integer string, refillPeriod >= 100 ms.
+  throughput: v => typeof v === 'object' && !Array.isArray(v) &&
+    Object.keys(v).every(k => k === 'incomingAmount' || k === 'refillPeriod') &&
+    /^[1-9][0-9]*$/.test(String(v.incomingAmount)) &&
+    (v.refillPeriod === undefined || (Number.isInteger(v.refillPeriod) && v.refillPeriod >= 100)),
+  receiver: v => v === 'stream' || v === 'stateless'
 }
+const CONFIG_KEYS = Object.keys(CONFIG_CHECKS)
+const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
 
 async function control (req, res, route) {
   const m = req.method
@@ -484,6 +800,7 @@ async function control (req, res, route) {
     return r ? send(res, 200, recordJson(r)) : send(res, 404, { error: 'no such connection' })
   }
   if (m === 'GET' && route === 'totals') return send(res, 200, totalsJson())
+  if (m === 'GET' && route === 'proxy') return send(res, 200, proxyJson())
   if (m === 'GET' && (route === 'config' || route === 'info')) return send(res, 200, infoJson())
   if (m !== 'POST') return send(res, 404, { error: 'unknown control route' })
   const body = await readJson(req)
@@ -495,9 +812,9 @@ async function control (req, res, route) {
   if (route === 'config') {
     const unknown = Object.keys(body).filter(k => !CONFIG_KEYS.includes(k))
     if (unknown.length) return send(res, 400, { error: `unknown config keys: ${unknown.join(', ')}` })
-    const bad = Object.entries(body).filter(([k, v]) => v !== null && !CONFIG_PATTERNS[k].test(String(v)))
-    if (bad.length) return send(res, 400, { error: `invalid values: ${bad.map(([k, v]) => `${k}=${v}`).join(', ')} (integers, null = default)` })
-    const needsRestart = CONNECTOR_KEYS.some(k => k in body && body[k] !== config[k])
+    const bad = Object.entries(body).filter(([k, v]) => v !== null && !CONFIG_CHECKS[k](v))
+    if (bad.length) return send(res, 400, { error: `invalid values: ${bad.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')} (see the header of stack.mjs; null = default)` })
+    const needsRestart = CONNECTOR_KEYS.some(k => k in body && !same(body[k], config[k]))
     const previous = config
     config = { ...config, ...body }
     if (needsRestart) {
@@ -516,11 +833,21 @@ async function control (req, res, route) {
     registerUser(String(body.username), String(body.token))
     return send(res, 200, { ok: true })
   }
+  if (route === 'proxy') {
+    const err = setProxy(body)
+    return err ? send(res, 400, { error: err }) : send(res, 200, { ok: true, proxy: proxyJson() })
+  }
+  if (route === 'proxy/cut') {
+    const cut = cutPage(body.graceful ? 'graceful' : 'terminate')
+    return send(res, 200, { ok: true, cut, proxy: proxyJson() })
+  }
   if (route === 'reset') {
     connections.clear()
     totalReceived = 0n
+    for (const r of Object.values(receivers)) r.totalReceived = 0n
     resetTokens()
     config = initialConfig()
+    resetProxy()
     await restartBrowserAccount() // fresh balance, fresh token cache; drops BTP clients
     return send(res, 200, { ok: true, config })
   }
@@ -584,14 +911,17 @@ async function shutdown (signal) {
   try {
     httpServer.closeAllConnections()
     httpServer.close()
+    endFault()
+    for (const page of pageSockets) page.terminate()
+    proxyWss.close()
     await stopBrowserAccount()
     log('browser account stopped')
     await app.shutdown() // disconnects the receiver link plugin
     log('connector stopped')
-    // Not streamServer.close(): it end()s every STREAM connection, which waits for replies
-    // from peers that are gone by now (hangs). Just drop the link; we exit anyway.
-    await streamPlugin.disconnect().catch(() => {})
-    log('receiver link closed')
+    // Not Server.close(): it end()s every STREAM connection, which waits for replies
+    // from peers that are gone by now (hangs). Just drop the links; we exit anyway.
+    await Promise.all(Object.values(receivers).map(r => r.plugin.disconnect().catch(() => {})))
+    log('receiver links closed')
   } catch (err) {
     log('shutdown error', err)
   }
