@@ -41,7 +41,7 @@ doc:
 
 browser: export WASM_BINDGEN_TEST_TIMEOUT = 120
 browser:
-	$(WITH) --echo --stack -- wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) -- --lib --test web --test payment_web
+	$(WITH) --echo --stack -- wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) -- --lib --test web --test payment_web --test faults_web
 
 ## The npm package's TypeScript declarations, used as a web developer would.
 types: build
