@@ -263,10 +263,10 @@ async fn pay_through_a_cut(receiver: &str) -> (JsValue, Page) {
 #[wasm_bindgen_test]
 async fn cut_with_fulfills_lost_stream_receiver_pays_exactly_once() {
     let (result, s) = pay_through_a_cut("").await;
-    let sent = get_u64(&result, "sent");
-    let in_doubt = get_u64(&result, "inDoubt");
     let got = receiver_total("stream").await;
     assert!(got <= 3_000_000, "the receiver got {got}: paid twice");
+    let sent = get_u64(&result, "sent");
+    let in_doubt = get_u64(&result, "inDoubt");
     assert_eq!(sent + in_doubt, 3_000_000, "{result:?}");
     // ilp-protocol-stream reports its cumulative total: nothing stays in doubt.
     assert_eq!(get_str(&result, "inDoubt"), "0", "{result:?}");
@@ -284,10 +284,10 @@ async fn cut_with_fulfills_lost_stream_receiver_pays_exactly_once() {
 #[wasm_bindgen_test]
 async fn cut_with_fulfills_lost_stateless_receiver_counts_the_doubt() {
     let (result, s) = pay_through_a_cut("stateless").await;
-    let sent = get_u64(&result, "sent");
-    let in_doubt = get_u64(&result, "inDoubt");
     let got = receiver_total("stateless").await;
     assert!(got <= 3_000_000, "the receiver got {got}: paid twice");
+    let sent = get_u64(&result, "sent");
+    let in_doubt = get_u64(&result, "inDoubt");
     assert_eq!(sent + in_doubt, 3_000_000, "{result:?}");
     // No totals from this receiver: what was lost in flight is in doubt, and
     // the truth lies between what is known sent and that plus the doubt.
