@@ -39,9 +39,14 @@ unit:
 doc:
 	RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps
 
+## The browser tests run as wasm in headless Chromium (wasm-bindgen-test-runner
+## with chromedriver, as wasm-pack test does); --nocapture shows the figures the
+## fault tests print per case.
 browser: export WASM_BINDGEN_TEST_TIMEOUT = 120
+browser: export CHROMEDRIVER := $(CHROMEDRIVER)
+browser: export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER = wasm-bindgen-test-runner
 browser:
-	$(WITH) --echo --stack -- wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) -- --lib --test web --test payment_web --test faults_web
+	$(WITH) --echo --stack -- cargo test --target $(WASM_TARGET) --lib --test web --test payment_web --test faults_web -- --nocapture
 
 ## The npm package's TypeScript declarations, used as a web developer would.
 types: build

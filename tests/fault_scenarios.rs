@@ -181,7 +181,13 @@ fn a_paced_stream_above_the_throughput_keeps_going_at_what_the_path_carries() {
         } => Some(*achieved_per_second),
         _ => None,
     });
-    assert!(throttled.is_some(), "no throttled event");
+    let achieved = throttled.expect("no throttled event");
+    // What the path carries (20,000/s; more while the full bucket drains),
+    // well below the 100,000/s asked.
+    assert!(
+        (10_000..=60_000).contains(&achieved),
+        "achieved {achieved}/s"
+    );
     assert!(sim.client.sender().is_throttled());
     // Pause: nothing more arrives once in-flight packets settle.
     sim.act(|c, now| c.pause(now)).unwrap();

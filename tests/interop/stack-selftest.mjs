@@ -404,7 +404,8 @@ test('fault proxy: forwards both ways, Origin included', async () => {
 test('fault proxy: dropped replies (the receiver still gets the money), cutAfterDropped, normal after reconnect', async () => {
   await post('/control/config', { maxPacketAmount: 1000 })
   const spsp = await spspQuery()
-  const plugin = new TestBtpPlugin({ server: info.proxyBtpUrl })
+  // responseTimeout: the dropped request fails after 1 s, not 35 s.
+  const plugin = new TestBtpPlugin({ server: info.proxyBtpUrl, responseTimeout: 1000 })
   const conn = await createConnection({
     plugin, destinationAccount: spsp.destination_account, sharedSecret: Buffer.from(spsp.shared_secret, 'base64')
   })

@@ -149,7 +149,7 @@ impl Budget {
     }
 
     /// Released paced budget not yet spent.
-    fn owed(&self) -> u64 {
+    pub(super) fn owed(&self) -> u64 {
         self.released
             .saturating_sub(self.written_off)
             .saturating_sub(self.paced.committed())

@@ -65,7 +65,10 @@ pub const MAX_CARRY_MS: u64 = 3_000;
 /// For a coarse receiver, pacing accumulates budget for at most this long
 /// to send one packet that delivers one unit.
 pub const MAX_ACCUMULATE_MS: u64 = 60_000;
-/// Without budget written off for this long, the path is no longer throttling.
+/// The stream is throttled when the paced budget it could not spend exceeds
+/// this much time's worth (plus a quantum).
+const THROTTLE_BEHIND_MS: u64 = 1_000;
+/// Not that far behind for this long: the path is no longer throttling.
 const THROTTLE_CLEAR_MS: u64 = 3_000;
 /// The achieved rate is measured over windows of this length.
 const RATE_WINDOW_MS: u64 = 2_000;
@@ -157,7 +160,8 @@ struct Trouble {
 #[derive(Clone, Copy, Debug, Default)]
 struct Throttle {
     throttled: bool,
-    last_write_off: Option<u64>,
+    /// When the stream was last behind the paced rate.
+    last_behind: Option<u64>,
     /// Start of the current measuring window: (time, paced units sent).
     window: Option<(u64, u64)>,
     achieved_per_second: u64,
@@ -540,7 +544,7 @@ impl Sender {
         }
         if let Some(last) = self
             .throttle
-            .last_write_off
+            .last_behind
             .filter(|_| self.throttle.throttled)
         {
             consider(Some(last.saturating_add(THROTTLE_CLEAR_MS)));
@@ -590,32 +594,40 @@ impl Sender {
         }
     }
 
-    fn update_throttle(&mut self, written_off: u64, now: u64) {
+    fn update_throttle(&mut self, behind: bool, now: u64) {
         let paced_sent = self.budget.paced().sent;
         let t = &mut self.throttle;
+        let rate = |start: u64, sent: u64| {
+            let ms = now.saturating_sub(start).max(1);
+            u64::try_from(u128::from(paced_sent.saturating_sub(sent)) * 1000 / u128::from(ms))
+                .unwrap_or(u64::MAX)
+        };
         match t.window {
             Some((start, sent)) if now.saturating_sub(start) >= RATE_WINDOW_MS => {
-                let ms = now.saturating_sub(start).max(1);
-                t.achieved_per_second = u64::try_from(
-                    u128::from(paced_sent.saturating_sub(sent)) * 1000 / u128::from(ms),
-                )
-                .unwrap_or(u64::MAX);
+                t.achieved_per_second = rate(start, sent);
                 t.window = Some((now, paced_sent));
             }
             Some(_) => {}
             None => t.window = Some((now, paced_sent)),
         }
-        if written_off > 0 {
-            t.last_write_off = Some(now);
+        if behind {
+            t.last_behind = Some(now);
         }
         let throttled = t
-            .last_write_off
+            .last_behind
             .is_some_and(|at| now.saturating_sub(at) < THROTTLE_CLEAR_MS);
         if throttled != t.throttled {
             t.throttled = throttled;
+            // Before a whole window was measured, report the part so far.
+            let achieved = match t.window {
+                Some((start, sent)) if t.achieved_per_second == 0 && now > start => {
+                    rate(start, sent)
+                }
+                _ => t.achieved_per_second,
+            };
             self.events.push_back(SenderEvent::Throttled {
                 throttled,
-                achieved_per_second: t.achieved_per_second,
+                achieved_per_second: achieved,
             });
         }
     }
@@ -833,7 +845,15 @@ impl Sender {
         // path throttling us.
         let held_back =
             self.budget.cap_reached(self.min_deliverable().unwrap_or(1)) || self.blocked.is_some();
-        self.update_throttle(if held_back { 0 } else { written_off }, now);
+        let behind = written_off > 0
+            || self.budget.owed()
+                > (self
+                    .budget
+                    .rate_per_second()
+                    .saturating_mul(THROTTLE_BEHIND_MS)
+                    / 1000)
+                    .saturating_add(quantum);
+        self.update_throttle(behind && !held_back, now);
         let Some((purpose, mut want)) = self.budget.next() else {
             self.wanting = false;
             return None;
