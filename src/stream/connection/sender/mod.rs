@@ -79,12 +79,16 @@ const DEFAULT_DATA_WINDOW: u64 = 16_384;
 
 pub mod budget;
 pub mod doubt;
+mod money;
 mod outcome;
+mod pace;
 mod reply;
 mod types;
 
 use budget::{Budget, Ledger, PaymentId, PaymentOutcome, Purpose};
 use doubt::{Doubtful, ReceiverTotals};
+use money::Blocked;
+use pace::{Throttle, Trouble};
 pub use types::{Failure, Outgoing, SenderConfig, SenderError, SenderEvent, Source};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,35 +147,6 @@ impl Phase {
             Self::NoSource | Self::Done => None,
         }
     }
-}
-
-/// Temporary rejects with no fulfill since: why, and for how long the
-/// sender has been trying to send meanwhile.
-#[derive(Clone, Debug)]
-struct Trouble {
-    cause: SenderError,
-    /// Time spent trying to send since the trouble began.
-    trying_ms: u64,
-    /// When the current stretch of trying began, if trying now.
-    since: Option<u64>,
-}
-
-/// Whether the path carries the paced rate.
-#[derive(Clone, Copy, Debug, Default)]
-struct Throttle {
-    throttled: bool,
-    /// When the stream was last behind the paced rate.
-    last_behind: Option<u64>,
-    /// Start of the current measuring window: (time, paced units sent).
-    window: Option<(u64, u64)>,
-    achieved_per_second: u64,
-}
-
-/// A receiver whose window is full: since when, and when to ask again.
-#[derive(Clone, Copy, Debug)]
-struct Blocked {
-    since: u64,
-    next_query: u64,
 }
 
 /// The sending side of one STREAM connection. See the [module docs](self).
@@ -508,14 +483,6 @@ impl Sender {
         self.events.pop_front()
     }
 
-    /// Pacing runs while the connection pays, the link is up and the page
-    /// has not paused it.
-    fn sync_pacer(&mut self, now: u64) {
-        let on =
-            self.link_up && !self.budget.is_paused() && matches!(self.phase, Phase::Open { .. });
-        self.budget.set_accruing(on, now);
-    }
-
     /// When, after `now`, the sender next needs [`Sender::poll_prepare`]
     /// called even without new input (`None`: only after new input).
     #[must_use]
@@ -554,82 +521,6 @@ impl Sender {
             consider(self.budget.next_release(now, quantum));
         }
         at
-    }
-
-    /// Paced budget is released in quanta: a tick's worth, or a full packet
-    /// if the path's maximum is smaller; for a coarse receiver, the smallest
-    /// packet that delivers one unit, and then without running ahead.
-    /// Returns (quantum, run ahead).
-    fn quantum(&self) -> (u64, bool) {
-        let rate = self.budget.rate_per_second();
-        let tick = rate.saturating_mul(PACING_QUANTUM_MS) / 1000;
-        let quantum = self
-            .max_packet
-            .limit()
-            .unwrap_or(u64::MAX)
-            .min(self.credit_cap.unwrap_or(u64::MAX))
-            .min(tick)
-            .max(1);
-        match self.min_deliverable() {
-            Some(smallest) if smallest > quantum => (smallest, false),
-            _ => (quantum, true),
-        }
-    }
-
-    /// Counts trying time toward the trouble clock and fails once it is up.
-    fn tick_trouble(&mut self, now: u64) {
-        let money_in_flight = self.budget.total().in_flight > 0;
-        let trying = self.link_up && (self.wanting || money_in_flight) && self.blocked.is_none();
-        let Some(t) = self.trouble.as_mut() else {
-            return;
-        };
-        if let Some(since) = t.since {
-            t.trying_ms = t.trying_ms.saturating_add(now.saturating_sub(since));
-        }
-        t.since = trying.then_some(now);
-        if t.trying_ms >= TROUBLE_TIMEOUT_MS {
-            let cause = t.cause.clone();
-            self.trouble = None;
-            self.fail(cause);
-        }
-    }
-
-    fn update_throttle(&mut self, behind: bool, now: u64) {
-        let paced_sent = self.budget.paced().sent;
-        let t = &mut self.throttle;
-        let rate = |start: u64, sent: u64| {
-            let ms = now.saturating_sub(start).max(1);
-            u64::try_from(u128::from(paced_sent.saturating_sub(sent)) * 1000 / u128::from(ms))
-                .unwrap_or(u64::MAX)
-        };
-        match t.window {
-            Some((start, sent)) if now.saturating_sub(start) >= RATE_WINDOW_MS => {
-                t.achieved_per_second = rate(start, sent);
-                t.window = Some((now, paced_sent));
-            }
-            Some(_) => {}
-            None => t.window = Some((now, paced_sent)),
-        }
-        if behind {
-            t.last_behind = Some(now);
-        }
-        let throttled = t
-            .last_behind
-            .is_some_and(|at| now.saturating_sub(at) < THROTTLE_CLEAR_MS);
-        if throttled != t.throttled {
-            t.throttled = throttled;
-            // Before a whole window was measured, report the part so far.
-            let achieved = match t.window {
-                Some((start, sent)) if t.achieved_per_second == 0 && now > start => {
-                    rate(start, sent)
-                }
-                _ => t.achieved_per_second,
-            };
-            self.events.push_back(SenderEvent::Throttled {
-                throttled,
-                achieved_per_second: achieved,
-            });
-        }
     }
 
     /// The next Prepare to send, if any may be sent now. Call it until it
@@ -810,143 +701,6 @@ impl Sender {
             0,
             now,
         )
-    }
-
-    /// Destination units the receiver still accepts, counting what is in
-    /// flight or in doubt.
-    fn receiver_room(&self) -> Option<u64> {
-        let (receive_max, total_received) = self.receiver_limit?;
-        if receive_max == u64::MAX || self.totals == ReceiverTotals::Absent {
-            return None;
-        }
-        let pending = self
-            .in_flight
-            .iter()
-            .filter(|p| matches!(p.kind, Kind::Money(_)))
-            .map(|p| p.min_destination)
-            .chain(self.doubt.iter().map(|d| d.max))
-            .fold(0u64, u64::saturating_add);
-        Some(
-            receive_max
-                .saturating_sub(total_received)
-                .saturating_sub(pending),
-        )
-    }
-
-    fn next_money(&mut self, now: u64) -> Option<Outgoing> {
-        // A query for the receiver's total must see nothing else moving.
-        if self.query_in_flight() || self.query_due.is_some_and(|due| due <= now) {
-            return None;
-        }
-        let (quantum, run_ahead) = self.quantum();
-        let carry = self.budget.rate_per_second().saturating_mul(MAX_CARRY_MS) / 1000;
-        let written_off = self.budget.release(now, quantum, run_ahead, carry);
-        // Budget the cap or the receiver's window holds back is not the
-        // path throttling us.
-        let held_back =
-            self.budget.cap_reached(self.min_deliverable().unwrap_or(1)) || self.blocked.is_some();
-        let behind = written_off > 0
-            || self.budget.owed()
-                > (self
-                    .budget
-                    .rate_per_second()
-                    .saturating_mul(THROTTLE_BEHIND_MS)
-                    / 1000)
-                    .saturating_add(quantum);
-        self.update_throttle(behind && !held_back, now);
-        let Some((purpose, mut want)) = self.budget.next() else {
-            self.wanting = false;
-            return None;
-        };
-        self.wanting = true;
-        let smallest = self.min_deliverable().unwrap_or(1);
-        if let Some(room) = self.receiver_room() {
-            // Source units that deliver at most `room` even at the highest
-            // rate the path may have: floor(room × sent / (delivered + 1)).
-            let source_room = match self.rate.upper_bound() {
-                Some((delivered_plus_one, sent)) => {
-                    u64::try_from(u128::from(room) * u128::from(sent) / delivered_plus_one)
-                        .unwrap_or(u64::MAX)
-                }
-                None => u64::MAX,
-            };
-            if source_room < smallest {
-                return self.wait_for_receiver(now);
-            }
-            want = want.min(source_room);
-        }
-        self.blocked = None;
-        if self.max_packet.is_zero() {
-            self.fail(SenderError::RateTooLow);
-            return None;
-        }
-        let limit = self.credit_cap.unwrap_or(u64::MAX);
-        let mut amount = self.max_packet.next_amount(want).min(limit);
-        // Leave no remainder too small to deliver anything: it could never
-        // be sent, and a capped payment would never finish.
-        let rest = want - amount;
-        if rest > 0 && rest < smallest {
-            let shrunk = want.saturating_sub(smallest);
-            if shrunk >= smallest {
-                amount = shrunk.min(amount);
-            } else if self.max_packet.limit().is_none_or(|l| want <= l) && want <= limit {
-                amount = want;
-            }
-        }
-        let min_destination = self.rate.min_destination_amount(amount, self.slippage_ppm);
-        if min_destination == 0 {
-            // Never spend money on a packet that need not deliver anything.
-            let largest = self.max_packet.limit().unwrap_or(u64::MAX);
-            if self.rate.min_destination_amount(largest, self.slippage_ppm) == 0 {
-                self.fail(SenderError::RateTooLow);
-            }
-            // Otherwise wait until the budget allows a larger packet.
-            return None;
-        }
-        self.build(Kind::Money(purpose), amount, min_destination, now)
-    }
-
-    /// The receiver's window is full: wait a while for it to be raised,
-    /// asking now and then, before giving up.
-    fn wait_for_receiver(&mut self, now: u64) -> Option<Outgoing> {
-        if self.money_in_flight() {
-            return None; // their replies will tell
-        }
-        let b = *self.blocked.get_or_insert(Blocked {
-            since: now,
-            next_query: now,
-        });
-        if now.saturating_sub(b.since) >= RECEIVER_WAIT_MS {
-            self.fail(SenderError::ReceiverLimit);
-            return None;
-        }
-        if b.next_query <= now && !self.query_in_flight() {
-            self.blocked = Some(Blocked {
-                since: b.since,
-                next_query: now.saturating_add(RECEIVER_POLL_MS),
-            });
-            return self.build(Kind::Query, 0, 0, now);
-        }
-        None
-    }
-
-    /// After a look at the budget: finished payments and the overall cap.
-    fn after_money(&mut self, now: u64) {
-        self.tick_trouble(now);
-        let smallest = self.min_deliverable().unwrap_or(1);
-        let can_resolve = self.query_due.is_some();
-        while let Some(done) = self.budget.poll_done(smallest, can_resolve) {
-            self.events.push_back(SenderEvent::PaymentDone(done));
-        }
-        if !self.cap_reported
-            && self.budget.max_total().is_some()
-            && self.budget.cap_reached(smallest)
-            && self.budget.total().in_flight == 0
-            && (self.doubt.is_empty() || !can_resolve)
-        {
-            self.cap_reported = true;
-            self.events.push_back(SenderEvent::CapReached);
-        }
     }
 
     fn build(

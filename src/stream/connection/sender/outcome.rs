@@ -4,10 +4,9 @@
 //! receiver's totals, and trouble on the path.
 
 use super::doubt::{self, Doubtful, ReceiverTotals, SETTLE_MARGIN_MS};
+use super::pace::Trouble;
 use super::reply::ReplyInfo;
-use super::{
-    Failure, InFlight, Kind, Phase, Sender, SenderError, SenderEvent, Trouble, QUERY_RETRY_MS,
-};
+use super::{Failure, InFlight, Kind, Phase, Sender, SenderError, SenderEvent, QUERY_RETRY_MS};
 use crate::codec::Decode;
 use crate::ilp::{self, AmountTooLarge, ErrorClass, ErrorCode};
 use crate::stream::crypto;
