@@ -217,6 +217,19 @@ fn a_balance_limit_without_a_max_packet_delivers_the_credit_then_fails() {
     assert!((45_000..=50_000).contains(&received), "received {received}");
     run_checked(&mut sim, 40 * SECOND);
     assert_eq!(sim.error_codes(), ["insufficient-liquidity"]);
+    // The error carries the connector's reject: code, message, who.
+    let error = sim.events.iter().find_map(|(_, e)| match e {
+        Event::Error(e) => Some(e.clone()),
+        _ => None,
+    });
+    let reject = error.as_ref().and_then(|e| e.reject()).expect("a reject");
+    assert_eq!(reject.code.0, *b"T04");
+    assert_eq!(reject.message, support::peer::messages::BALANCE);
+    assert_eq!(
+        reject.triggered_by.as_ref().map(|a| a.as_str()),
+        Some(support::peer::CONNECTOR)
+    );
+    assert!(error.unwrap().retryable());
     assert!(sim.peer.total_received <= 50_000);
     sim.check_receiver(50_000, true);
     sim.check_settled();

@@ -424,6 +424,14 @@ async fn balance_maximum_without_max_packet_gives_insufficient_liquidity() {
         now_ms() - t0,
     );
     assert_eq!(code_of(&err), "insufficient-liquidity", "{err:?}");
+    // The error carries the connector's reject.
+    assert_eq!(get_str(&err, "ilpCode"), "T04");
+    assert!(
+        get_str(&err, "ilpMessage").contains("exceeded maximum balance"),
+        "{err:?}"
+    );
+    assert!(get_str(&err, "triggeredBy").starts_with("test.connector"));
+    assert_eq!(get(&err, "retryable").as_bool(), Some(true));
     let got = receiver_total("stream").await;
     assert!(
         got <= 50_000,

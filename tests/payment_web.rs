@@ -338,6 +338,9 @@ async fn wrong_token_gives_btp_auth_failed() {
     let err = wait(s.start()).await.expect_err("auth must fail");
     assert_eq!(code_of(&err), "btp-auth-failed");
     assert!(!get_str(&err, "message").contains("not-the-token"));
+    // Bad credentials stay bad, and no ILP reject was involved.
+    assert_eq!(get(&err, "retryable").as_bool(), Some(false));
+    assert!(get(&err, "ilpCode").is_undefined());
     assert_eq!(s.state().as_string().unwrap(), "failed");
 }
 

@@ -44,13 +44,16 @@ use crate::ildcp;
 use crate::ilp::{self, OwnedAddress, Timestamp};
 use crate::rand::Rng;
 use crate::stream::connection::sender::budget::PaymentOutcome;
-use crate::stream::connection::{Failure, Sender, SenderConfig, SenderEvent, Source};
+use crate::stream::connection::{Failure, RejectReason, Sender, SenderConfig, SenderEvent, Source};
 use crate::stream::ErrorCode as CloseCode;
 
 mod types;
 
 pub use crate::stream::connection::sender::budget::PaymentId;
-pub use types::{ClientConfig, ClientError, Event, Input, Output, State, StopReason, Tuning};
+pub use types::{
+    ClientConfig, ClientError, ConnectFailure, Event, Input, Output, RateTooLow, Rejection, State,
+    StopReason, Tuning,
+};
 
 /// Progress events are coalesced to at most one per this interval.
 pub const PROGRESS_INTERVAL_MS: u64 = 100;
@@ -269,15 +272,12 @@ impl Client {
         if self.is_finished() || self.stopping.is_some() {
             return Err(ClientError::InvalidState("the stream has stopped"));
         }
-        if amount > 0
-            && self
-                .sender
-                .min_deliverable()
-                .is_some_and(|smallest| amount < smallest)
-        {
-            return Err(ClientError::RateTooLow(
-                "the amount is too small to deliver even one unit to the receiver at this exchange rate".into(),
-            ));
+        if let Some(smallest) = self.sender.min_deliverable() {
+            if amount > 0 && amount < smallest {
+                return Err(ClientError::RateTooLow(RateTooLow::AmountTooSmall {
+                    min_amount: smallest,
+                }));
+            }
         }
         Ok(self.sender.pay(amount))
     }
@@ -345,7 +345,10 @@ impl Client {
         self.drain_sender_events();
         self.flush_progress_now();
         let failure = error.clone().unwrap_or_else(|| match reason {
-            StopReason::ReceiverClosed => ClientError::ReceiverClosed(String::new()),
+            StopReason::ReceiverClosed => ClientError::ReceiverClosed {
+                code: CloseCode::NO_ERROR,
+                message: String::new(),
+            },
             _ => ClientError::Stopped,
         });
         for p in self.sender.take_payments() {
@@ -425,7 +428,7 @@ impl Client {
         }
         if !self.ever_opened {
             self.fail(ClientError::BtpConnectFailed(
-                "the WebSocket could not be opened".into(),
+                ConnectFailure::SocketNotOpened,
             ));
             return;
         }
@@ -451,9 +454,7 @@ impl Client {
     fn on_stall(&mut self, now: u64) {
         self.stalls = self.stalls.saturating_add(1);
         if self.stalls >= MAX_STALLS {
-            self.fail(ClientError::Timeout(
-                "the connector stopped answering: requests timed out on every reconnect".into(),
-            ));
+            self.fail(ClientError::Timeout);
             return;
         }
         self.outputs.push_back(Output::Disconnect);
@@ -488,7 +489,7 @@ impl Client {
                     self.on_link_lost(now);
                 }
                 SessionEvent::AuthFailed(why) => {
-                    self.fail(ClientError::BtpAuthFailed(why.to_string()));
+                    self.fail(ClientError::BtpAuthFailed(why));
                     return;
                 }
                 SessionEvent::Reply {
@@ -505,9 +506,9 @@ impl Client {
                     if reason == RequestFailure::Timeout && self.sender.source().is_some() {
                         stalled_ildcp = true;
                     } else if reason != RequestFailure::Disconnected {
-                        self.fail(ClientError::BtpConnectFailed(format!(
-                            "the connector did not answer IL-DCP: {reason}"
-                        )));
+                        self.fail(ClientError::BtpConnectFailed(
+                            ConnectFailure::IldcpUnanswered(reason),
+                        ));
                         return;
                     }
                 }
@@ -551,22 +552,14 @@ impl Client {
                     asset_code: r.asset_code.to_owned(),
                     asset_scale: r.asset_scale,
                 })
-                .map_err(|e| format!("its IL-DCP response is invalid ({e})")),
-            Ok(ilp::Packet::Reject(r)) => Err(format!(
-                "it refused IL-DCP with {} {}",
-                r.code,
-                crate::text::lossy(r.message)
-            )),
-            Ok(ilp::Packet::Prepare(_)) | Err(_) => {
-                Err("its IL-DCP answer is not an ILP packet".to_owned())
-            }
+                .map_err(|_| ConnectFailure::IldcpInvalid),
+            Ok(ilp::Packet::Reject(r)) => Err(ConnectFailure::IldcpRejected(RejectReason::of(&r))),
+            Ok(ilp::Packet::Prepare(_)) | Err(_) => Err(ConnectFailure::IldcpInvalid),
         };
         let source = match parsed {
             Ok(source) => source,
             Err(why) => {
-                self.fail(ClientError::BtpConnectFailed(format!(
-                    "the connector cannot be used: {why}"
-                )));
+                self.fail(ClientError::BtpConnectFailed(why));
                 return;
             }
         };
@@ -698,7 +691,7 @@ impl Client {
                 SenderEvent::ReceiverClosed { code, message } => {
                     // A normal close is not an error; any other code is.
                     let error = (code != CloseCode::NO_ERROR)
-                        .then_some(ClientError::ReceiverClosed(message));
+                        .then_some(ClientError::ReceiverClosed { code, message });
                     self.finish_after_settling(StopReason::ReceiverClosed, error, now);
                 }
                 SenderEvent::Closed => {

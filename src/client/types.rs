@@ -5,9 +5,11 @@ use std::fmt;
 
 use super::PaymentId;
 use crate::btp::session::Credentials;
+use crate::btp::session::{AuthFailure, RequestFailure};
 use crate::ilp::OwnedAddress;
 use crate::stream::connection::sender::{DEFAULT_PACKET_EXPIRY_MS, MAX_PACKETS};
-use crate::stream::connection::SenderError;
+use crate::stream::connection::{RejectReason, SenderError};
+use crate::stream::ErrorCode as CloseCode;
 
 /// Everything a [`Client`](super::Client) needs. `Debug` redacts the secrets.
 #[derive(Clone)]
@@ -237,34 +239,95 @@ impl StopReason {
     }
 }
 
-/// Errors a payment stream reports, each with a stable code.
+/// Errors a payment stream reports, each with a stable code. They are
+/// structured values; [`fmt::Display`] assembles the text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientError {
-    /// The BTP WebSocket could not be opened.
-    BtpConnectFailed(String),
+    /// The BTP WebSocket could not be opened, or the connector cannot be used.
+    BtpConnectFailed(ConnectFailure),
     /// The connector refused the BTP credentials.
-    BtpAuthFailed(String),
+    BtpAuthFailed(AuthFailure),
     /// No packet can deliver even one unit.
-    RateTooLow(String),
-    /// The connector keeps refusing for lack of credit.
-    InsufficientLiquidity,
+    RateTooLow(RateTooLow),
+    /// The connector keeps refusing for lack of credit; the last T04.
+    InsufficientLiquidity(Option<RejectReason>),
     /// The receiver will accept no more.
     ReceiverLimit,
-    /// The receiver closed the connection.
-    ReceiverClosed(String),
-    /// No answer in time.
-    Timeout(String),
+    /// The receiver closed the connection with an error.
+    ReceiverClosed {
+        /// Its STREAM close code.
+        code: CloseCode,
+        /// Its message.
+        message: String,
+    },
+    /// The connector stopped answering: requests timed out on every reconnect.
+    Timeout,
     /// The link dropped and could not be re-established.
     Disconnected,
-    /// The payment path rejected packets for good.
-    Rejected(String),
+    /// The payment path refused packets for good.
+    Rejected(Rejection),
     /// The call is not allowed in the current state.
     InvalidState(&'static str),
     /// The stream was stopped before this finished.
     Stopped,
     /// The connection used up RFC 29's 2^31 packets and was closed.
     PacketLimit,
+}
+
+/// Why the BTP connection could not be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectFailure {
+    /// The WebSocket closed before it opened.
+    SocketNotOpened,
+    /// The WebSocket did not open and authenticate within this many ms.
+    Timeout(u64),
+    /// The connector refused IL-DCP.
+    IldcpRejected(RejectReason),
+    /// Its IL-DCP answer is not a valid IL-DCP response.
+    IldcpInvalid,
+    /// It did not answer IL-DCP.
+    IldcpUnanswered(RequestFailure),
+}
+
+/// Why no packet can deliver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RateTooLow {
+    /// No packet the path forwards delivers even one unit.
+    NothingDelivers,
+    /// The exchange rate could not be learnt.
+    RateUnknown,
+    /// A `pay()` amount below the smallest that delivers one unit.
+    AmountTooSmall {
+        /// The smallest amount that delivers one unit.
+        min_amount: u64,
+    },
+    /// One unit takes more than the pacing bound to accumulate.
+    PacingTooSlow {
+        /// The smallest `amount_per_second` that works.
+        min_amount_per_second: u64,
+        /// The smallest source amount that delivers one unit.
+        min_packet: u64,
+    },
+}
+
+/// How the path refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// An ILP Reject.
+    Ilp(RejectReason),
+    /// BTP errors from the connector.
+    BtpError {
+        /// The BTP error code.
+        code: [u8; 3],
+        /// The BTP error name.
+        name: String,
+    },
+    /// Answers without an ILP packet.
+    NoIlpData,
 }
 
 impl ClientError {
@@ -274,10 +337,10 @@ impl ClientError {
             Self::BtpConnectFailed(_) => "btp-connect-failed",
             Self::BtpAuthFailed(_) => "btp-auth-failed",
             Self::RateTooLow(_) => "rate-too-low",
-            Self::InsufficientLiquidity => "insufficient-liquidity",
+            Self::InsufficientLiquidity(_) => "insufficient-liquidity",
             Self::ReceiverLimit => "receiver-limit",
-            Self::ReceiverClosed(_) => "receiver-closed",
-            Self::Timeout(_) => "timeout",
+            Self::ReceiverClosed { .. } => "receiver-closed",
+            Self::Timeout => "timeout",
             Self::Disconnected => "disconnected",
             Self::Rejected(_) => "rejected",
             Self::InvalidState(_) => "invalid-state",
@@ -285,30 +348,107 @@ impl ClientError {
             Self::PacketLimit => "packet-limit",
         }
     }
+
+    /// The ILP reject that caused it, if one did.
+    pub const fn reject(&self) -> Option<&RejectReason> {
+        match self {
+            Self::InsufficientLiquidity(Some(r))
+            | Self::Rejected(Rejection::Ilp(r))
+            | Self::BtpConnectFailed(ConnectFailure::IldcpRejected(r)) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Whether the same call may succeed later, unchanged: the path or the
+    /// network may recover (liquidity, timeouts, lost links, temporary
+    /// rejects), unlike bad credentials, rates, states or final rejects.
+    pub fn retryable(&self) -> bool {
+        match self {
+            Self::BtpConnectFailed(_)
+            | Self::InsufficientLiquidity(_)
+            | Self::Timeout
+            | Self::Disconnected
+            | Self::PacketLimit => true,
+            Self::Rejected(Rejection::Ilp(r)) => {
+                r.code.class() == crate::ilp::ErrorClass::Temporary
+            }
+            Self::Rejected(_) => true,
+            _ => false,
+        }
+    }
 }
 
 impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::BtpConnectFailed(why) => write!(f, "could not connect to the BTP server: {why}"),
+            Self::BtpConnectFailed(why) => {
+                f.write_str("could not connect to the BTP server: ")?;
+                match why {
+                    ConnectFailure::SocketNotOpened => f.write_str("the WebSocket could not be opened"),
+                    ConnectFailure::Timeout(ms) => write!(
+                        f,
+                        "the WebSocket did not open and authenticate within {ms} ms (connectTimeout)"
+                    ),
+                    ConnectFailure::IldcpRejected(r) => write!(
+                        f,
+                        "the connector cannot be used: it refused IL-DCP with {} {}",
+                        r.code, r.message
+                    ),
+                    ConnectFailure::IldcpInvalid => f.write_str(
+                        "the connector cannot be used: its IL-DCP response is invalid",
+                    ),
+                    ConnectFailure::IldcpUnanswered(why) => {
+                        write!(f, "the connector did not answer IL-DCP: {why}")
+                    }
+                }
+            }
             Self::BtpAuthFailed(why) => write!(f, "BTP authentication failed: {why}"),
-            Self::RateTooLow(why) | Self::Timeout(why) | Self::Rejected(why) => f.write_str(why),
-            Self::InsufficientLiquidity => {
-                f.write_str("the connector keeps refusing packets for lack of liquidity (T04)")
+            Self::RateTooLow(why) => match why {
+                RateTooLow::NothingDelivers => f.write_str(
+                    "the exchange rate is too low: no packet the path forwards delivers even one unit",
+                ),
+                RateTooLow::RateUnknown => {
+                    f.write_str("the exchange rate to the receiver could not be determined")
+                }
+                RateTooLow::AmountTooSmall { min_amount } => write!(
+                    f,
+                    "the amount is too small to deliver even one unit to the receiver at this exchange rate (at least {min_amount})"
+                ),
+                RateTooLow::PacingTooSlow {
+                    min_amount_per_second,
+                    min_packet,
+                } => SenderError::PacingTooSlow {
+                    min_amount_per_second: *min_amount_per_second,
+                    min_packet: *min_packet,
+                }
+                .fmt(f),
+            },
+            Self::InsufficientLiquidity(r) => {
+                SenderError::InsufficientLiquidity(r.clone()).fmt(f)
             }
             Self::ReceiverLimit => f.write_str("the receiver will not accept any more money"),
-            Self::ReceiverClosed(why) if why.is_empty() => {
+            Self::ReceiverClosed { message, .. } if message.is_empty() => {
                 f.write_str("the receiver closed the connection")
             }
-            Self::ReceiverClosed(why) => write!(f, "the receiver closed the connection: {why}"),
+            Self::ReceiverClosed { message, .. } => {
+                write!(f, "the receiver closed the connection: {message}")
+            }
+            Self::Timeout => f.write_str(
+                "the connector stopped answering: requests timed out on every reconnect",
+            ),
             Self::Disconnected => f.write_str(
                 "the connection to the BTP server was lost and could not be re-established",
             ),
+            Self::Rejected(Rejection::Ilp(r)) => SenderError::Rejected(r.clone()).fmt(f),
+            Self::Rejected(Rejection::BtpError { code, name }) => SenderError::BtpError {
+                code: *code,
+                name: name.clone(),
+            }
+            .fmt(f),
+            Self::Rejected(Rejection::NoIlpData) => SenderError::NoIlpData.fmt(f),
             Self::InvalidState(why) => f.write_str(why),
             Self::Stopped => f.write_str("the stream was stopped before this finished"),
-            Self::PacketLimit => f.write_str(
-                "the connection reached the STREAM limit of 2^31 packets and was closed",
-            ),
+            Self::PacketLimit => SenderError::PacketLimit.fmt(f),
         }
     }
 }
@@ -318,14 +458,24 @@ impl std::error::Error for ClientError {}
 impl From<SenderError> for ClientError {
     fn from(e: SenderError) -> Self {
         match e {
-            SenderError::RateTooLow
-            | SenderError::RateUnknown
-            | SenderError::PacingTooSlow { .. } => Self::RateTooLow(e.to_string()),
+            SenderError::RateTooLow => Self::RateTooLow(RateTooLow::NothingDelivers),
+            SenderError::RateUnknown => Self::RateTooLow(RateTooLow::RateUnknown),
+            SenderError::PacingTooSlow {
+                min_amount_per_second,
+                min_packet,
+            } => Self::RateTooLow(RateTooLow::PacingTooSlow {
+                min_amount_per_second,
+                min_packet,
+            }),
             SenderError::PacketLimit => Self::PacketLimit,
             SenderError::ReceiverLimit => Self::ReceiverLimit,
-            SenderError::InsufficientLiquidity => Self::InsufficientLiquidity,
-            SenderError::Timeout => Self::Timeout(e.to_string()),
-            _ => Self::Rejected(e.to_string()),
+            SenderError::InsufficientLiquidity(r) => Self::InsufficientLiquidity(r),
+            SenderError::Timeout => Self::Timeout,
+            SenderError::Rejected(r) => Self::Rejected(Rejection::Ilp(r)),
+            SenderError::BtpError { code, name } => {
+                Self::Rejected(Rejection::BtpError { code, name })
+            }
+            SenderError::NoIlpData => Self::Rejected(Rejection::NoIlpData),
         }
     }
 }

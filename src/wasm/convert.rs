@@ -5,6 +5,7 @@ use wasm_bindgen::JsValue;
 
 use crate::client::{Client, ClientError, Event};
 use crate::spsp::base64;
+use crate::stream::connection::RejectReason;
 
 /// A plain object built field by field.
 pub(crate) struct Detail(Object);
@@ -30,25 +31,66 @@ impl Detail {
     }
 }
 
-/// A JavaScript `Error` named `PaymentStreamError` with a stable `code`.
-pub(crate) fn error(code: &str, message: &str) -> JsValue {
+/// Whether an error of a shell-made `code` may go away by itself.
+fn retryable(code: &str) -> bool {
+    matches!(code, "spsp-failed" | "btp-connect-failed")
+}
+
+/// Sets the fields every error and `error` detail carry: `code`,
+/// `retryable`, and, where an ILP reject caused it, `ilpCode`, `ilpMessage`
+/// and `triggeredBy` (the rejecting node's address, or null).
+fn error_fields(target: &JsValue, code: &str, retryable: bool, reject: Option<&RejectReason>) {
+    let set = |key: &str, value: JsValue| {
+        // Setting a property on a fresh Error or object cannot fail.
+        let _ = Reflect::set(target, &JsValue::from_str(key), &value);
+    };
+    set("code", JsValue::from_str(code));
+    set("retryable", JsValue::from_bool(retryable));
+    if let Some(r) = reject {
+        set("ilpCode", JsValue::from_str(&crate::text::lossy(&r.code.0)));
+        set("ilpMessage", JsValue::from_str(&r.message));
+        set(
+            "triggeredBy",
+            optional(r.triggered_by.as_ref().map(|a| a.as_str())),
+        );
+    }
+}
+
+fn js_error(message: &str) -> JsValue {
     let e = js_sys::Error::new(message);
     e.set_name("PaymentStreamError");
-    let _ = Reflect::set(&e, &JsValue::from_str("code"), &JsValue::from_str(code));
     e.into()
+}
+
+/// A JavaScript `Error` named `PaymentStreamError` with a stable `code`,
+/// for errors the shell itself finds (options, state, SPSP).
+pub(crate) fn error(code: &str, message: &str) -> JsValue {
+    let e = js_error(message);
+    error_fields(&e, code, retryable(code), None);
+    e
 }
 
 /// A [`ClientError`] as a JavaScript error.
 pub(crate) fn client_error(e: &ClientError) -> JsValue {
-    error(e.code(), &e.to_string())
+    let js = js_error(&e.to_string());
+    error_fields(&js, e.code(), e.retryable(), e.reject());
+    js
 }
 
-/// The `{ code, message }` detail of an `error` event.
+/// The `{ code, message, retryable }` detail of an `error` event the shell
+/// itself reports.
 pub(crate) fn error_detail(code: &str, message: &str) -> JsValue {
-    Detail::new()
-        .set("code", code)
-        .set("message", message)
-        .into_js()
+    let d = Detail::new().set("message", message).into_js();
+    error_fields(&d, code, retryable(code), None);
+    d
+}
+
+/// The detail of an `error` event for a [`ClientError`]: the same fields
+/// as the error object.
+fn client_error_detail(e: &ClientError) -> JsValue {
+    let d = Detail::new().set("message", e.to_string()).into_js();
+    error_fields(&d, e.code(), e.retryable(), e.reject());
+    d
 }
 
 fn optional<T: Into<JsValue>>(value: Option<T>) -> JsValue {
@@ -156,7 +198,7 @@ pub(crate) fn event(event: &Event, assets: Option<&Assets>) -> Option<(&'static 
                 .amount("achievedPerSecond", *achieved_per_second)
                 .into_js(),
         )),
-        Event::Error(e) => Some(("error", error_detail(e.code(), &e.to_string()))),
+        Event::Error(e) => Some(("error", client_error_detail(e))),
         Event::StateChanged(state) => Some((
             "statechange",
             Detail::new().set("state", state.as_str()).into_js(),

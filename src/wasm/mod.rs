@@ -78,10 +78,22 @@ export type PaymentStreamErrorCode =
   | 'invalid-option' | 'invalid-state' | 'btp-connect-failed' | 'btp-auth-failed' | 'spsp-failed'
   | 'rate-too-low' | 'insufficient-liquidity' | 'receiver-limit' | 'receiver-closed'
   | 'timeout' | 'disconnected' | 'rejected' | 'stopped' | 'packet-limit';
-/** `detail` of the `error` event. */
-export interface ErrorDetail { code: PaymentStreamErrorCode; message: string; }
+/** What every error says beyond its message. */
+export interface PaymentStreamErrorFields {
+  code: PaymentStreamErrorCode;
+  /** Whether the same call may succeed later unchanged (liquidity, timeouts, lost links, temporary rejects). */
+  retryable: boolean;
+  /** The ILP error code of the reject that caused it (e.g. `'T04'`), when one did. */
+  ilpCode?: string;
+  /** That reject's message, when a reject caused it. */
+  ilpMessage?: string;
+  /** The address of the node that rejected (or `null` if it gave none), when a reject caused it. */
+  triggeredBy?: string | null;
+}
+/** `detail` of the `error` event: the same fields as the error. */
+export interface ErrorDetail extends PaymentStreamErrorFields { message: string; }
 /** Errors thrown or rejected by a {@link PaymentStream}: `name` is `'PaymentStreamError'`. */
-export interface PaymentStreamError extends Error { code: PaymentStreamErrorCode; }
+export interface PaymentStreamError extends Error, PaymentStreamErrorFields {}
 export type PaymentStreamState = 'idle' | 'connecting' | 'streaming' | 'paused' | 'stopped' | 'failed';
 export interface PaymentStreamEventMap {
   start: CustomEvent<StartDetail>;

@@ -38,7 +38,11 @@ export async function usage(): Promise<void> {
   try {
     await s.start();
   } catch (err) {
-    console.log((err as PaymentStreamError).code);
+    const e = err as PaymentStreamError;
+    const retry: boolean = e.retryable;
+    const ilp: string | undefined = e.ilpCode;
+    const by: string | null | undefined = e.triggeredBy;
+    console.log(e.code, retry, ilp, e.ilpMessage, by);
   }
   s.pause();
   s.resume();

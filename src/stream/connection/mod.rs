@@ -25,4 +25,6 @@ pub use congestion::Congestion;
 pub use max_packet::MaxPacket;
 pub use pacing::Pacer;
 pub use rate::ExchangeRate;
-pub use sender::{Failure, Outgoing, Sender, SenderConfig, SenderError, SenderEvent, Source};
+pub use sender::{
+    Failure, Outgoing, RejectReason, Sender, SenderConfig, SenderError, SenderEvent, Source,
+};

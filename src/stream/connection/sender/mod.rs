@@ -89,7 +89,7 @@ use budget::{Budget, Ledger, PaymentId, PaymentOutcome, Purpose};
 use doubt::{Doubtful, ReceiverTotals};
 use money::Blocked;
 use pace::{Throttle, Trouble};
-pub use types::{Failure, Outgoing, SenderConfig, SenderError, SenderEvent, Source};
+pub use types::{Failure, Outgoing, RejectReason, SenderConfig, SenderError, SenderEvent, Source};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {

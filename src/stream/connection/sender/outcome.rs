@@ -6,7 +6,9 @@
 use super::doubt::{self, Doubtful, ReceiverTotals, SETTLE_MARGIN_MS};
 use super::pace::Trouble;
 use super::reply::ReplyInfo;
-use super::{Failure, InFlight, Kind, Phase, Sender, SenderError, SenderEvent, QUERY_RETRY_MS};
+use super::{
+    Failure, InFlight, Kind, Phase, RejectReason, Sender, SenderError, SenderEvent, QUERY_RETRY_MS,
+};
 use crate::codec::Decode;
 use crate::ilp::{self, AmountTooLarge, ErrorClass, ErrorCode};
 use crate::stream::crypto;
@@ -38,21 +40,20 @@ impl Sender {
                 let told = info
                     .as_ref()
                     .map_or((None, None), |i| (i.closed.clone(), i.receiver_total));
-                self.on_reject(sent, r.code, r.message, r.data, info, now);
+                let reason = RejectReason::of(&r);
+                self.on_reject(sent, reason, r.data, info, now);
                 told
             }
             // A Fulfill that does not match, a Prepare, or bytes we cannot
             // read: the packet was not paid as far as we can prove. Treated
             // like a temporary error, so one odd reply does not end the stream.
             Ok(_) | Err(_) => {
-                self.on_reject(
-                    sent,
-                    ErrorCode::T00_INTERNAL_ERROR,
-                    b"unreadable reply",
-                    &[],
-                    None,
-                    now,
-                );
+                let reason = RejectReason {
+                    code: ErrorCode::T00_INTERNAL_ERROR,
+                    message: "unreadable reply".to_owned(),
+                    triggered_by: None,
+                };
+                self.on_reject(sent, reason, &[], None, now);
                 (None, None)
             }
         };
@@ -286,12 +287,12 @@ impl Sender {
     fn on_reject(
         &mut self,
         sent: InFlight,
-        code: ErrorCode,
-        message: &[u8],
+        reason: RejectReason,
         data: &[u8],
         info: Option<ReplyInfo>,
         now: u64,
     ) {
+        let code = reason.code;
         match sent.kind {
             Kind::Close => {
                 let event = match &self.phase {
@@ -342,20 +343,14 @@ impl Sender {
             }
             ErrorClass::Relative => {}
             ErrorClass::Final | ErrorClass::Unknown => {
-                self.fail(SenderError::Rejected {
-                    code,
-                    message: crate::text::lossy(message),
-                });
+                self.fail(SenderError::Rejected(reason));
                 return;
             }
         }
         let cause = if code == ErrorCode::T04_INSUFFICIENT_LIQUIDITY {
-            SenderError::InsufficientLiquidity
+            SenderError::InsufficientLiquidity(Some(reason))
         } else {
-            SenderError::Rejected {
-                code,
-                message: crate::text::lossy(message),
-            }
+            SenderError::Rejected(reason)
         };
         self.begin_trouble(cause, now);
     }

@@ -255,7 +255,16 @@ fn the_trouble_clock_stops_while_the_link_is_down() {
         now += 100;
     }
     assert!(s.is_done());
-    assert!(events(&mut s).contains(&SenderEvent::Failed(SenderError::InsufficientLiquidity)));
+    let failed = events(&mut s).into_iter().find_map(|e| match e {
+        SenderEvent::Failed(e) => Some(e),
+        _ => None,
+    });
+    // The error carries the reject that caused it.
+    let Some(SenderError::InsufficientLiquidity(Some(reason))) = failed else {
+        panic!("{failed:?}")
+    };
+    assert_eq!(reason.code, ErrorCode::T04_INSUFFICIENT_LIQUIDITY);
+    assert_eq!(reason.triggered_by.unwrap().as_str(), "test.connector");
 }
 
 /// Answers the probes; returns the first paying packet (the poll that

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::budget::PaymentOutcome;
-use crate::ilp::{ErrorCode, OwnedAddress};
+use crate::ilp::{ErrorCode, OwnedAddress, Reject};
 use crate::stream::ErrorCode as CloseCode;
 
 /// Where the sender itself sits, learnt by IL-DCP.
@@ -110,8 +110,9 @@ pub enum SenderError {
     RateUnknown,
     /// The receiver will accept no more money.
     ReceiverLimit,
-    /// The connector keeps refusing for lack of credit (T04).
-    InsufficientLiquidity,
+    /// The connector keeps refusing for lack of credit (T04): the last
+    /// such reject.
+    InsufficientLiquidity(Option<RejectReason>),
     /// Packets keep getting no answer.
     Timeout,
     /// The connector keeps answering with BTP errors.
@@ -125,13 +126,9 @@ pub enum SenderError {
     NoIlpData,
     /// RFC 29 allows 2^31 packets per connection; it was closed before that.
     PacketLimit,
-    /// The path refused a packet for good.
-    Rejected {
-        /// The ILP error code.
-        code: ErrorCode,
-        /// The reject message.
-        message: String,
-    },
+    /// The path refused a packet for good (an F or R code), or keeps
+    /// refusing with a temporary code other than T04.
+    Rejected(RejectReason),
 }
 
 impl fmt::Display for SenderError {
@@ -144,8 +141,9 @@ impl fmt::Display for SenderError {
                 f.write_str("the exchange rate to the receiver could not be determined")
             }
             Self::ReceiverLimit => f.write_str("the receiver will not accept any more money"),
-            Self::InsufficientLiquidity => {
-                f.write_str("the connector keeps refusing packets for lack of liquidity (T04)")
+            Self::InsufficientLiquidity(reason) => {
+                f.write_str("the connector keeps refusing packets for lack of liquidity (T04)")?;
+                reason.as_ref().map_or(Ok(()), |r| r.describe(f))
             }
             Self::Timeout => f.write_str("packets keep timing out without an answer"),
             Self::PacingTooSlow {
@@ -168,17 +166,59 @@ impl fmt::Display for SenderError {
             Self::PacketLimit => f.write_str(
                 "the connection reached the STREAM limit of 2^31 packets and was closed",
             ),
-            Self::Rejected { code, message } if message.is_empty() => {
-                write!(f, "the payment path rejected a packet: {code}")
-            }
-            Self::Rejected { code, message } => {
-                write!(f, "the payment path rejected a packet: {code}: {message}")
+            Self::Rejected(reason) => {
+                f.write_str("the payment path rejected a packet")?;
+                reason.describe(f)
             }
         }
     }
 }
 
 impl std::error::Error for SenderError {}
+
+impl SenderError {
+    /// The ILP reject behind this error, if one caused it.
+    pub const fn reject(&self) -> Option<&RejectReason> {
+        match self {
+            Self::InsufficientLiquidity(Some(r)) | Self::Rejected(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// An ILP Reject that caused an error: its code, message and who sent it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectReason {
+    /// The ILP error code, e.g. T04.
+    pub code: ErrorCode,
+    /// The reject's message (lossy UTF-8).
+    pub message: String,
+    /// The address of the node that rejected, if valid.
+    pub triggered_by: Option<OwnedAddress>,
+}
+
+impl RejectReason {
+    /// The reason a Reject gives.
+    pub fn of(reject: &Reject<'_>) -> Self {
+        Self {
+            code: reject.code,
+            message: crate::text::lossy(reject.message),
+            triggered_by: reject.triggered_by.map(|a| a.to_owned_address()),
+        }
+    }
+
+    /// `": T04 Insufficient Liquidity \"message\" from test.connector"`.
+    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, ": {}", self.code)?;
+        if !self.message.is_empty() {
+            write!(f, " \"{}\"", self.message)?;
+        }
+        if let Some(by) = &self.triggered_by {
+            write!(f, " from {}", by.as_str())?;
+        }
+        Ok(())
+    }
+}
 
 /// Settings of a [`Sender`](super::Sender).
 #[derive(Clone)]
