@@ -927,6 +927,14 @@ async function shutdown (signal) {
   }
   process.exit(0)
 }
+// ilp-connector 23 reports some plugin errors through a logger method called
+// without its `this` (common/log.ts: "Cannot read properties of undefined
+// (reading 'river')"), seen when the browser account is re-created or restarted
+// with packets in flight. That TypeError is an unhandled rejection, which
+// would end this process and every test after it: report it and keep serving.
+process.on('unhandledRejection', (e) => {
+  process.stderr.write(`[stack] unhandled rejection in a reference component: ${e && e.stack ? e.stack : e}\n`)
+})
 process.on('SIGINT', () => shutdown('SIGINT'))
 process.on('SIGTERM', () => shutdown('SIGTERM'))
 // (Deliberately NOT following stdin: background jobs in scripts get stdin from /dev/null,
