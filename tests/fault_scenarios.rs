@@ -417,3 +417,44 @@ fn a_capped_stream_counts_money_in_doubt_against_max_total() {
         assert!(totals.sent + totals.in_doubt <= max);
     }
 }
+
+#[test]
+fn a_connector_that_never_answers_fails_within_the_connect_timeout() {
+    let mut config = client_config(1_000, None, 14);
+    config.tuning.connect_timeout_ms = 3 * SECOND;
+    // The socket opens, but nothing ever comes back (auth unanswered).
+    let mut sim = Sim::new(config, PeerConfig::default(), LinkConfig::default(), 14);
+    sim.drop_replies = true;
+    sim.run_for(10 * SECOND);
+    assert_eq!(sim.error_codes(), ["btp-connect-failed"]);
+    let (at, message) = sim
+        .events
+        .iter()
+        .find_map(|(t, e)| match e {
+            Event::Error(e) => Some((*t, e.to_string())),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(at - support::T0, 3 * SECOND, "at the connect timeout");
+    assert!(
+        message.contains("within 3000 ms (connectTimeout)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_reconnect_that_never_comes_up_is_retried_not_fatal() {
+    let mut config = client_config(10_000, None, 15);
+    config.tuning.connect_timeout_ms = 2 * SECOND;
+    let mut sim = Sim::new(config, PeerConfig::default(), LinkConfig::default(), 15);
+    run_checked(&mut sim, 2 * SECOND);
+    sim.drop_replies = true;
+    sim.disconnect();
+    run_checked(&mut sim, 5 * SECOND);
+    assert!(sim.error_codes().is_empty(), "{:?}", sim.error_codes());
+    let connects = sim.connects;
+    assert!(connects >= 3, "reconnect attempts: {connects}");
+    sim.drop_replies = false;
+    run_checked(&mut sim, 20 * SECOND);
+    assert_eq!(sim.client.state(), State::Streaming);
+}

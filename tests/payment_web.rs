@@ -170,6 +170,15 @@ fn every_invalid_option_is_refused_by_name() {
         ("maxTotal", vec![("maxTotal", "lots".into())]),
         ("slippage", vec![("slippage", JsValue::from_f64(1.5))]),
         ("slippage", vec![("slippage", "abc".into())]),
+        (
+            "connectTimeout",
+            vec![("connectTimeout", JsValue::from_f64(0.0))],
+        ),
+        (
+            "connectTimeout",
+            vec![("connectTimeout", JsValue::from_f64(1.5))],
+        ),
+        ("connectTimeout", vec![("connectTimeout", "soon".into())]),
         ("amountPersecond", vec![("amountPersecond", "1".into())]),
         ("sharedSecret", vec![("sharedSecret", "AAAA".into())]),
     ];
@@ -360,6 +369,61 @@ async fn nothing_listening_gives_btp_connect_failed() {
         .await
         .expect_err("nothing listens on port 9");
     assert_eq!(code_of(&err), "btp-connect-failed");
+}
+
+fn proxy_url() -> &'static str {
+    env(
+        option_env!("ILP_TEST_STACK_PROXY_BTP_URL"),
+        "ILP_TEST_STACK_PROXY_BTP_URL",
+    )
+}
+
+/// Milliseconds since the Unix epoch (a whole number).
+fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+#[wasm_bindgen_test]
+async fn a_connector_that_never_answers_gives_btp_connect_failed_within_connect_timeout() {
+    reset(r#"{}"#).await;
+    // The proxy accepts the WebSocket and forwards to the connector, but
+    // drops every answer: the BTP auth is never answered.
+    fetch_json("POST", "/control/proxy", Some(r#"{"dropReplies":true}"#)).await;
+    let s = stream(&[
+        ("btp", proxy_url().into()),
+        ("receiver", pointer_url().into()),
+        ("amountPerSecond", "1000".into()),
+        ("connectTimeout", JsValue::from_f64(1_500.0)),
+    ])
+    .unwrap();
+    let t0 = now_ms();
+    let err = wait(s.start()).await.expect_err("never answered");
+    let ms = now_ms() - t0;
+    fetch_json("POST", "/control/proxy", Some(r#"{"dropReplies":false}"#)).await;
+    assert_eq!(code_of(&err), "btp-connect-failed");
+    assert!(get_str(&err, "message").contains("within 1500 ms (connectTimeout)"));
+    assert!((1_400..5_000).contains(&ms), "failed after {ms} ms");
+    assert_eq!(get(&err, "retryable").as_bool(), Some(true));
+}
+
+#[wasm_bindgen_test]
+async fn a_black_holed_spsp_server_gives_spsp_failed_within_connect_timeout() {
+    let s = stream(&[
+        ("btp", btp_url().into()),
+        ("receiver", format!("{}/never", http_url()).into()),
+        ("amountPerSecond", "1000".into()),
+        ("connectTimeout", JsValue::from_f64(1_000.0)),
+    ])
+    .unwrap();
+    let t0 = now_ms();
+    let err = wait(s.start()).await.expect_err("never answered");
+    let ms = now_ms() - t0;
+    assert_eq!(code_of(&err), "spsp-failed");
+    assert!(
+        get_str(&err, "message").contains("did not answer within 1000 ms (connectTimeout)"),
+        "{err:?}"
+    );
+    assert!((900..5_000).contains(&ms), "failed after {ms} ms");
 }
 
 #[wasm_bindgen_test]

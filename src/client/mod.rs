@@ -52,7 +52,7 @@ mod types;
 pub use crate::stream::connection::sender::budget::PaymentId;
 pub use types::{
     ClientConfig, ClientError, ConnectFailure, Event, Input, Output, RateTooLow, Rejection, State,
-    StopReason, Tuning,
+    StopReason, Tuning, DEFAULT_CONNECT_TIMEOUT_MS,
 };
 
 /// Progress events are coalesced to at most one per this interval.
@@ -99,8 +99,8 @@ struct Stopping {
 enum Link {
     /// No socket; maybe a reconnect at this time.
     Down { reconnect_at: Option<u64> },
-    /// Socket requested or open; not yet usable.
-    Connecting,
+    /// Socket requested or open, not yet usable; given up at `deadline`.
+    Connecting { deadline: u64 },
     /// Authenticated (and IL-DCP done once).
     Up,
 }
@@ -228,14 +228,22 @@ impl Client {
 
     /// Starts connecting and paying. (`_now` keeps every command's
     /// signature alike; nothing here depends on the time yet.)
-    pub fn start(&mut self, _now: u64) -> Result<(), ClientError> {
+    pub fn start(&mut self, now: u64) -> Result<(), ClientError> {
         if self.state != State::Idle {
             return Err(ClientError::InvalidState("start() was already called"));
         }
         self.set_state(State::Connecting);
-        self.link = Link::Connecting;
-        self.outputs.push_back(Output::Connect);
+        self.connect(now);
         Ok(())
+    }
+
+    /// Asks for a socket, to be open, authenticated and through IL-DCP
+    /// within the connect timeout.
+    fn connect(&mut self, now: u64) {
+        self.link = Link::Connecting {
+            deadline: now.saturating_add(self.config.tuning.connect_timeout_ms),
+        };
+        self.outputs.push_back(Output::Connect);
     }
 
     /// Stops paced sending at once (packets in flight settle); the
@@ -537,7 +545,7 @@ impl Client {
                 }
             }
         }
-        let connecting_stalled = stalled_ildcp && self.link == Link::Connecting;
+        let connecting_stalled = stalled_ildcp && matches!(self.link, Link::Connecting { .. });
         if (stalled && self.link == Link::Up || connecting_stalled) && !self.is_finished() {
             self.on_stall(now);
             self.process_session(now);
@@ -772,8 +780,25 @@ impl Client {
         } = self.link
         {
             if at <= now {
-                self.link = Link::Connecting;
-                self.outputs.push_back(Output::Connect);
+                self.connect(now);
+            }
+        }
+        if let Link::Connecting { deadline } = self.link {
+            if deadline <= now {
+                if self.ever_authenticated {
+                    // A reconnect that does not come up: try again later.
+                    self.outputs.push_back(Output::Disconnect);
+                    self.session.handle_close();
+                    self.on_link_lost(now);
+                    self.process_session(now);
+                } else {
+                    self.fail(ClientError::BtpConnectFailed(ConnectFailure::Timeout(
+                        self.config.tuning.connect_timeout_ms,
+                    )));
+                }
+                if self.is_finished() {
+                    return;
+                }
             }
         }
         if let Some(Stopping {
@@ -824,8 +849,10 @@ impl Client {
             // in this step (a past deadline would make the caller poll forever).
             consider(self.sender.poll_timeout(now));
         }
-        if let Link::Down { reconnect_at } = self.link {
-            consider(reconnect_at);
+        match self.link {
+            Link::Down { reconnect_at } => consider(reconnect_at),
+            Link::Connecting { deadline } => consider(Some(deadline)),
+            Link::Up => {}
         }
         consider(self.stopping.as_ref().map(|s| s.deadline));
         if self.progress.changed {

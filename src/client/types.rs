@@ -43,11 +43,18 @@ pub struct Tuning {
     pub request_timeout_ms: u64,
     /// Packets after which the connection closes (RFC 29: below 2^31).
     pub max_packets: u64,
+    /// How long the socket may take to open, authenticate and answer
+    /// IL-DCP (default [`DEFAULT_CONNECT_TIMEOUT_MS`]).
+    pub connect_timeout_ms: u64,
 }
+
+/// Default of [`Tuning::connect_timeout_ms`]: 5 s.
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
 
 impl Default for Tuning {
     fn default() -> Self {
         Self {
+            connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
             packet_expiry_ms: DEFAULT_PACKET_EXPIRY_MS,
             request_timeout_ms: crate::btp::session::DEFAULT_REQUEST_TIMEOUT_MS,
             max_packets: MAX_PACKETS,
@@ -281,7 +288,8 @@ pub enum ClientError {
 pub enum ConnectFailure {
     /// The WebSocket closed before it opened.
     SocketNotOpened,
-    /// The WebSocket did not open and authenticate within this many ms.
+    /// The socket did not open, authenticate and answer IL-DCP within
+    /// this many ms.
     Timeout(u64),
     /// The connector refused IL-DCP.
     IldcpRejected(RejectReason),
@@ -387,7 +395,7 @@ impl fmt::Display for ClientError {
                     ConnectFailure::SocketNotOpened => f.write_str("the WebSocket could not be opened"),
                     ConnectFailure::Timeout(ms) => write!(
                         f,
-                        "the WebSocket did not open and authenticate within {ms} ms (connectTimeout)"
+                        "the BTP server did not open the WebSocket, authenticate and answer IL-DCP within {ms} ms (connectTimeout)"
                     ),
                     ConnectFailure::IldcpRejected(r) => write!(
                         f,

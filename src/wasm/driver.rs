@@ -156,7 +156,10 @@ pub(crate) fn begin(
             max_total: options.max_total,
             slippage_ppm: options.slippage_ppm,
             seed,
-            tuning: crate::client::Tuning::default(),
+            tuning: crate::client::Tuning {
+                connect_timeout_ms: options.connect_timeout_ms,
+                ..crate::client::Tuning::default()
+            },
         });
         // The client is Idle, so start() cannot fail.
         let _ = client.start(now());
@@ -383,8 +386,9 @@ pub(crate) fn call_target(
 /// and hands them to `done` from a later microtask (never before this
 /// returns); an SPSP failure is the message of an `spsp-failed` error.
 pub(crate) fn resolve_receiver(shared: &Shared, done: impl FnOnce(super::spsp::Answer) + 'static) {
-    let url = {
+    let (url, timeout_ms) = {
         let inner = shared.borrow();
+        let timeout_ms = inner.options.connect_timeout_ms;
         match &inner.options.receiver {
             Receiver::Direct {
                 destination,
@@ -395,8 +399,8 @@ pub(crate) fn resolve_receiver(shared: &Shared, done: impl FnOnce(super::spsp::A
                 super::spsp::on_settled(&ready, move |_| done(answer));
                 return;
             }
-            Receiver::Spsp(endpoint) => endpoint.url().to_owned(),
+            Receiver::Spsp(endpoint) => (endpoint.url().to_owned(), timeout_ms),
         }
     };
-    super::spsp::query(&url, done);
+    super::spsp::query(&url, timeout_ms, done);
 }

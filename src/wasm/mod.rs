@@ -40,6 +40,11 @@ export interface PaymentStreamOptions {
   maxTotal?: string | bigint;
   /** Exchange-rate slippage tolerated, `0 <= slippage < 1`; default 0.01 (1%). */
   slippage?: number;
+  /**
+   * Milliseconds the SPSP query may take, and the WebSocket open + BTP auth + IL-DCP
+   * (default 5000). Past it: `spsp-failed` or `btp-connect-failed` naming what timed out.
+   */
+  connectTimeout?: number;
 }
 
 /** `detail` of the `start` event. */

@@ -26,9 +26,14 @@ pub(crate) struct Options {
     pub(crate) amount_per_second: u64,
     pub(crate) max_total: Option<u64>,
     pub(crate) slippage_ppm: u32,
+    /// WebSocket open + BTP auth + IL-DCP, and the SPSP query, in ms.
+    pub(crate) connect_timeout_ms: u64,
 }
 
-const KNOWN: [&str; 7] = [
+/// The largest `connectTimeout` accepted: 10 minutes.
+const MAX_CONNECT_TIMEOUT_MS: u64 = 600_000;
+
+const KNOWN: [&str; 8] = [
     "btp",
     "receiver",
     "destinationAccount",
@@ -36,6 +41,7 @@ const KNOWN: [&str; 7] = [
     "amountPerSecond",
     "maxTotal",
     "slippage",
+    "connectTimeout",
 ];
 
 /// An `invalid-option` error naming the option.
@@ -186,12 +192,25 @@ impl Options {
                 parse_ratio_ppm(&text).map_err(|e| invalid("slippage", &e.to_string()))?
             }
         };
+        let connect_timeout_ms = match get(options, "connectTimeout") {
+            None => crate::client::DEFAULT_CONNECT_TIMEOUT_MS,
+            Some(v) => amount_value(&v, "connectTimeout")
+                .ok()
+                .filter(|ms| (1..=MAX_CONNECT_TIMEOUT_MS).contains(ms))
+                .ok_or_else(|| {
+                    invalid(
+                        "connectTimeout",
+                        "must be a whole number of milliseconds from 1 to 600000",
+                    )
+                })?,
+        };
         Ok(Self {
             btp,
             receiver,
             amount_per_second,
             max_total,
             slippage_ppm,
+            connect_timeout_ms,
         })
     }
 }

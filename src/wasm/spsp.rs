@@ -45,10 +45,20 @@ pub(crate) fn on_settled(promise: &Promise, f: impl FnOnce(Result<JsValue, JsVal
     let _ = settled.unchecked_ref::<Thenable>().then(&callback);
 }
 
-/// Queries `url`; `done` gets the receiver's address and shared secret, or a
-/// message saying what went wrong. It is always called, and never before
-/// this returns.
-pub(crate) fn query(url: &str, done: impl FnOnce(Answer) + 'static) {
+/// `AbortSignal.timeout(ms)`, where the platform has it.
+fn timeout_signal(ms: u64) -> Option<JsValue> {
+    let abort_signal = field(&js_sys::global(), "AbortSignal");
+    let timeout: Function = field(&abort_signal, "timeout").dyn_into().ok()?;
+    // ms <= 600,000 (checked with the options), exact as a JS number.
+    timeout
+        .call1(&abort_signal, &JsValue::from_f64(ms as f64))
+        .ok()
+}
+
+/// Queries `url`, giving up after `timeout_ms`; `done` gets the receiver's
+/// address and shared secret, or a message saying what went wrong. It is
+/// always called, and never before this returns.
+pub(crate) fn query(url: &str, timeout_ms: u64, done: impl FnOnce(Answer) + 'static) {
     let fetch: Function = match field(&js_sys::global(), "fetch").dyn_into() {
         Ok(fetch) => fetch,
         Err(_) => return later(done, Err("this environment has no fetch()".to_owned())),
@@ -62,18 +72,41 @@ pub(crate) fn query(url: &str, done: impl FnOnce(Answer) + 'static) {
         .set("cache", "no-cache")
         .set("redirect", "follow")
         .into_js();
+    if let Some(signal) = timeout_signal(timeout_ms) {
+        let _ = Reflect::set(&init, &JsValue::from_str("signal"), &signal);
+    }
     let response = match fetch.call2(&JsValue::NULL, &JsValue::from_str(url), &init) {
         Ok(response) => Promise::from(response),
         Err(_) => return later(done, Err(format!("could not query {url}"))),
     };
     let url = url.to_owned();
     on_settled(&response, move |response| match response {
-        Ok(response) => on_response(url, &response, done),
-        Err(e) => done(Err(format!("could not reach {url}: {}", message_of(&e)))),
+        Ok(response) => on_response(url, timeout_ms, &response, done),
+        Err(e) => done(Err(unreachable(&url, timeout_ms, &e))),
     });
 }
 
-fn on_response(url: String, response: &JsValue, done: impl FnOnce(Answer) + 'static) {
+/// What a failed `fetch` means, in words a web developer acts on.
+fn unreachable(url: &str, timeout_ms: u64, error: &JsValue) -> String {
+    match field(error, "name").as_string().as_deref() {
+        Some("TimeoutError" | "AbortError") => {
+            format!("{url} did not answer within {timeout_ms} ms (connectTimeout)")
+        }
+        // fetch gives the same TypeError for a network failure and for a
+        // response the browser withholds because it lacks CORS headers.
+        _ => format!(
+            "could not reach {url}: {} (the server is down, or does not allow cross-origin requests: a payment pointer must send Access-Control-Allow-Origin)",
+            message_of(error)
+        ),
+    }
+}
+
+fn on_response(
+    url: String,
+    timeout_ms: u64,
+    response: &JsValue,
+    done: impl FnOnce(Answer) + 'static,
+) {
     let status = field(response, "status").as_f64().unwrap_or(0.0) as u16;
     if !(200..300).contains(&status) {
         return done(Err(format!("{url} answered HTTP {status}")));
@@ -87,6 +120,14 @@ fn on_response(url: String, response: &JsValue, done: impl FnOnce(Answer) + 'sta
     };
     on_settled(&Promise::from(body), move |body| match body {
         Ok(body) => done(read_body(&url, &body)),
+        Err(e)
+            if matches!(
+                field(&e, "name").as_string().as_deref(),
+                Some("TimeoutError" | "AbortError")
+            ) =>
+        {
+            done(Err(unreachable(&url, timeout_ms, &e)))
+        }
         Err(_) => done(Err(format!("{url} did not answer JSON"))),
     });
 }

@@ -56,7 +56,8 @@
 //                                  start config and the proxy (no fault, counters 0), re-create
 //                                  the browser account (fresh balance)
 // SPSP: GET /.well-known/pay (always) and /<name> (any path without --serve-dir; with it, when
-// Accept asks for application/spsp4+json). /unknown answers 404 InvalidReceiverError.
+// Accept asks for application/spsp4+json). /unknown answers 404 InvalidReceiverError;
+// /never never answers (a black-holed SPSP server).
 // Receiver choice: a first path segment naming a receiver key picks it (/stateless,
 // /scale6, /scale0, /stream, also /stateless/bob ...); any other path, and /.well-known/pay,
 // goes to config.receiver ('stream' (default) or 'stateless').
@@ -684,6 +685,13 @@ function spsp (req, res, name) {
   // Test hook: the name "unknown" answers like a server that has no such receiver.
   if (name === 'unknown') {
     return send(res, 404, { id: 'InvalidReceiverError', message: 'Invalid receiver ID' }, spspType)
+  }
+  // Test hook: the name "never" is a black-holed SPSP server: the request is
+  // read and never answered (the socket closes when the client gives up or
+  // after 2 minutes).
+  if (name === 'never') {
+    res.setTimeout(120_000, () => res.destroy())
+    return
   }
   const nonceH = req.headers['receipt-nonce']
   const secretH = req.headers['receipt-secret']
