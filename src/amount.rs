@@ -126,6 +126,34 @@ pub fn parse_ratio_ppm(text: &str) -> Result<u32, AmountError> {
     Ok(ppm)
 }
 
+/// `numerator / denominator` as a decimal string with at most `digits`
+/// fractional digits, truncated, without trailing zeros (`"0.5"`, `"1000"`).
+/// Integer math only; a denominator of 0 gives `"0"`.
+pub fn format_ratio(numerator: u128, denominator: u64, digits: u32) -> String {
+    let den = u128::from(denominator);
+    if den == 0 {
+        return "0".to_owned();
+    }
+    let mut text = (numerator / den).to_string();
+    let mut rest = numerator % den;
+    let mut fraction = String::new();
+    for _ in 0..digits {
+        if rest == 0 {
+            break;
+        }
+        // rest < den <= 2^64, so rest * 10 fits in u128.
+        rest *= 10;
+        fraction.push(char::from(b'0' + u8::try_from(rest / den).unwrap_or(0)));
+        rest %= den;
+    }
+    let fraction = fraction.trim_end_matches('0');
+    if !fraction.is_empty() {
+        text.push('.');
+        text.push_str(fraction);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +199,18 @@ mod tests {
         assert_eq!(parse_ratio_ppm("-0.1"), Err(AmountError::NotAnInteger));
         assert_eq!(parse_ratio_ppm("."), Err(AmountError::NotAnInteger));
         assert_eq!(parse_ratio_ppm("abc"), Err(AmountError::NotAnInteger));
+    }
+
+    #[test]
+    fn formats_ratios_exactly_with_integer_math() {
+        assert_eq!(format_ratio(1, 2, 9), "0.5");
+        assert_eq!(format_ratio(1, 3, 9), "0.333333333");
+        assert_eq!(format_ratio(1_000, 1, 9), "1000");
+        assert_eq!(format_ratio(1_000_001, 1_000_000_000_000, 9), "0.000001");
+        assert_eq!(
+            format_ratio(u128::from(u64::MAX) + 1, 1, 3),
+            "18446744073709551616"
+        );
+        assert_eq!(format_ratio(7, 0, 9), "0");
     }
 }

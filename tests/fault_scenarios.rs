@@ -458,3 +458,41 @@ fn a_reconnect_that_never_comes_up_is_retried_not_fatal() {
     run_checked(&mut sim, 20 * SECOND);
     assert_eq!(sim.client.state(), State::Streaming);
 }
+
+#[test]
+fn stats_tell_how_the_stream_is_doing() {
+    // 20 ms each way and a 5 ms hold: a round trip of about 45 ms.
+    let peer = PeerConfig {
+        hold_ms: 5,
+        ..PeerConfig::default()
+    };
+    let mut sim = sim(client_config(100_000, None, 16), peer, 16);
+    run_checked(&mut sim, 5 * SECOND);
+    let stats = sim.client.stats();
+    let rtt = stats.rtt_ms.expect("an RTT");
+    assert!((40..=60).contains(&rtt), "rtt {rtt} ms");
+    let fulfilled = sim
+        .peer
+        .log
+        .iter()
+        .filter(|r| r.outcome == support::Outcome::Fulfilled)
+        .count() as u64;
+    // Replies still on their way are not counted yet.
+    assert!(stats.packets_fulfilled <= fulfilled);
+    assert!(fulfilled - stats.packets_fulfilled <= stats.packets_in_flight as u64);
+    // The rate probes came back F99.
+    let f99 = stats
+        .packets_rejected
+        .iter()
+        .find(|(c, _)| c.0 == *b"F99")
+        .map(|(_, n)| *n);
+    assert!(f99.is_some_and(|n| n >= 1), "{:?}", stats.packets_rejected);
+    let ((lo_n, lo_d), (hi_n, hi_d)) = stats.rate.expect("a rate");
+    // 1:1 lies in [lower, upper).
+    assert!(lo_n <= lo_d && u128::from(hi_d) < hi_n, "{:?}", stats.rate);
+    assert_eq!(stats.max_packet_amount, Some(1_000));
+    assert_eq!(stats.reconnects, 0);
+    sim.disconnect();
+    run_checked(&mut sim, 3 * SECOND);
+    assert_eq!(sim.client.stats().reconnects, 1);
+}

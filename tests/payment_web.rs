@@ -253,6 +253,23 @@ async fn streams_at_the_rate_and_totals_match_the_receiver() {
     assert_eq!(get_str(&start, "assetCode"), "USD");
     assert!(get_str(&start, "destinationAccount").starts_with("test.connector"));
     TimeoutFuture::new(3_000).await;
+    // Live stats, while streaming, are sane.
+    let stats: JsValue = s.stats().into();
+    let rtt = get(&stats, "rttMs").as_f64().expect("rttMs");
+    assert!(rtt > 0.0 && rtt < 1_000.0, "rtt {rtt}");
+    assert!(get(&stats, "packetsFulfilled").as_f64().unwrap() >= 100.0);
+    assert!(
+        get(&get(&stats, "packetsRejected"), "F99")
+            .as_f64()
+            .unwrap()
+            >= 1.0
+    );
+    assert_eq!(get_str(&stats, "maxPacketAmount"), "1000");
+    let rate = get(&stats, "exchangeRate");
+    assert_eq!(get_str(&rate, "min"), "1");
+    assert!(get_str(&rate, "max").starts_with("1.0"), "{rate:?}");
+    assert_eq!(get(&stats, "reconnects").as_f64(), Some(0.0));
+    assert_eq!(get(&stats, "throttled").as_bool(), Some(false));
     wait(s.stop()).await.unwrap();
     let elapsed_ms = js_sys::Date::now() as u64 - t0;
     let sent: u64 = s.total_sent().parse().unwrap();

@@ -52,7 +52,7 @@ mod types;
 pub use crate::stream::connection::sender::budget::PaymentId;
 pub use types::{
     ClientConfig, ClientError, ConnectFailure, Event, Input, Output, RateTooLow, Rejection, State,
-    StopReason, Tuning, DEFAULT_CONNECT_TIMEOUT_MS,
+    Stats, StopReason, Tuning, DEFAULT_CONNECT_TIMEOUT_MS,
 };
 
 /// Progress events are coalesced to at most one per this interval.
@@ -120,6 +120,8 @@ pub struct Client {
     reconnect_attempts: u32,
     /// Stalled links since the last fulfilled packet.
     stalls: u32,
+    /// Reconnects scheduled since the start.
+    reconnects: u32,
     started_emitted: bool,
     /// Set while stopping: why, until when to wait, and the error to report.
     stopping: Option<Stopping>,
@@ -167,6 +169,7 @@ impl Client {
             ever_authenticated: false,
             reconnect_attempts: 0,
             stalls: 0,
+            reconnects: 0,
             started_emitted: false,
             stopping: None,
             progress: PendingProgress::default(),
@@ -193,6 +196,22 @@ impl Client {
     /// every cap until the receiver's total resolves them).
     pub const fn total_in_doubt(&self) -> u64 {
         self.sender.total_in_doubt()
+    }
+
+    /// How the stream is doing, cheap to read.
+    pub fn stats(&self) -> Stats {
+        let s = self.sender.stats();
+        Stats {
+            rtt_ms: s.rtt_ms,
+            packets_in_flight: self.sender.in_flight(),
+            packets_fulfilled: s.fulfilled,
+            packets_rejected: s.rejected.clone(),
+            rate: self.sender.rate_bounds(),
+            max_packet_amount: self.sender.max_packet_amount(),
+            window: self.sender.window(),
+            reconnects: self.reconnects,
+            throttled: self.sender.is_throttled(),
+        }
     }
 
     /// The STREAM sender, for inspection.
@@ -450,6 +469,7 @@ impl Client {
         // Jitter: 75%..125% of the delay.
         let jitter = u64::from(self.rng.next_u32()) % (base / 2 + 1);
         self.reconnect_attempts = self.reconnect_attempts.saturating_add(1);
+        self.reconnects = self.reconnects.saturating_add(1);
         self.link = Link::Down {
             reconnect_at: Some(now.saturating_add(base - base / 4 + jitter)),
         };

@@ -6,7 +6,7 @@ use std::fmt;
 use super::PaymentId;
 use crate::btp::session::Credentials;
 use crate::btp::session::{AuthFailure, RequestFailure};
-use crate::ilp::OwnedAddress;
+use crate::ilp::{ErrorCode, OwnedAddress};
 use crate::stream::connection::sender::{DEFAULT_PACKET_EXPIRY_MS, MAX_PACKETS};
 use crate::stream::connection::{RejectReason, SenderError};
 use crate::stream::ErrorCode as CloseCode;
@@ -188,6 +188,30 @@ pub enum Event {
         /// Source units whose outcome stays unknown.
         total_in_doubt: u64,
     },
+}
+
+/// How a stream is doing: [`Client::stats`](super::Client::stats).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stats {
+    /// Smoothed round-trip time of Prepares, in ms (`None` before a reply).
+    pub rtt_ms: Option<u64>,
+    /// Prepares awaiting a reply.
+    pub packets_in_flight: usize,
+    /// Prepares fulfilled.
+    pub packets_fulfilled: u64,
+    /// Prepares rejected, by ILP error code (the rate probes' F99 included).
+    pub packets_rejected: Vec<(ErrorCode, u64)>,
+    /// The exchange rate in use, destination units per source unit:
+    /// inclusive lower and exclusive upper bound as (numerator, denominator).
+    pub rate: Option<((u64, u64), (u128, u64))>,
+    /// The path's largest packet, once an F08 told.
+    pub max_packet_amount: Option<u64>,
+    /// Packets allowed in flight (the congestion window).
+    pub window: u32,
+    /// Reconnects since the start.
+    pub reconnects: u32,
+    /// Whether the path carries less than the paced rate.
+    pub throttled: bool,
 }
 
 /// The lifecycle of a payment stream.

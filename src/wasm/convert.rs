@@ -3,7 +3,8 @@
 use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
 
-use crate::client::{Client, ClientError, Event};
+use crate::amount::format_ratio;
+use crate::client::{Client, ClientError, Event, Stats};
 use crate::spsp::base64;
 use crate::stream::connection::RejectReason;
 
@@ -205,4 +206,52 @@ pub(crate) fn event(event: &Event, assets: Option<&Assets>) -> Option<(&'static 
         )),
         _ => None,
     }
+}
+
+/// `s.stats` as a plain object (see `PaymentStreamStats`).
+pub(crate) fn stats(stats: Option<&Stats>) -> JsValue {
+    let rejected = Object::new();
+    let Some(s) = stats else {
+        return Detail::new()
+            .set("rttMs", JsValue::NULL)
+            .set("packetsInFlight", 0)
+            .set("packetsFulfilled", 0)
+            .set("packetsRejected", rejected)
+            .set("exchangeRate", JsValue::NULL)
+            .set("maxPacketAmount", JsValue::NULL)
+            .set("window", 0)
+            .set("reconnects", 0)
+            .set("throttled", false)
+            .into_js();
+    };
+    for (code, n) in &s.packets_rejected {
+        let _ = Reflect::set(
+            &rejected,
+            &JsValue::from_str(&crate::text::lossy(&code.0)),
+            // Counts stay far below 2^53.
+            &JsValue::from_f64(*n as f64),
+        );
+    }
+    let rate = s
+        .rate
+        .map_or(JsValue::NULL, |((lo_n, lo_d), (hi_n, hi_d))| {
+            Detail::new()
+                .set("min", format_ratio(u128::from(lo_n), lo_d, 9))
+                .set("max", format_ratio(hi_n, hi_d, 9))
+                .into_js()
+        });
+    Detail::new()
+        .set("rttMs", optional(s.rtt_ms.map(|ms| ms as f64)))
+        .set("packetsInFlight", s.packets_in_flight as f64)
+        .set("packetsFulfilled", s.packets_fulfilled as f64)
+        .set("packetsRejected", rejected)
+        .set("exchangeRate", rate)
+        .set(
+            "maxPacketAmount",
+            optional(s.max_packet_amount.map(|a| a.to_string())),
+        )
+        .set("window", s.window)
+        .set("reconnects", s.reconnects)
+        .set("throttled", s.throttled)
+        .into_js()
 }

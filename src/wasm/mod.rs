@@ -76,6 +76,24 @@ export interface StopDetail {
 }
 /** `detail` of the `throttled` event: the path carries less than `amountPerSecond` (or, `throttled: false`, all of it again). */
 export interface ThrottledDetail { throttled: boolean; achievedPerSecond: string; }
+/** `s.stats`: how the stream is doing, cheap to read (a fresh object each time). */
+export interface PaymentStreamStats {
+  /** Smoothed round-trip time of Prepares, ms; null before the first reply. */
+  rttMs: number | null;
+  packetsInFlight: number;
+  packetsFulfilled: number;
+  /** Rejected Prepares by ILP error code, e.g. `{ F99: 5, T04: 2 }` (the rate probes' F99 included). */
+  packetsRejected: Record<string, number>;
+  /** The exchange rate in use, receiver units per source unit, as decimal strings: `min` inclusive, `max` exclusive; null until probed. */
+  exchangeRate: { min: string; max: string } | null;
+  /** The path's largest packet (source units), once an F08 told; else null. */
+  maxPacketAmount: string | null;
+  /** Packets allowed in flight (congestion window). */
+  window: number;
+  reconnects: number;
+  /** Whether the path carries less than `amountPerSecond`. */
+  throttled: boolean;
+}
 /** What `pay()` resolves with: `sent + inDoubt` is the amount asked. */
 export interface PaymentResult { sent: string; delivered: string; inDoubt: string; }
 /** Stable error codes. */
@@ -133,6 +151,9 @@ extern "C" {
     /// `Promise<void>`.
     #[wasm_bindgen(typescript_type = "Promise<void>")]
     pub type VoidPromise;
+    /// `PaymentStreamStats`.
+    #[wasm_bindgen(typescript_type = "PaymentStreamStats")]
+    pub type StatsObject;
     /// `PaymentStreamState`.
     #[wasm_bindgen(typescript_type = "PaymentStreamState")]
     pub type StateName;
@@ -337,6 +358,16 @@ impl PaymentStream {
             .as_ref()
             .map_or(0, |c| c.total_in_doubt())
             .to_string()
+    }
+
+    /// How the stream is doing: round-trip time, packets in flight,
+    /// fulfilled and rejected by ILP code, exchange-rate bounds, the path's
+    /// largest packet, window, reconnects (`PaymentStreamStats`).
+    #[wasm_bindgen(getter)]
+    pub fn stats(&self) -> StatsObject {
+        let inner = self.shared.borrow();
+        let stats = inner.client.as_ref().map(crate::client::Client::stats);
+        convert::stats(stats.as_ref()).unchecked_into()
     }
 
     /// Whether the path carries less than `amountPerSecond` right now.

@@ -3,7 +3,8 @@
 // checks it against the freshly built pkg/.
 import init, { PaymentStream, version } from '../../pkg/ilp_stream_web.js';
 import type {
-  PaymentResult, PaymentStreamError, ProgressDetail, StopDetail, ThrottledDetail,
+  PaymentResult, PaymentStreamError, PaymentStreamStats, ProgressDetail, StopDetail,
+  ThrottledDetail,
 } from '../../pkg/ilp_stream_web.js';
 
 export async function usage(): Promise<void> {
@@ -49,6 +50,11 @@ export async function usage(): Promise<void> {
   const result: PaymentResult = await s.pay('5000000');
   const { sent, delivered, inDoubt } = result;
   const throttled: boolean = s.throttled;
+  const stats: PaymentStreamStats = s.stats;
+  const rtt: number | null = stats.rttMs;
+  const t04: number | undefined = stats.packetsRejected['T04'];
+  const rate: string | undefined = stats.exchangeRate?.min;
+  console.log(rtt, t04, rate, stats.maxPacketAmount, stats.reconnects);
   const code: PaymentStreamError['code'] = 'packet-limit';
   console.log(inDoubt, s.totalInDoubt, throttled, code);
   await s.sendData(new TextEncoder().encode('hello'));

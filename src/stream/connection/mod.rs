@@ -26,5 +26,6 @@ pub use max_packet::MaxPacket;
 pub use pacing::Pacer;
 pub use rate::ExchangeRate;
 pub use sender::{
-    Failure, Outgoing, RejectReason, Sender, SenderConfig, SenderError, SenderEvent, Source,
+    Failure, Outgoing, RejectReason, Sender, SenderConfig, SenderError, SenderEvent, SenderStats,
+    Source,
 };

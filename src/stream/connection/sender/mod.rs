@@ -89,7 +89,9 @@ use budget::{Budget, Ledger, PaymentId, PaymentOutcome, Purpose};
 use doubt::{Doubtful, ReceiverTotals};
 use money::Blocked;
 use pace::{Throttle, Trouble};
-pub use types::{Failure, Outgoing, RejectReason, SenderConfig, SenderError, SenderEvent, Source};
+pub use types::{
+    Failure, Outgoing, RejectReason, SenderConfig, SenderError, SenderEvent, SenderStats, Source,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -193,6 +195,7 @@ pub struct Sender {
     /// Highest data offset the receiver allows (connection and stream).
     data_max_connection: u64,
     data_max_stream: u64,
+    stats: SenderStats,
     events: VecDeque<SenderEvent>,
     scratch: Vec<u8>,
 }
@@ -246,6 +249,7 @@ impl Sender {
             data_acked_offset: 0,
             data_max_connection: DEFAULT_DATA_WINDOW,
             data_max_stream: DEFAULT_DATA_WINDOW,
+            stats: SenderStats::default(),
             events: VecDeque::new(),
             scratch: Vec::new(),
         }
@@ -410,6 +414,18 @@ impl Sender {
     /// The largest packet amount known to pass, if any F08 told us.
     pub fn max_packet_amount(&self) -> Option<u64> {
         self.max_packet.limit()
+    }
+
+    /// Round trips and outcomes seen so far.
+    pub const fn stats(&self) -> &SenderStats {
+        &self.stats
+    }
+
+    /// The exchange rate in use, destination units per source unit, as
+    /// `(lower, upper)`: inclusive `(numerator, denominator)` and exclusive
+    /// `(numerator, denominator)`; `None` while unknown.
+    pub fn rate_bounds(&self) -> Option<((u64, u64), (u128, u64))> {
+        Some((self.rate.lower_bound()?, self.rate.upper_bound()?))
     }
 
     /// The packets-in-flight window.

@@ -23,7 +23,16 @@ impl Sender {
             return;
         };
         let sent = self.in_flight.swap_remove(i);
+        let rtt = now.saturating_sub(sent.expires_at.saturating_sub(self.packet_expiry_ms));
         let mut authentic = false;
+        let outcome = match ilp::Packet::from_bytes(reply) {
+            Ok(ilp::Packet::Fulfill(f)) if crypto::condition(&f.fulfillment) == sent.condition => {
+                None
+            }
+            Ok(ilp::Packet::Reject(r)) => Some(r.code),
+            Ok(_) | Err(_) => Some(ErrorCode::T00_INTERNAL_ERROR),
+        };
+        self.stats.on_reply(rtt, outcome);
         let (closed, receiver_total) = match ilp::Packet::from_bytes(reply) {
             Ok(ilp::Packet::Fulfill(f)) if crypto::condition(&f.fulfillment) == sent.condition => {
                 let info = self.read_reply(f.data, sent.sequence, IlpPacketType::Fulfill);

@@ -271,3 +271,29 @@ pub enum Failure {
     /// The connector answered without an ILP packet: outcome unknown.
     NoIlpData,
 }
+
+/// What the sender has seen of the path, cheap to read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SenderStats {
+    /// Smoothed round-trip time of Prepares (7/8 old + 1/8 new), in ms.
+    pub rtt_ms: Option<u64>,
+    /// Prepares fulfilled.
+    pub fulfilled: u64,
+    /// Prepares rejected, by ILP error code (probes' F99 included).
+    pub rejected: Vec<(ErrorCode, u64)>,
+}
+
+impl SenderStats {
+    pub(super) fn on_reply(&mut self, rtt_ms: u64, rejected: Option<ErrorCode>) {
+        self.rtt_ms = Some(self.rtt_ms.map_or(rtt_ms, |srtt| {
+            srtt.saturating_mul(7).saturating_add(rtt_ms) / 8
+        }));
+        match rejected {
+            None => self.fulfilled = self.fulfilled.saturating_add(1),
+            Some(code) => match self.rejected.iter_mut().find(|(c, _)| *c == code) {
+                Some((_, n)) => *n = n.saturating_add(1),
+                None => self.rejected.push((code, 1)),
+            },
+        }
+    }
+}
