@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use gloo_timers::future::TimeoutFuture;
 use ilp_stream_web::wasm::PaymentStream;
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -247,7 +247,7 @@ async fn streams_at_the_rate_and_totals_match_the_receiver() {
     let progress = collect(&s, "progress");
     let stops = collect(&s, "stop");
     let t0 = js_sys::Date::now() as u64;
-    wait(s.start()).await.expect("start");
+    wait(s.start(None)).await.expect("start");
     assert_eq!(starts.borrow().len(), 1);
     let start = starts.borrow()[0].clone();
     assert_eq!(get_str(&start, "assetCode"), "USD");
@@ -300,8 +300,8 @@ async fn streams_at_the_rate_and_totals_match_the_receiver() {
 async fn pay_arrives_exactly_through_1000_unit_packets() {
     reset(r#"{"maxPacketAmount":1000,"rateLimit":100000}"#).await;
     let s = default_stream("0");
-    wait(s.start()).await.expect("start");
-    let result = wait(s.pay(JsValue::from_str("5000000").unchecked_ref()))
+    wait(s.start(None)).await.expect("start");
+    let result = wait(s.pay(JsValue::from_str("5000000").unchecked_ref(), None))
         .await
         .expect("pay");
     assert_eq!(get_str(&result, "sent"), "5000000");
@@ -315,8 +315,8 @@ async fn pay_arrives_exactly_through_1000_unit_packets() {
 async fn discovers_a_small_max_packet_amount() {
     reset(r#"{"maxPacketAmount":137}"#).await;
     let s = default_stream("0");
-    wait(s.start()).await.expect("start");
-    let result = wait(s.pay(JsValue::from_str("10000").unchecked_ref()))
+    wait(s.start(None)).await.expect("start");
+    let result = wait(s.pay(JsValue::from_str("10000").unchecked_ref(), None))
         .await
         .expect("pay");
     assert_eq!(get_str(&result, "sent"), "10000");
@@ -329,8 +329,8 @@ async fn a_capped_receiver_gives_receiver_limit() {
     reset(r#"{"maxPacketAmount":1000,"receiverCap":5000}"#).await;
     let s = default_stream("0");
     let errors = collect(&s, "error");
-    wait(s.start()).await.expect("start");
-    let err = wait(s.pay(JsValue::from_str("20000").unchecked_ref()))
+    wait(s.start(None)).await.expect("start");
+    let err = wait(s.pay(JsValue::from_str("20000").unchecked_ref(), None))
         .await
         .expect_err("cannot all arrive");
     assert_eq!(code_of(&err), "receiver-limit");
@@ -344,9 +344,9 @@ async fn a_capped_receiver_gives_receiver_limit() {
 async fn sends_data_to_the_receiver() {
     reset(r#"{}"#).await;
     let s = default_stream("0");
-    wait(s.start()).await.expect("start");
-    let bytes = js_sys::Uint8Array::from(&b"hello, receiver"[..]);
-    wait(s.send_data(&bytes)).await.expect("sendData");
+    wait(s.start(None)).await.expect("start");
+    let bytes = Uint8Array::from(&b"hello, receiver"[..]);
+    wait(s.send_data(&bytes, None)).await.expect("sendData");
     wait(s.stop()).await.unwrap();
     assert_eq!(receiver_data_length().await, 15);
 }
@@ -361,7 +361,7 @@ async fn wrong_token_gives_btp_auth_failed() {
         ("amountPerSecond", "1000".into()),
     ])
     .unwrap();
-    let err = wait(s.start()).await.expect_err("auth must fail");
+    let err = wait(s.start(None)).await.expect_err("auth must fail");
     assert_eq!(code_of(&err), "btp-auth-failed");
     assert!(!get_str(&err, "message").contains("not-the-token"));
     // Bad credentials stay bad, and no ILP reject was involved.
@@ -382,7 +382,7 @@ async fn nothing_listening_gives_btp_connect_failed() {
         ("amountPerSecond", "1000".into()),
     ])
     .unwrap();
-    let err = wait(s.start())
+    let err = wait(s.start(None))
         .await
         .expect_err("nothing listens on port 9");
     assert_eq!(code_of(&err), "btp-connect-failed");
@@ -414,7 +414,7 @@ async fn a_connector_that_never_answers_gives_btp_connect_failed_within_connect_
     ])
     .unwrap();
     let t0 = now_ms();
-    let err = wait(s.start()).await.expect_err("never answered");
+    let err = wait(s.start(None)).await.expect_err("never answered");
     let ms = now_ms() - t0;
     fetch_json("POST", "/control/proxy", Some(r#"{"dropReplies":false}"#)).await;
     assert_eq!(code_of(&err), "btp-connect-failed");
@@ -433,7 +433,7 @@ async fn a_black_holed_spsp_server_gives_spsp_failed_within_connect_timeout() {
     ])
     .unwrap();
     let t0 = now_ms();
-    let err = wait(s.start()).await.expect_err("never answered");
+    let err = wait(s.start(None)).await.expect_err("never answered");
     let ms = now_ms() - t0;
     assert_eq!(code_of(&err), "spsp-failed");
     assert!(
@@ -451,7 +451,7 @@ async fn unknown_spsp_receiver_gives_spsp_failed() {
         ("amountPerSecond", "1000".into()),
     ])
     .unwrap();
-    let err = wait(s.start()).await.expect_err("404");
+    let err = wait(s.start(None)).await.expect_err("404");
     assert_eq!(code_of(&err), "spsp-failed");
     assert!(get_str(&err, "message").contains("404"));
 }
@@ -460,7 +460,7 @@ async fn unknown_spsp_receiver_gives_spsp_failed() {
 async fn resumes_after_the_connector_restarts_and_totals_agree() {
     reset(r#"{"maxPacketAmount":1000}"#).await;
     let s = default_stream("200000");
-    wait(s.start()).await.expect("start");
+    wait(s.start(None)).await.expect("start");
     TimeoutFuture::new(1_000).await;
     fetch_json(
         "POST",
@@ -483,7 +483,7 @@ async fn resumes_after_the_connector_restarts_and_totals_agree() {
 async fn stop_while_connecting_rejects_start_and_stops() {
     let s = default_stream("1000");
     let stops = collect(&s, "stop");
-    let started = s.start();
+    let started = s.start(None);
     wait(s.stop()).await.expect("stop resolves");
     let err = wait(started)
         .await
@@ -493,8 +493,102 @@ async fn stop_while_connecting_rejects_start_and_stops() {
     assert_eq!(get_str(&stops.borrow()[0], "reason"), "stopped");
     // Stopping again is harmless, starting again says why it cannot.
     wait(s.stop()).await.unwrap();
-    let again = wait(s.start())
+    let again = wait(s.start(None))
         .await
         .expect_err("a stopped stream does not restart");
     assert_eq!(code_of(&again), "invalid-state");
+}
+
+/// A new `AbortController`.
+fn abort_controller() -> JsValue {
+    let ctor: js_sys::Function = get(&js_sys::global(), "AbortController").unchecked_into();
+    Reflect::construct(&ctor, &js_sys::Array::new()).unwrap()
+}
+
+fn abort(controller: &JsValue) {
+    let f: js_sys::Function = get(controller, "abort").unchecked_into();
+    f.call0(controller).unwrap();
+}
+
+fn with_signal(controller: &JsValue) -> ilp_stream_web::wasm::CallOptions {
+    options(&[("signal", get(controller, "signal"))]).unchecked_into()
+}
+
+#[wasm_bindgen_test]
+async fn an_aborted_pay_stops_paying_and_rejects_with_the_reason() {
+    // A slow path: 100,000 per second through a money-throughput limit.
+    reset(r#"{"maxPacketAmount":10000,"throughput":{"incomingAmount":"100000"}}"#).await;
+    let s = default_stream("0");
+    wait(s.start(None)).await.expect("start");
+    let controller = abort_controller();
+    let paying = s.pay(
+        JsValue::from_str("5000000").unchecked_ref(),
+        Some(with_signal(&controller)),
+    );
+    TimeoutFuture::new(1_000).await;
+    abort(&controller);
+    let err = wait(paying).await.expect_err("aborted");
+    assert_eq!(get_str(&err, "name"), "AbortError");
+    TimeoutFuture::new(1_000).await; // packets in flight settle
+    let settled = receiver_total().await;
+    TimeoutFuture::new(1_500).await;
+    assert_eq!(receiver_total().await, settled, "paid after the abort");
+    assert!(settled > 0 && settled < 5_000_000, "receiver got {settled}");
+    // The stream goes on: another payment works.
+    let result = wait(s.pay(JsValue::from_str("20000").unchecked_ref(), None))
+        .await
+        .expect("pay after an aborted pay");
+    assert_eq!(get_str(&result, "sent"), "20000");
+    wait(s.stop()).await.unwrap();
+    assert_eq!(
+        receiver_total().await,
+        s.total_delivered().parse::<u64>().unwrap()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_already_aborted_signal_rejects_at_once() {
+    reset(r#"{}"#).await;
+    let controller = abort_controller();
+    abort(&controller);
+    let s = default_stream("1000");
+    let err = wait(s.start(Some(with_signal(&controller))))
+        .await
+        .expect_err("aborted");
+    assert_eq!(get_str(&err, "name"), "AbortError");
+    assert_eq!(s.state().as_string().unwrap(), "idle", "nothing started");
+    // With a good start, pay() and sendData() refuse an aborted signal too.
+    wait(s.start(None)).await.expect("start");
+    let err = wait(s.pay(
+        JsValue::from_str("1000").unchecked_ref(),
+        Some(with_signal(&controller)),
+    ))
+    .await
+    .expect_err("aborted");
+    assert_eq!(get_str(&err, "name"), "AbortError");
+    let bytes = Uint8Array::from(&b"hi"[..]);
+    let err = wait(s.send_data(&bytes, Some(with_signal(&controller))))
+        .await
+        .expect_err("aborted");
+    assert_eq!(get_str(&err, "name"), "AbortError");
+    wait(s.stop()).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn aborting_start_while_connecting_stops_the_stream() {
+    let s = stream(&[
+        ("btp", btp_url().into()),
+        ("receiver", format!("{}/never", http_url()).into()),
+        ("amountPerSecond", "1000".into()),
+        ("connectTimeout", JsValue::from_f64(20_000.0)),
+    ])
+    .unwrap();
+    let controller = abort_controller();
+    let starting = s.start(Some(with_signal(&controller)));
+    TimeoutFuture::new(200).await;
+    abort(&controller);
+    let err = wait(starting).await.expect_err("aborted");
+    assert_eq!(get_str(&err, "name"), "AbortError");
+    TimeoutFuture::new(100).await;
+    assert_eq!(s.state().as_string().unwrap(), "stopped");
 }

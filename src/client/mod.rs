@@ -309,6 +309,12 @@ impl Client {
         Ok(self.sender.pay(amount))
     }
 
+    /// Gives up on payment `id` (an aborted `pay()`): nothing more is sent
+    /// for it, and packets in flight settle. Whether it was still unfinished.
+    pub fn cancel_payment(&mut self, id: PaymentId) -> bool {
+        self.sender.cancel_payment(id).is_some()
+    }
+
     /// Queues STREAM data for the receiver; returns the offset whose
     /// [`Event::DataAcknowledged`] means all of it arrived.
     pub fn send_data(&mut self, bytes: &[u8]) -> Result<u64, ClientError> {

@@ -18,10 +18,11 @@ use super::options::{Options, Receiver};
 use super::socket::{Socket, SocketEvent};
 use crate::client::{Client, ClientConfig, ClientError, Event, Input, Output, PaymentId, State};
 
-/// A promise's two callbacks.
+/// A promise's two callbacks, and the `abort` listener that can cancel it.
 pub(crate) struct Waiter {
     pub(crate) resolve: Function,
     pub(crate) reject: Function,
+    pub(crate) abort: Option<super::abort::AbortWatch>,
 }
 
 impl Waiter {
@@ -29,7 +30,7 @@ impl Waiter {
         let _ = self.resolve.call1(&JsValue::NULL, value);
     }
 
-    fn reject(&self, error: &JsValue) {
+    pub(crate) fn reject(&self, error: &JsValue) {
         let _ = self.reject.call1(&JsValue::NULL, error);
     }
 }
@@ -39,7 +40,11 @@ pub(crate) fn promise(keep: impl FnOnce(Waiter)) -> js_sys::Promise {
     let mut keep = Some(keep);
     js_sys::Promise::new(&mut |resolve, reject| {
         if let Some(keep) = keep.take() {
-            keep(Waiter { resolve, reject });
+            keep(Waiter {
+                resolve,
+                reject,
+                abort: None,
+            });
         }
     })
 }

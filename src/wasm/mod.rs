@@ -5,6 +5,7 @@
 //! WebSocket, timers and `fetch` live in the private modules beside it. No
 //! protocol decision is made here.
 
+mod abort;
 mod convert;
 mod driver;
 mod options;
@@ -76,6 +77,11 @@ export interface StopDetail {
 }
 /** `detail` of the `throttled` event: the path carries less than `amountPerSecond` (or, `throttled: false`, all of it again). */
 export interface ThrottledDetail { throttled: boolean; achievedPerSecond: string; }
+/** Options of `start()`, `pay()` and `sendData()`. */
+export interface CallOptions {
+  /** Aborting it rejects the promise with the signal's `reason` (see each method for what stops). */
+  signal?: AbortSignal;
+}
 /** `s.stats`: how the stream is doing, cheap to read (a fresh object each time). */
 export interface PaymentStreamStats {
   /** Smoothed round-trip time of Prepares, ms; null before the first reply. */
@@ -151,6 +157,9 @@ extern "C" {
     /// `Promise<void>`.
     #[wasm_bindgen(typescript_type = "Promise<void>")]
     pub type VoidPromise;
+    /// `{ signal?: AbortSignal }`: the options of `start`, `pay`, `sendData`.
+    #[wasm_bindgen(typescript_type = "CallOptions")]
+    pub type CallOptions;
     /// `PaymentStreamStats`.
     #[wasm_bindgen(typescript_type = "PaymentStreamStats")]
     pub type StatsObject;
@@ -201,8 +210,14 @@ impl PaymentStream {
 
     /// Connects (SPSP, BTP, IL-DCP, STREAM) and starts paying. Resolves
     /// once the first packet is fulfilled (or the connection is ready when
-    /// the rate is 0); rejects with a `PaymentStreamError`.
-    pub fn start(&self) -> VoidPromise {
+    /// the rate is 0); rejects with a `PaymentStreamError`. Aborting
+    /// `options.signal` before then stops the stream and rejects with the
+    /// signal's reason.
+    pub fn start(&self, options: Option<CallOptions>) -> VoidPromise {
+        let signal = match abort::signal_of(options.as_deref()) {
+            Ok(signal) => signal,
+            Err(e) => return void(rejected(&e)),
+        };
         let early = self.shared.borrow().early_state;
         if early != State::Idle {
             let why = if early == State::Stopped {
@@ -212,18 +227,32 @@ impl PaymentStream {
             };
             return void(rejected(&convert::error("invalid-state", why)));
         }
+        if let Some(signal) = signal.as_ref().filter(|s| abort::is_aborted(s)) {
+            return void(rejected(&abort::reason(signal)));
+        }
         let seed = match random_seed() {
             Ok(seed) => seed,
             Err(e) => return void(rejected(&e)),
         };
         let shared = Rc::clone(&self.shared);
-        let p = promise(|w| shared.borrow_mut().start_waiters.push(w));
+        let weak = Rc::downgrade(&self.shared);
+        let p = promise(|mut w| {
+            if let Some(signal) = signal {
+                w.abort = abort::watch(&signal.clone(), move || {
+                    if let Some(shared) = weak.upgrade() {
+                        abort_start(&shared, &abort::reason(&signal));
+                    }
+                });
+            }
+            shared.borrow_mut().start_waiters.push(w);
+        });
         self.shared.borrow_mut().early_state = State::Connecting;
         driver::dispatch(
             &self.shared,
             "statechange",
             convert::Detail::new().set("state", "connecting").into_js(),
         );
+        let shared = Rc::clone(&self.shared);
         driver::resolve_receiver(&self.shared, move |answer| match answer {
             Ok((destination, secret)) => driver::begin(&shared, destination, secret, seed),
             Err(message) => {
@@ -274,13 +303,30 @@ impl PaymentStream {
     /// Sends `amount` more as one discrete payment over the same connection.
     /// Resolves with `{ sent, delivered, inDoubt }`: money whose outcome is
     /// unknown (`inDoubt`) counts toward the amount and is never sent twice.
-    pub fn pay(&self, amount: &Amount) -> PaymentResult {
-        let p = match options::amount_value(amount, "amount")
-            .and_then(|amount| self.with_client(|c, now| c.pay(amount, now)))
-        {
-            Ok(id) => {
+    /// Aborting `options.signal` sends nothing more for it (packets in
+    /// flight settle and stay counted) and rejects with the signal's reason.
+    pub fn pay(&self, amount: &Amount, options: Option<CallOptions>) -> PaymentResult {
+        let p = match abort::signal_of(options.as_deref()).and_then(|signal| {
+            if let Some(signal) = signal.as_ref().filter(|s| abort::is_aborted(s)) {
+                return Err(abort::reason(signal));
+            }
+            let amount = options::amount_value(amount, "amount")?;
+            let id = self.with_client(|c, now| c.pay(amount, now))?;
+            Ok((id, signal))
+        }) {
+            Ok((id, signal)) => {
                 let shared = Rc::clone(&self.shared);
-                promise(move |w| shared.borrow_mut().pay_waiters.push((id, w)))
+                let weak = Rc::downgrade(&self.shared);
+                promise(move |mut w| {
+                    if let Some(signal) = signal {
+                        w.abort = abort::watch(&signal.clone(), move || {
+                            if let Some(shared) = weak.upgrade() {
+                                abort_pay(&shared, id, &abort::reason(&signal));
+                            }
+                        });
+                    }
+                    shared.borrow_mut().pay_waiters.push((id, w));
+                })
             }
             Err(e) => rejected(&e),
         };
@@ -289,13 +335,31 @@ impl PaymentStream {
     }
 
     /// Sends bytes to the receiver on the STREAM; resolves once acknowledged.
+    /// Aborting `options.signal` rejects with the signal's reason (bytes
+    /// already queued are still delivered, in order).
     #[wasm_bindgen(js_name = sendData)]
-    pub fn send_data(&self, bytes: &Uint8Array) -> VoidPromise {
+    pub fn send_data(&self, bytes: &Uint8Array, options: Option<CallOptions>) -> VoidPromise {
         let data = bytes.to_vec();
-        let p = match self.with_client(|c, _| c.send_data(&data)) {
-            Ok(offset) => {
+        let p = match abort::signal_of(options.as_deref()).and_then(|signal| {
+            if let Some(signal) = signal.as_ref().filter(|s| abort::is_aborted(s)) {
+                return Err(abort::reason(signal));
+            }
+            let offset = self.with_client(|c, _| c.send_data(&data))?;
+            Ok((offset, signal))
+        }) {
+            Ok((offset, signal)) => {
                 let shared = Rc::clone(&self.shared);
-                promise(move |w| shared.borrow_mut().data_waiters.push((offset, w)))
+                let weak = Rc::downgrade(&self.shared);
+                promise(move |mut w| {
+                    if let Some(signal) = signal {
+                        w.abort = abort::watch(&signal.clone(), move || {
+                            if let Some(shared) = weak.upgrade() {
+                                abort_data(&shared, offset, &abort::reason(&signal));
+                            }
+                        });
+                    }
+                    shared.borrow_mut().data_waiters.push((offset, w));
+                })
             }
             Err(e) => rejected(&e),
         };
@@ -312,16 +376,7 @@ impl PaymentStream {
         }
         let shared = Rc::clone(&self.shared);
         let p = promise(move |w| shared.borrow_mut().stop_waiters.push(w));
-        let has_client = self.shared.borrow().client.is_some();
-        if has_client {
-            if let Some(client) = self.shared.borrow_mut().client.as_mut() {
-                client.stop(now());
-            }
-            driver::drive(&self.shared);
-        } else {
-            let error = convert::error("stopped", "stop() was called before the stream started");
-            driver::finish_early(&self.shared, &error, None);
-        }
+        stop_stream(&self.shared);
         void(p)
     }
 
@@ -435,6 +490,67 @@ impl PaymentStream {
             inner.client.as_ref().map_or(0, |c| c.total_sent())
         )
     }
+}
+
+/// Stops the stream: the client's graceful stop, or, before a client
+/// exists, the early finish.
+fn stop_stream(shared: &Shared) {
+    let has_client = shared.borrow().client.is_some();
+    if has_client {
+        if let Some(client) = shared.borrow_mut().client.as_mut() {
+            client.stop(now());
+        }
+        driver::drive(shared);
+    } else {
+        let error = convert::error("stopped", "stop() was called before the stream started");
+        driver::finish_early(shared, &error, None);
+    }
+}
+
+/// `start()`'s signal aborted: reject the start with `reason`, then stop.
+fn abort_start(shared: &Shared, reason: &JsValue) {
+    let waiters = core::mem::take(&mut shared.borrow_mut().start_waiters);
+    if waiters.is_empty() {
+        return; // already settled
+    }
+    for mut w in waiters {
+        abort::retire(w.abort.take());
+        w.reject(reason);
+    }
+    stop_stream(shared);
+}
+
+/// A `pay()`'s signal aborted: nothing more is sent for it.
+fn abort_pay(shared: &Shared, id: crate::client::PaymentId, reason: &JsValue) {
+    let waiter = {
+        let mut inner = shared.borrow_mut();
+        let Some(i) = inner.pay_waiters.iter().position(|(p, _)| *p == id) else {
+            return; // already settled
+        };
+        let (_, waiter) = inner.pay_waiters.swap_remove(i);
+        if let Some(client) = inner.client.as_mut() {
+            client.cancel_payment(id);
+        }
+        waiter
+    };
+    let mut waiter = waiter;
+    abort::retire(waiter.abort.take());
+    waiter.reject(reason);
+    driver::drive(shared);
+}
+
+/// A `sendData()`'s signal aborted: its promise rejects.
+fn abort_data(shared: &Shared, offset: u64, reason: &JsValue) {
+    let waiter = {
+        let mut inner = shared.borrow_mut();
+        let Some(i) = inner.data_waiters.iter().position(|(o, _)| *o == offset) else {
+            return;
+        };
+        inner.data_waiters.remove(i).1
+    };
+    let mut waiter = waiter;
+    abort::retire(waiter.abort.take());
+    waiter.reject(reason);
 }
 
 /// 32 bytes from `crypto.getRandomValues`.

@@ -37,7 +37,7 @@ export async function usage(): Promise<void> {
     console.log(slow, d.achievedPerSecond);
   });
   try {
-    await s.start();
+    await s.start({ signal: AbortSignal.timeout(10_000) });
   } catch (err) {
     const e = err as PaymentStreamError;
     const retry: boolean = e.retryable;
@@ -47,7 +47,9 @@ export async function usage(): Promise<void> {
   }
   s.pause();
   s.resume();
-  const result: PaymentResult = await s.pay('5000000');
+  const controller = new AbortController();
+  const result: PaymentResult = await s.pay('5000000', { signal: controller.signal });
+  await s.sendData(new Uint8Array([1]), { signal: controller.signal });
   const { sent, delivered, inDoubt } = result;
   const throttled: boolean = s.throttled;
   const stats: PaymentStreamStats = s.stats;

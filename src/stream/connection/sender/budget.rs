@@ -337,6 +337,17 @@ impl Budget {
         })
     }
 
+    /// Removes one unfinished payment (the page gave up on it); its packets
+    /// in flight still settle, counted in the total only.
+    pub(super) fn remove_payment(&mut self, id: PaymentId) -> Option<PaymentOutcome> {
+        let i = self.payments.iter().position(|p| p.id == id)?;
+        let p = self.payments.remove(i)?;
+        Some(PaymentOutcome {
+            id: p.id,
+            ledger: p.ledger,
+        })
+    }
+
     /// Removes every unfinished payment (the stream ended).
     pub(super) fn take_payments(&mut self) -> Vec<PaymentOutcome> {
         self.payments

@@ -323,6 +323,13 @@ impl Sender {
         id
     }
 
+    /// Gives up on payment `id` (nothing more is sent for it; its packets in
+    /// flight settle). Returns what it got so far, or `None` if it had
+    /// already finished.
+    pub fn cancel_payment(&mut self, id: PaymentId) -> Option<PaymentOutcome> {
+        self.budget.remove_payment(id)
+    }
+
     /// Removes every unfinished payment, with what each got so far (the
     /// stream is ending).
     pub fn take_payments(&mut self) -> Vec<PaymentOutcome> {
