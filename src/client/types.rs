@@ -163,6 +163,13 @@ pub enum Event {
         /// Total bytes acknowledged.
         offset: u64,
     },
+    /// Data the receiver sent on the stream is waiting, in order: read it
+    /// with [`Client::read`](super::Client::read). The receive window only
+    /// re-opens as it is read, so a reader that stops stops the sender.
+    DataReadable {
+        /// Bytes readable now.
+        readable: usize,
+    },
     /// The state changed.
     StateChanged(State),
     /// Something failed; [`Event::Stopped`] follows (reason `Error`, or

@@ -32,7 +32,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use super::{Congestion, ExchangeRate, MaxPacket};
+use super::{Congestion, ExchangeRate, Incoming, MaxPacket};
 use crate::codec::Encode;
 use crate::ilp::{OwnedAddress, Prepare, Timestamp};
 use crate::rand::Rng;
@@ -80,6 +80,7 @@ const DEFAULT_DATA_WINDOW: u64 = 16_384;
 pub mod budget;
 pub mod doubt;
 mod outcome;
+mod prepare;
 mod reply;
 mod types;
 
@@ -99,6 +100,8 @@ enum Kind {
         offset: u64,
         len: u64,
     },
+    /// Telling a peer that sends us data that our receive window moved.
+    Window,
     Close,
 }
 
@@ -218,6 +221,8 @@ pub struct Sender {
     /// Highest data offset the receiver allows (connection and stream).
     data_max_connection: u64,
     data_max_stream: u64,
+    /// Data the peer sends on our stream, and our receive window.
+    incoming: Incoming,
     events: VecDeque<SenderEvent>,
     scratch: Vec<u8>,
 }
@@ -271,6 +276,7 @@ impl Sender {
             data_acked_offset: 0,
             data_max_connection: DEFAULT_DATA_WINDOW,
             data_max_stream: DEFAULT_DATA_WINDOW,
+            incoming: Incoming::default(),
             events: VecDeque::new(),
             scratch: Vec::new(),
         }
@@ -665,6 +671,9 @@ impl Sender {
             if let Some(out) = self.next_data(now) {
                 return Some(out);
             }
+            if let Some(out) = self.next_window(now) {
+                return Some(out);
+            }
         }
         if let Phase::Closing { error, .. } = &self.phase {
             if !self.in_flight.is_empty() {
@@ -810,6 +819,15 @@ impl Sender {
             0,
             now,
         )
+    }
+
+    /// A window update, when the peer sends us data and half a window was
+    /// read since it was last told (it may be waiting for it).
+    fn next_window(&mut self, now: u64) -> Option<Outgoing> {
+        if !self.incoming.update_due() || self.in_flight.iter().any(|p| p.kind == Kind::Window) {
+            return None;
+        }
+        self.build(Kind::Window, 0, 0, now)
     }
 
     /// Destination units the receiver still accepts, counting what is in
@@ -986,6 +1004,7 @@ impl Sender {
                     data: &data_bytes,
                 });
             }
+            Kind::Window => {}
             Kind::Close => {
                 frames.push(Frame::StreamClose {
                     stream_id: STREAM_ID,
@@ -997,6 +1016,14 @@ impl Sender {
                     message: b"",
                 });
             }
+        }
+        if kind == Kind::Window || self.incoming.has_news() {
+            let limit = self.incoming.advertise();
+            frames.push(Frame::ConnectionMaxData { max_offset: limit });
+            frames.push(Frame::StreamMaxData {
+                stream_id: STREAM_ID,
+                max_offset: limit,
+            });
         }
         self.scratch.clear();
         OutgoingPacket {
@@ -1011,7 +1038,7 @@ impl Sender {
         let condition = match kind {
             // A query is fulfillable (it carries no money): receivers
             // report a stream's totals in the reply to a packet they accept.
-            Kind::Money(_) | Kind::Data { .. } | Kind::Query => {
+            Kind::Money(_) | Kind::Data { .. } | Kind::Query | Kind::Window => {
                 crypto::condition(&crypto::fulfillment(&self.keys, &data))
             }
             // Unfulfillable on purpose: nobody knows the preimage.

@@ -79,6 +79,12 @@ pub enum SenderEvent {
         /// Bytes acknowledged in total.
         offset: u64,
     },
+    /// Data the peer sent on our stream can be read
+    /// ([`Sender::read_data`](super::Sender::read_data)).
+    DataReadable {
+        /// Bytes readable now, in order.
+        readable: usize,
+    },
     /// The receiver closed the connection or our stream.
     ReceiverClosed {
         /// Its close code.
@@ -125,6 +131,14 @@ pub enum SenderError {
     NoIlpData,
     /// RFC 29 allows 2^31 packets per connection; it was closed before that.
     PacketLimit,
+    /// The peer sent data beyond the receive window we advertised (RFC 29
+    /// flow-control error); the connection was closed.
+    FlowControl {
+        /// Where its data ended.
+        end: u64,
+        /// The window's end.
+        limit: u64,
+    },
     /// The path refused a packet for good.
     Rejected {
         /// The ILP error code.
@@ -167,6 +181,10 @@ impl fmt::Display for SenderError {
             }
             Self::PacketLimit => f.write_str(
                 "the connection reached the STREAM limit of 2^31 packets and was closed",
+            ),
+            Self::FlowControl { end, limit } => write!(
+                f,
+                "the receiver sent data up to offset {end}, beyond the window it was given ({limit})"
             ),
             Self::Rejected { code, message } if message.is_empty() => {
                 write!(f, "the payment path rejected a packet: {code}")
