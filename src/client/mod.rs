@@ -543,10 +543,16 @@ impl Client {
                 SessionEvent::Incoming { request_id, ilp } => {
                     // Data is taken in and acknowledged; money is refused.
                     let own = self.sender.source().map(|s| s.address.clone());
-                    let reject = self
+                    let reply = self
                         .sender
                         .handle_prepare(&ilp, own.as_ref().map(OwnedAddress::as_address).as_ref());
-                    self.session.respond_ilp(request_id, &reject);
+                    self.session.respond_ilp(request_id, &reply);
+                    // Out at once: the answer may close the stream (the
+                    // peer's close, a flow-control error), and it must
+                    // leave before the socket does.
+                    while let Some(bytes) = self.session.poll_transmit() {
+                        self.outputs.push_back(Output::Send(bytes));
+                    }
                 }
             }
         }
