@@ -40,7 +40,11 @@ enum Answer {
 
 impl Sender {
     /// A Prepare the receiver sent us, as encoded ILP. Returns the encoded
-    /// ILP Fulfill or Reject to send back (see the [module docs](self)).
+    /// ILP Fulfill or Reject to send back: F06 if it is not ours, F99 (with
+    /// a STREAM reply saying we take no money) if it carries money or
+    /// cannot be fulfilled, a Fulfill for a 0-amount packet of ours, whose
+    /// data is taken in. Every STREAM reply carries our receive window;
+    /// data beyond it closes the connection (`FlowControlError`).
     /// Data it carries becomes readable with [`Sender::read_data`]
     /// ([`SenderEvent::DataReadable`] says when).
     pub fn handle_prepare(
