@@ -46,7 +46,7 @@ browser: export WASM_BINDGEN_TEST_TIMEOUT = 120
 browser: export CHROMEDRIVER := $(CHROMEDRIVER)
 browser: export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER = wasm-bindgen-test-runner
 browser:
-	$(WITH) --echo --stack -- cargo test --target $(WASM_TARGET) --lib --test web --test payment_web --test faults_web -- --nocapture
+	$(WITH) --echo --stack -- cargo test --target $(WASM_TARGET) --lib --test web --test payment_web --test faults_web --test data_web -- --nocapture
 
 ## The npm package's TypeScript declarations, used as a web developer would.
 types: build

@@ -327,6 +327,21 @@ impl Client {
         Ok(self.sender.queue_data(bytes))
     }
 
+    /// Reads data the receiver sent on the stream into `out`, in order and
+    /// each byte once; returns how many bytes (0: none waiting).
+    /// [`Event::DataReadable`] says when there are some. Reading re-opens
+    /// the receive window, so drain [`Client::poll_output`] afterwards (a
+    /// window update may go out). Data received before the stream stopped
+    /// stays readable after.
+    pub fn read(&mut self, out: &mut [u8]) -> usize {
+        self.sender.read_data(out)
+    }
+
+    /// Bytes of the receiver's data waiting to be read.
+    pub fn readable(&self) -> usize {
+        self.sender.data_readable()
+    }
+
     /// Stops gracefully: in-flight packets settle, the receiver is told,
     /// the socket closes and [`Event::Stopped`] reports the final totals.
     pub fn stop(&mut self, now: u64) {
@@ -561,13 +576,18 @@ impl Client {
                     self.sender.handle_failure(tag, failure, now);
                 }
                 SessionEvent::Incoming { request_id, ilp } => {
-                    // This client only sends: every incoming packet is refused,
-                    // authentic STREAM ones with a STREAM reply.
+                    // Data is taken in and acknowledged; money is refused.
                     let own = self.sender.source().map(|s| s.address.clone());
-                    let reject = self
+                    let reply = self
                         .sender
                         .handle_prepare(&ilp, own.as_ref().map(OwnedAddress::as_address).as_ref());
-                    self.session.respond_ilp(request_id, &reject);
+                    self.session.respond_ilp(request_id, &reply);
+                    // Out at once: the answer may close the stream (the
+                    // peer's close, a flow-control error), and it must
+                    // leave before the socket does.
+                    while let Some(bytes) = self.session.poll_transmit() {
+                        self.outputs.push_back(Output::Send(bytes));
+                    }
                 }
             }
         }
@@ -721,6 +741,10 @@ impl Client {
                 SenderEvent::DataAcknowledged { offset } => {
                     self.outputs
                         .push_back(Output::Event(Event::DataAcknowledged { offset }));
+                }
+                SenderEvent::DataReadable { readable } => {
+                    self.outputs
+                        .push_back(Output::Event(Event::DataReadable { readable }));
                 }
                 SenderEvent::ReceiverClosed { code, message } => {
                     // A normal close is not an error; any other code is.

@@ -172,6 +172,13 @@ pub enum Event {
         /// Total bytes acknowledged.
         offset: u64,
     },
+    /// Data the receiver sent on the stream is waiting, in order: read it
+    /// with [`Client::read`](super::Client::read). The receive window only
+    /// re-opens as it is read, so a reader that stops stops the sender.
+    DataReadable {
+        /// Bytes readable now.
+        readable: usize,
+    },
     /// The state changed.
     StateChanged(State),
     /// Something failed; [`Event::Stopped`] follows (reason `Error`, or
@@ -360,6 +367,14 @@ pub enum Rejection {
     },
     /// Answers without an ILP packet.
     NoIlpData,
+    /// The receiver sent data beyond the window we gave it (RFC 29
+    /// flow-control error); the connection was closed.
+    FlowControl {
+        /// Where its data ended.
+        end: u64,
+        /// The window's end.
+        limit: u64,
+    },
 }
 
 impl ClientError {
@@ -404,6 +419,7 @@ impl ClientError {
             Self::Rejected(Rejection::Ilp(r)) => {
                 r.code.class() == crate::ilp::ErrorClass::Temporary
             }
+            Self::Rejected(Rejection::FlowControl { .. }) => false,
             Self::Rejected(_) => true,
             _ => false,
         }
@@ -478,6 +494,11 @@ impl fmt::Display for ClientError {
             }
             .fmt(f),
             Self::Rejected(Rejection::NoIlpData) => SenderError::NoIlpData.fmt(f),
+            Self::Rejected(Rejection::FlowControl { end, limit }) => SenderError::FlowControl {
+                end: *end,
+                limit: *limit,
+            }
+            .fmt(f),
             Self::InvalidState(why) => f.write_str(why),
             Self::Stopped => f.write_str("the stream was stopped before this finished"),
             Self::PacketLimit => SenderError::PacketLimit.fmt(f),
@@ -508,6 +529,9 @@ impl From<SenderError> for ClientError {
                 Self::Rejected(Rejection::BtpError { code, name })
             }
             SenderError::NoIlpData => Self::Rejected(Rejection::NoIlpData),
+            SenderError::FlowControl { end, limit } => {
+                Self::Rejected(Rejection::FlowControl { end, limit })
+            }
         }
     }
 }

@@ -165,13 +165,29 @@ pub(crate) fn decode_envelope<'a, T>(
     Ok(value)
 }
 
+/// How far past [`MAX_DATA_LEN`] a received Prepare's `data` may go.
+/// ilp-protocol-stream 2.7.1 sizes a packet to exactly 32,767 bytes and
+/// then appends the `ConnectionDataBlocked` / `StreamDataBlocked` frames of
+/// a flow-blocked stream, so its data packets overshoot by up to ~20 bytes;
+/// JS ilp-packet does not check. Encoding stays strict.
+pub const PREPARE_DATA_TOLERANCE: usize = 64;
+
 /// Reads a `data` field of at most [`MAX_DATA_LEN`] bytes.
 pub(crate) fn decode_data<'a>(
     r: &mut Reader<'a>,
     context: &'static str,
 ) -> Result<&'a [u8], DecodeError> {
+    decode_data_up_to(r, context, MAX_DATA_LEN)
+}
+
+/// Reads a `data` field of at most `max` bytes.
+pub(crate) fn decode_data_up_to<'a>(
+    r: &mut Reader<'a>,
+    context: &'static str,
+    max: usize,
+) -> Result<&'a [u8], DecodeError> {
     let data = r.var_octet_string(context)?;
-    if data.len() > MAX_DATA_LEN {
+    if data.len() > max {
         return Err(DecodeError::new(DecodeErrorKind::InvalidValue, context));
     }
     Ok(data)
@@ -209,6 +225,27 @@ mod tests {
         inside.push(0);
         let err = Packet::from_bytes(&inside).unwrap_err();
         assert_eq!(err.kind, DecodeErrorKind::TrailingBytes);
+    }
+
+    #[test]
+    fn accepts_a_prepare_a_little_over_the_data_limit() {
+        // ilp-protocol-stream's flow-blocked data packets (see
+        // PREPARE_DATA_TOLERANCE); past the tolerance it is refused.
+        let data = vec![0; MAX_DATA_LEN + PREPARE_DATA_TOLERANCE + 1];
+        let destination = Address::new("test.a").unwrap();
+        let bytes = |data: &[u8]| {
+            Prepare {
+                amount: 0,
+                expires_at: Timestamp::from_millis_saturating(1_700_000_000_000),
+                execution_condition: [0; 32],
+                destination,
+                data,
+            }
+            .to_bytes()
+        };
+        assert!(Packet::from_bytes(&bytes(&data[1..])).is_ok());
+        let err = Packet::from_bytes(&bytes(&data)).unwrap_err();
+        assert_eq!(err.kind, DecodeErrorKind::InvalidValue);
     }
 
     #[test]

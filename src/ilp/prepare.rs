@@ -4,7 +4,8 @@ use crate::codec::oer::var_octet_string_len;
 use crate::codec::{Decode, DecodeError, Encode, Reader};
 
 use super::{
-    decode_data, decode_envelope, envelope_len, put_envelope_header, Address, PacketType, Timestamp,
+    decode_data_up_to, decode_envelope, envelope_len, put_envelope_header, Address, PacketType,
+    Timestamp,
 };
 use crate::codec::oer::put_var_octet_string;
 
@@ -62,7 +63,11 @@ impl<'a> Decode<'a> for Prepare<'a> {
                 expires_at,
                 execution_condition: r.take_array("ilp prepare execution_condition")?,
                 destination: Address::decode(r)?,
-                data: decode_data(r, "ilp prepare data")?,
+                data: decode_data_up_to(
+                    r,
+                    "ilp prepare data",
+                    super::MAX_DATA_LEN + super::PREPARE_DATA_TOLERANCE,
+                )?,
             })
         })
     }

@@ -69,6 +69,10 @@ pub(crate) struct Inner {
     pub(crate) pay_waiters: Vec<(PaymentId, Waiter)>,
     pub(crate) data_waiters: Vec<(u64, Waiter)>,
     last_error: Option<ClientError>,
+    /// The page's `readable`, once it asked for it.
+    pub(crate) readable: Option<super::readable::Readable>,
+    /// Data is being handed to the page (`readable::pump`).
+    pub(crate) pumping: bool,
 }
 
 pub(crate) type Shared = Rc<RefCell<Inner>>;
@@ -94,6 +98,8 @@ impl Inner {
             pay_waiters: Vec::new(),
             data_waiters: Vec::new(),
             last_error: None,
+            readable: None,
+            pumping: false,
         }
     }
 
@@ -267,6 +273,11 @@ pub(crate) fn drive(shared: &Shared) {
         if let Some((name, detail)) = convert::event(&event, assets.as_ref()) {
             dispatch(shared, name, detail);
         }
+    }
+    // Received data to the page; reading moves the receive window, so the
+    // client may have a window update to send.
+    if super::readable::pump(shared) {
+        drive(shared);
     }
 }
 

@@ -9,6 +9,7 @@ mod abort;
 mod convert;
 mod driver;
 mod options;
+mod readable;
 mod socket;
 mod spsp;
 
@@ -100,6 +101,8 @@ export interface PaymentStreamStats {
   /** Whether the path carries less than `amountPerSecond`. */
   throttled: boolean;
 }
+/** `detail` of the `data` event: bytes the receiver sent on the stream, in order, each byte once. */
+export interface DataDetail { data: Uint8Array; }
 /** What `pay()` resolves with: `sent + inDoubt` is the amount asked. */
 export interface PaymentResult { sent: string; delivered: string; inDoubt: string; }
 /** Stable error codes. */
@@ -131,10 +134,11 @@ export interface PaymentStreamEventMap {
   error: CustomEvent<ErrorDetail>;
   statechange: CustomEvent<{ state: PaymentStreamState }>;
   throttled: CustomEvent<ThrottledDetail>;
+  data: CustomEvent<DataDetail>;
 }
 /** Event listeners, typed per event (merged into the `PaymentStream` class below). */
 export interface PaymentStream {
-  /** Adds a listener for `start`, `progress`, `stop`, `error`, `statechange` or `throttled`. */
+  /** Adds a listener for `start`, `progress`, `stop`, `error`, `statechange`, `throttled` or `data`. */
   addEventListener<K extends keyof PaymentStreamEventMap>(type: K, listener: (ev: PaymentStreamEventMap[K]) => void, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
   /** Removes a listener added with `addEventListener`. */
@@ -171,6 +175,9 @@ extern "C" {
         typescript_type = "EventListenerOrEventListenerObject | ((ev: CustomEvent) => void)"
     )]
     pub type Listener;
+    /// `ReadableStream<Uint8Array>`.
+    #[wasm_bindgen(typescript_type = "ReadableStream<Uint8Array>")]
+    pub type ByteStream;
     /// Listener options: `boolean | AddEventListenerOptions`.
     #[wasm_bindgen(typescript_type = "boolean | AddEventListenerOptions")]
     pub type ListenerOptions;
@@ -185,7 +192,7 @@ pub fn version() -> String {
 /// A paced Interledger STREAM payment from this page to one receiver.
 ///
 /// Events: `start`, `progress`, `stop`, `error`, `statechange`,
-/// `throttled` (see `PaymentStreamEventMap`).
+/// `throttled`, `data` (see `PaymentStreamEventMap`).
 #[wasm_bindgen]
 pub struct PaymentStream {
     shared: Shared,
@@ -425,6 +432,19 @@ impl PaymentStream {
         convert::stats(stats.as_ref()).unchecked_into()
     }
 
+    /// Bytes the receiver sends on the stream, in order, as a
+    /// `ReadableStream<Uint8Array>` (the same one on every call). Its
+    /// reader sets the pace: data the page has not read holds the receiver
+    /// back (the STREAM receive window only re-opens as it is read). It
+    /// closes once the stream has stopped and everything was read. `data`
+    /// events fire for each chunk as it enters the stream.
+    #[wasm_bindgen(getter)]
+    pub fn readable(&self) -> Result<ByteStream, JsValue> {
+        let stream = readable::get(&self.shared)?;
+        driver::drive(&self.shared);
+        Ok(stream.unchecked_into())
+    }
+
     /// Whether the path carries less than `amountPerSecond` right now.
     #[wasm_bindgen(getter)]
     pub fn throttled(&self) -> bool {
@@ -442,7 +462,7 @@ impl PaymentStream {
     }
 
     /// Adds an event listener (`start`, `progress`, `stop`, `error`,
-    /// `statechange`, `throttled`).
+    /// `statechange`, `throttled`, `data`).
     /// Its TypeScript signature (typed per event) is in the custom section.
     #[wasm_bindgen(js_name = addEventListener, skip_typescript)]
     pub fn add_event_listener(

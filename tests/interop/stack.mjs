@@ -36,6 +36,13 @@
 //                                    dataBase64 (first 1 MiB), streams, receiptsEnabled,
 //                                    receiptNonce, receiptSecret (base64), ...}]
 //   GET  /control/connections/:id  one record (id = "c1", "c2", ... in SPSP query order)
+//   POST /control/connections/:id/write {base64, streamId?, end?}  the receiver writes these
+//                                  bytes to the stream (default: the first one the sender
+//                                  opened, i.e. id 1) with stream.write(); end: true also
+//                                  end()s it (StreamClose once flushed). 409 if the connection
+//                                  has no open stream yet (the sender opens stream 1 with its
+//                                  first StreamMoney or StreamData frame).
+//                                  -> {ok, streamId, written}
 //   GET  /control/totals           {connections, streamConnected, closed, totalReceived, dataLength,
 //                                   receivers: {<key>: {kind, assetScale, address, connections,
 //                                   totalReceived}}, proxy: <GET /control/proxy>}
@@ -273,7 +280,7 @@ function trackConnection (conn, receiver) {
   const r = rec || newRecord({ name: null, destinationAccount: null, orphanTag: conn.connectionTag, receiver: receiver.key, assetScale: receiver.assetScale })
   r.streamConnected = true
   conn.on('stream', (stream) => {
-    const s = { id: stream.id, received: 0n, dataLength: 0, closed: false }
+    const s = { id: stream.id, received: 0n, dataLength: 0, closed: false, stream }
     r.streams.set(stream.id, s)
     stream.setReceiveMax(config.receiverCap != null ? config.receiverCap : Infinity)
     stream.on('money', (amount) => {
@@ -812,6 +819,8 @@ async function control (req, res, route) {
   if (m === 'GET' && (route === 'config' || route === 'info')) return send(res, 200, infoJson())
   if (m !== 'POST') return send(res, 404, { error: 'unknown control route' })
   const body = await readJson(req)
+  const write = /^connections\/([^/]+)\/write$/.exec(route)
+  if (write) return writeToStream(res, write[1], body)
   if (route === 'connector/restart') {
     const t0 = Date.now()
     await restartBrowserAccount(Number(body.downMs) || 0)
@@ -860,6 +869,21 @@ async function control (req, res, route) {
     return send(res, 200, { ok: true, config })
   }
   return send(res, 404, { error: 'unknown control route' })
+}
+
+// POST /control/connections/:id/write: the receiver writes bytes to the sender.
+function writeToStream (res, id, body) {
+  const r = connections.get(id)
+  if (!r) return send(res, 404, { error: 'no such connection' })
+  if (typeof body.base64 !== 'string') return send(res, 400, { error: 'base64 (a string) is required' })
+  const bytes = Buffer.from(body.base64, 'base64')
+  const candidates = [...r.streams.values()].filter(s => !s.closed &&
+    (body.streamId == null || s.id === Number(body.streamId)))
+  const s = candidates[0]
+  if (!s) return send(res, 409, { error: 'the connection has no open stream (yet)' })
+  s.stream.write(bytes)
+  if (body.end) s.stream.end()
+  return send(res, 200, { ok: true, streamId: s.id, written: bytes.length })
 }
 
 function serveStatic (req, res, pathname) {

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use ilp_stream_web::btp::session::Credentials;
 use ilp_stream_web::client::{Client, ClientConfig, Event, Input, Output};
 
+#[allow(unused_imports)] // not every test file uses every one
 pub use peer::{Outcome, Peer, PeerConfig, RECEIVER, SECRET, TOKEN};
 
 /// Virtual time at which every scenario starts (ms since the Unix epoch).
@@ -105,12 +106,16 @@ enum LinkEvent {
     ToPeer(u64, Vec<u8>),
     /// A message to the client, with the money it settles (if a Fulfill).
     ToClient(u64, Vec<u8>, Option<(u64, u64)>),
+    /// A message the client sent before it closed its socket gracefully
+    /// (`Sim::graceful_close`): it still reaches the peer; replies are lost.
+    ToPeerAfterClose(Vec<u8>),
 }
 
 impl LinkEvent {
     fn generation(&self) -> u64 {
         match self {
             Self::Opened(g) | Self::Closed(g) | Self::ToPeer(g, _) | Self::ToClient(g, _, _) => *g,
+            Self::ToPeerAfterClose(_) => u64::MAX,
         }
     }
 }
@@ -133,6 +138,10 @@ pub struct Sim {
     /// (A `Sim` field, not a `LinkConfig` one, so existing struct literals
     /// of `LinkConfig` stay valid.)
     pub drop_replies: bool,
+    /// While true, messages the client sent before an `Output::Disconnect`
+    /// still reach the peer (a browser flushes a WebSocket's send buffer
+    /// before its close frame); by default they are lost with the socket.
+    pub graceful_close: bool,
     rng: SplitMix64,
     queue: BTreeMap<(u64, u64), LinkEvent>,
     order: u64,
@@ -179,6 +188,7 @@ impl Sim {
             peer: Peer::new(peer, seed),
             link,
             drop_replies: false,
+            graceful_close: false,
             rng: SplitMix64(seed),
             queue: BTreeMap::new(),
             order: 0,
@@ -249,7 +259,12 @@ impl Sim {
                         self.transmit(LinkEvent::ToPeer(g, bytes), 0);
                     }
                 }
-                Output::Disconnect => self.close_socket(),
+                Output::Disconnect => {
+                    if self.graceful_close {
+                        self.flush_to_peer();
+                    }
+                    self.close_socket();
+                }
                 Output::Event(event) => self.events.push((self.now, event)),
                 Output::Timeout(at) => {
                     assert!(
@@ -317,6 +332,62 @@ impl Sim {
         }
         self.generation += 1;
         self.socket_open = false;
+    }
+
+    /// The receiver sends the client a Prepare of `amount` with these
+    /// STREAM `frames` (see [`Peer::prepare_to_client`]); it goes over the
+    /// link like any message (lost if no socket is open). The client's
+    /// answer lands in `peer.client_replies`.
+    pub fn peer_prepare(
+        &mut self,
+        amount: u64,
+        frames: &[ilp_stream_web::stream::Frame<'_>],
+        fulfillable: bool,
+    ) {
+        let bytes = self
+            .peer
+            .prepare_to_client(amount, frames, fulfillable, self.now);
+        if self.socket_open {
+            let g = self.generation;
+            self.transmit(LinkEvent::ToClient(g, bytes, None), 0);
+        }
+    }
+
+    /// The receiver writes `data` at `offset` of stream 1 (one fulfillable,
+    /// 0-amount Prepare, as ilp-protocol-stream sends data).
+    pub fn peer_write(&mut self, offset: u64, data: &[u8]) {
+        let frame = ilp_stream_web::stream::Frame::StreamData {
+            stream_id: 1,
+            offset,
+            data,
+        };
+        self.peer_prepare(0, &[frame], true);
+    }
+
+    /// Reads everything the client has received and not yet read.
+    pub fn read_all(&mut self) -> Vec<u8> {
+        let mut out = vec![0; self.client.readable()];
+        let n = self.client.read(&mut out);
+        out.truncate(n);
+        self.drain();
+        out
+    }
+
+    /// Marks the client's messages still on the current link as sent
+    /// before a graceful close.
+    fn flush_to_peer(&mut self) {
+        let g = self.generation;
+        let keys: Vec<_> = self
+            .queue
+            .iter()
+            .filter(|(_, e)| matches!(e, LinkEvent::ToPeer(eg, _) if *eg == g))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in keys {
+            if let Some(LinkEvent::ToPeer(_, bytes)) = self.queue.remove(&key) {
+                self.queue.insert(key, LinkEvent::ToPeerAfterClose(bytes));
+            }
+        }
     }
 
     /// The link drops under the client (network fault): messages in flight
@@ -395,6 +466,13 @@ impl Sim {
             };
             eprintln!("{} deliver {kind}", self.now - T0);
         }
+        if let LinkEvent::ToPeerAfterClose(bytes) = &event {
+            let (replies, _) = self.peer.handle(bytes, self.now);
+            for r in replies {
+                self.account_lost(&LinkEvent::ToClient(0, r.bytes, r.fulfilled));
+            }
+            return;
+        }
         if event.generation() != self.generation {
             self.account_lost(&event);
             return;
@@ -429,6 +507,7 @@ impl Sim {
                 self.client
                     .handle_input(Input::SocketMessage(&bytes), self.now);
             }
+            LinkEvent::ToPeerAfterClose(_) => {}
         }
         self.drain();
     }

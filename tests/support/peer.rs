@@ -14,7 +14,7 @@
 //! does when the browser's socket drops): its Fulfill is lost with the
 //! socket and `Sim::lost_fulfilled` counts it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use ilp_stream_web::btp::{self, BtpError, Entries};
 use ilp_stream_web::codec::{Decode, Encode};
@@ -352,6 +352,40 @@ pub struct Peer {
     pub ildcp_requests: u32,
     /// Data frames that contradicted bytes already received.
     pub data_conflicts: u32,
+    /// The receive window the client advertised in its Prepares
+    /// (`StreamMaxData` for stream 1), if any.
+    pub client_window: Option<u64>,
+    /// The client's answers to Prepares the receiver sent it
+    /// ([`Peer::prepare_to_client`]), in arrival order.
+    pub client_replies: Vec<ClientReply>,
+    /// Prepares sent to the client awaiting its answer, by BTP request id.
+    to_client: HashMap<u32, (u64, [u8; 32])>,
+    next_to_client: u32,
+    next_sequence: u64,
+}
+
+/// How the client answered a Prepare the receiver sent it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientReply {
+    /// The BTP request id of the Prepare.
+    pub request_id: u32,
+    /// The Prepare's STREAM sequence.
+    pub sequence: u64,
+    /// Fulfilled with the right fulfillment (`None`: rejected).
+    pub fulfilled: bool,
+    /// The Reject's code, if rejected.
+    pub code: Option<ErrorCode>,
+    /// Whether the reply carried an authentic STREAM packet of the right
+    /// type and sequence.
+    pub authentic: bool,
+    /// Its `StreamMaxData` for stream 1.
+    pub max_data: Option<u64>,
+    /// Its `ConnectionMaxData`.
+    pub connection_max_data: Option<u64>,
+    /// Its `StreamMaxMoney` for stream 1: `(receive_max, total_received)`.
+    pub max_money: Option<(u64, u64)>,
+    /// Its `ConnectionClose` code.
+    pub close: Option<StreamErrorCode>,
 }
 
 impl Peer {
@@ -375,6 +409,11 @@ impl Peer {
             auth_attempts: 0,
             ildcp_requests: 0,
             data_conflicts: 0,
+            client_window: None,
+            client_replies: Vec::new(),
+            to_client: HashMap::new(),
+            next_to_client: 0x8000_0000,
+            next_sequence: 1,
         }
     }
 
@@ -407,6 +446,12 @@ impl Peer {
                 return (vec![reply(0, response.to_bytes(), None)], false);
             }
             return (vec![reply(0, btp_error(request_id, now), None)], true);
+        }
+        if let btp::Packet::Response(_) = packet {
+            if let (Some(sent), Some(ilp)) = (self.to_client.remove(&request_id), packet.ilp()) {
+                self.on_client_reply(request_id, sent, ilp);
+            }
+            return (Vec::new(), false);
         }
         let btp::Packet::Message(_) = packet else {
             return (Vec::new(), false);
@@ -645,6 +690,10 @@ impl Peer {
                     client_closed = true;
                 }
                 Frame::StreamClose { stream_id: 1, .. } => self.stream_closed = true,
+                Frame::StreamMaxData {
+                    stream_id: 1,
+                    max_offset,
+                } => self.client_window = Some(self.client_window.unwrap_or(0).max(max_offset)),
                 _ => {}
             }
         }
@@ -805,6 +854,104 @@ impl Peer {
                 self.data.push(b);
             }
         }
+    }
+
+    /// A Prepare from the receiver to the client, as BTP bytes: `amount`,
+    /// these STREAM `frames`, a fulfillable condition (or a random one).
+    /// The client's answer lands in [`Peer::client_replies`].
+    pub fn prepare_to_client(
+        &mut self,
+        amount: u64,
+        frames: &[Frame<'_>],
+        fulfillable: bool,
+        now: u64,
+    ) -> Vec<u8> {
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        let mut plain = Vec::new();
+        OutgoingPacket {
+            packet_type: IlpPacketType::Prepare,
+            sequence,
+            prepare_amount: 0,
+            frames,
+        }
+        .encode(&mut plain);
+        let mut sealed = Vec::new();
+        crypto::seal(&self.keys, self.rng.bytes12(), &plain, &mut sealed).unwrap();
+        let condition = if fulfillable {
+            crypto::condition(&crypto::fulfillment(&self.keys, &sealed))
+        } else {
+            let mut c = [0; 32];
+            c[..12].copy_from_slice(&self.rng.bytes12());
+            c
+        };
+        let prepare = Prepare {
+            amount,
+            expires_at: Timestamp::from_millis_saturating(now + 30_000),
+            execution_condition: condition,
+            destination: Address::new(CLIENT_ADDRESS).unwrap(),
+            data: &sealed,
+        }
+        .to_bytes();
+        let request_id = self.next_to_client;
+        self.next_to_client += 1;
+        self.to_client.insert(request_id, (sequence, condition));
+        btp::ilp_message(request_id, &prepare)
+    }
+
+    fn on_client_reply(&mut self, request_id: u32, sent: (u64, [u8; 32]), ilp_bytes: &[u8]) {
+        let (sequence, condition) = sent;
+        let (fulfilled, code, data) = match ilp::Packet::from_bytes(ilp_bytes) {
+            Ok(ilp::Packet::Fulfill(f)) => (
+                crypto::condition(&f.fulfillment) == condition,
+                None,
+                f.data.to_vec(),
+            ),
+            Ok(ilp::Packet::Reject(r)) => (false, Some(r.code), r.data.to_vec()),
+            _ => (false, None, Vec::new()),
+        };
+        let mut reply = ClientReply {
+            request_id,
+            sequence,
+            fulfilled,
+            code,
+            authentic: false,
+            max_data: None,
+            connection_max_data: None,
+            max_money: None,
+            close: None,
+        };
+        let expected = if fulfilled {
+            IlpPacketType::Fulfill
+        } else {
+            IlpPacketType::Reject
+        };
+        let plain = crypto::open(&self.keys, &data).ok();
+        if let Some(packet) = plain
+            .as_deref()
+            .and_then(|p| ilp_stream_web::stream::Packet::from_bytes(p).ok())
+        {
+            reply.authentic = packet.sequence == sequence && packet.packet_type == expected;
+            for frame in packet.frames() {
+                match frame {
+                    Frame::StreamMaxData {
+                        stream_id: 1,
+                        max_offset,
+                    } => reply.max_data = Some(max_offset),
+                    Frame::ConnectionMaxData { max_offset } => {
+                        reply.connection_max_data = Some(max_offset);
+                    }
+                    Frame::StreamMaxMoney {
+                        stream_id: 1,
+                        receive_max,
+                        total_received,
+                    } => reply.max_money = Some((receive_max, total_received)),
+                    Frame::ConnectionClose { code, .. } => reply.close = Some(code),
+                    _ => {}
+                }
+            }
+        }
+        self.client_replies.push(reply);
     }
 
     /// Paying Prepares the receiver saw, with their STREAM sequence.

@@ -3,7 +3,7 @@
 // checks it against the freshly built pkg/.
 import init, { PaymentStream, version } from '../../pkg/ilp_stream_web.js';
 import type {
-  PaymentResult, PaymentStreamError, PaymentStreamStats, ProgressDetail, StopDetail,
+  DataDetail, PaymentResult, PaymentStreamError, PaymentStreamStats, ProgressDetail, StopDetail,
   ThrottledDetail,
 } from '../../pkg/ilp_stream_web.js';
 
@@ -36,6 +36,16 @@ export async function usage(): Promise<void> {
     const slow: boolean = d.throttled;
     console.log(slow, d.achievedPerSecond);
   });
+  // Data the receiver sends: as events, or read at the page's pace.
+  s.addEventListener('data', (e) => {
+    const d: DataDetail = e.detail;
+    const bytes: Uint8Array = d.data;
+    console.log(bytes.byteLength);
+  });
+  const reader = s.readable.getReader();
+  const chunk: ReadableStreamReadResult<Uint8Array> = await reader.read();
+  if (!chunk.done) console.log(chunk.value.byteLength);
+  reader.releaseLock();
   try {
     await s.start({ signal: AbortSignal.timeout(10_000) });
   } catch (err) {

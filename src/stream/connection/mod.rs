@@ -14,14 +14,18 @@
 //!   replies, and the minimum destination amount for a paying packet.
 //! - [`MaxPacket`]: the largest amount the path will forward, learned from
 //!   F08 rejects and fulfills.
+//! - [`Incoming`]: the data the peer sends on our stream, reassembled in
+//!   order behind a bounded receive window.
 
 pub mod congestion;
+pub mod incoming;
 pub mod max_packet;
 pub mod pacing;
 pub mod rate;
 pub mod sender;
 
 pub use congestion::Congestion;
+pub use incoming::Incoming;
 pub use max_packet::MaxPacket;
 pub use pacing::Pacer;
 pub use rate::ExchangeRate;

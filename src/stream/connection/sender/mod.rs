@@ -32,7 +32,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use super::{Congestion, ExchangeRate, MaxPacket};
+use super::{Congestion, ExchangeRate, Incoming, MaxPacket};
 use crate::codec::Encode;
 use crate::ilp::{OwnedAddress, Prepare, Timestamp};
 use crate::rand::Rng;
@@ -82,6 +82,7 @@ pub mod doubt;
 mod money;
 mod outcome;
 mod pace;
+mod prepare;
 mod reply;
 mod types;
 
@@ -105,6 +106,8 @@ enum Kind {
         offset: u64,
         len: u64,
     },
+    /// Telling a peer that sends us data that our receive window moved.
+    Window,
     Close,
 }
 
@@ -196,6 +199,8 @@ pub struct Sender {
     data_max_connection: u64,
     data_max_stream: u64,
     stats: SenderStats,
+    /// Data the peer sends on our stream, and our receive window.
+    incoming: Incoming,
     events: VecDeque<SenderEvent>,
     scratch: Vec<u8>,
 }
@@ -250,6 +255,7 @@ impl Sender {
             data_max_connection: DEFAULT_DATA_WINDOW,
             data_max_stream: DEFAULT_DATA_WINDOW,
             stats: SenderStats::default(),
+            incoming: Incoming::default(),
             events: VecDeque::new(),
             scratch: Vec::new(),
         }
@@ -579,6 +585,9 @@ impl Sender {
             if let Some(out) = self.next_data(now) {
                 return Some(out);
             }
+            if let Some(out) = self.next_window(now) {
+                return Some(out);
+            }
         }
         if let Phase::Closing { error, .. } = &self.phase {
             if !self.in_flight.is_empty() {
@@ -726,6 +735,15 @@ impl Sender {
         )
     }
 
+    /// A window update, when the peer sends us data and half a window was
+    /// read since it was last told (it may be waiting for it).
+    fn next_window(&mut self, now: u64) -> Option<Outgoing> {
+        if !self.incoming.update_due() || self.in_flight.iter().any(|p| p.kind == Kind::Window) {
+            return None;
+        }
+        self.build(Kind::Window, 0, 0, now)
+    }
+
     fn build(
         &mut self,
         kind: Kind,
@@ -763,6 +781,7 @@ impl Sender {
                     data: &data_bytes,
                 });
             }
+            Kind::Window => {}
             Kind::Close => {
                 frames.push(Frame::StreamClose {
                     stream_id: STREAM_ID,
@@ -774,6 +793,14 @@ impl Sender {
                     message: b"",
                 });
             }
+        }
+        if kind == Kind::Window || self.incoming.has_news() {
+            let limit = self.incoming.advertise();
+            frames.push(Frame::ConnectionMaxData { max_offset: limit });
+            frames.push(Frame::StreamMaxData {
+                stream_id: STREAM_ID,
+                max_offset: limit,
+            });
         }
         self.scratch.clear();
         OutgoingPacket {
@@ -788,7 +815,7 @@ impl Sender {
         let condition = match kind {
             // A query is fulfillable (it carries no money): receivers
             // report a stream's totals in the reply to a packet they accept.
-            Kind::Money(_) | Kind::Data { .. } | Kind::Query => {
+            Kind::Money(_) | Kind::Data { .. } | Kind::Query | Kind::Window => {
                 crypto::condition(&crypto::fulfillment(&self.keys, &data))
             }
             // Unfulfillable on purpose: nobody knows the preimage.

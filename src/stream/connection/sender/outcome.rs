@@ -201,6 +201,8 @@ impl Sender {
             }
             Kind::Money(purpose) => self.budget.on_rejected(purpose, sent.amount),
             Kind::Query if unknown => self.query_due = self.query_due.or(Some(now)),
+            // Whether our window reached the peer is unknown: tell it again.
+            Kind::Window => self.incoming.advertisement_lost(),
             Kind::Probe | Kind::Query | Kind::Data { .. } => {}
         }
         let cause = match failure {
@@ -268,7 +270,7 @@ impl Sender {
                 };
                 self.finish(event);
             }
-            Kind::Probe | Kind::Query => {}
+            Kind::Probe | Kind::Query | Kind::Window => {}
         }
     }
 
@@ -313,7 +315,9 @@ impl Sender {
             }
             Kind::Money(purpose) => self.budget.on_rejected(purpose, sent.amount),
             Kind::Query => return, // an answer, whatever the code
-            Kind::Probe | Kind::Data { .. } => {}
+            // Refused before the peer read it: tell it again.
+            Kind::Window if info.is_none() => self.incoming.advertisement_lost(),
+            Kind::Probe | Kind::Data { .. } | Kind::Window => {}
         }
         if let Some(info) = &info {
             // Every authentic reply tells what arrived for what was sent,

@@ -1,11 +1,10 @@
-//! Reading what the receiver sends: the STREAM reply inside a Fulfill or
-//! Reject, and Prepares the receiver sends us (answered, never paid).
+//! Reading the STREAM reply inside a Fulfill or Reject. (Prepares the
+//! receiver sends us are answered in `prepare.rs`.)
 
 use super::{Sender, SenderEvent, STREAM_ID};
-use crate::codec::{Decode, Encode};
-use crate::ilp::{self, ErrorCode, Prepare};
+use crate::codec::Decode;
 use crate::stream::crypto;
-use crate::stream::packet::{IlpPacketType, OutgoingPacket, Packet as StreamPacket};
+use crate::stream::packet::{IlpPacketType, Packet as StreamPacket};
 use crate::stream::{ErrorCode as CloseCode, Frame};
 
 /// What an authentic STREAM reply said.
@@ -21,64 +20,6 @@ pub(super) struct ReplyInfo {
 }
 
 impl Sender {
-    /// A Prepare the receiver sent us (STREAM is bidirectional: a receiver
-    /// that learnt our address probes the rate back and may send frames).
-    /// This sender accepts no money, so the answer is always a Reject; for
-    /// an authentic packet it carries an encrypted STREAM reply saying what
-    /// arrived, as RFC 29 asks, and the packet's frames are taken in
-    /// (notably `ConnectionClose`). Returns the encoded ILP Reject.
-    pub fn handle_prepare(
-        &mut self,
-        prepare: &[u8],
-        own_address: Option<&ilp::Address<'_>>,
-    ) -> Vec<u8> {
-        let reply = match ilp::Packet::from_bytes(prepare) {
-            Ok(ilp::Packet::Prepare(p)) => self.answer_prepare(&p),
-            _ => None,
-        };
-        let (code, data) = match reply {
-            Some(data) => (ErrorCode::F99_APPLICATION_ERROR, data),
-            None => (ErrorCode::F06_UNEXPECTED_PAYMENT, Vec::new()),
-        };
-        ilp::Packet::Reject(ilp::Reject {
-            code,
-            triggered_by: own_address.copied(),
-            message: b"",
-            data: &data,
-        })
-        .to_bytes()
-    }
-
-    fn answer_prepare(&mut self, prepare: &Prepare<'_>) -> Option<Vec<u8>> {
-        let plaintext = crypto::open(&self.keys, prepare.data).ok()?;
-        let packet = StreamPacket::from_bytes(&plaintext).ok()?;
-        if packet.packet_type != IlpPacketType::Prepare {
-            return None;
-        }
-        for frame in packet.frames() {
-            if let Frame::ConnectionClose { code, message }
-            | Frame::StreamClose {
-                stream_id: STREAM_ID,
-                code,
-                message,
-            } = frame
-            {
-                self.on_remote_close(code, crate::text::lossy(message));
-            }
-        }
-        self.scratch.clear();
-        OutgoingPacket {
-            packet_type: IlpPacketType::Reject,
-            sequence: packet.sequence,
-            prepare_amount: prepare.amount,
-            frames: &[],
-        }
-        .encode(&mut self.scratch);
-        let mut data = Vec::with_capacity(self.scratch.len() + crypto::OVERHEAD);
-        crypto::seal(&self.keys, self.rng.array(), &self.scratch, &mut data).ok()?;
-        Some(data)
-    }
-
     /// Decrypts and checks the STREAM reply inside a Fulfill or Reject and
     /// takes in its frames. `None` if it is absent or not authentic.
     pub(super) fn read_reply(

@@ -79,6 +79,12 @@ pub enum SenderEvent {
         /// Bytes acknowledged in total.
         offset: u64,
     },
+    /// Data the peer sent on our stream can be read
+    /// ([`Sender::read_data`](super::Sender::read_data)).
+    DataReadable {
+        /// Bytes readable now, in order.
+        readable: usize,
+    },
     /// The receiver closed the connection or our stream.
     ReceiverClosed {
         /// Its close code.
@@ -129,6 +135,14 @@ pub enum SenderError {
     /// The path refused a packet for good (an F or R code), or keeps
     /// refusing with a temporary code other than T04.
     Rejected(RejectReason),
+    /// The peer sent data beyond the receive window we advertised (RFC 29
+    /// flow-control error); the connection was closed.
+    FlowControl {
+        /// Where its data ended.
+        end: u64,
+        /// The window's end.
+        limit: u64,
+    },
 }
 
 impl fmt::Display for SenderError {
@@ -170,6 +184,10 @@ impl fmt::Display for SenderError {
                 f.write_str("the payment path rejected a packet")?;
                 reason.describe(f)
             }
+            Self::FlowControl { end, limit } => write!(
+                f,
+                "the receiver sent data up to offset {end}, beyond the window it was given ({limit})"
+            ),
         }
     }
 }

@@ -1,0 +1,228 @@
+//! Data from the receiver to the page, in headless Chromium against the
+//! reference stack (`tests/interop/stack.mjs`): its ilp-protocol-stream
+//! receiver writes bytes to the stream (`POST /control/connections/:id/write`)
+//! and the page reads them through `readable` and `data` events. Run by
+//! `make browser`.
+#![cfg(target_arch = "wasm32")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_timers::future::TimeoutFuture;
+use ilp_stream_web::spsp::base64;
+use ilp_stream_web::wasm::PaymentStream;
+use js_sys::{Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn env(value: Option<&'static str>, name: &str) -> &'static str {
+    value.unwrap_or_else(|| panic!("{name} is not set: run the browser tests with `make browser`"))
+}
+fn btp_url() -> &'static str {
+    env(
+        option_env!("ILP_TEST_STACK_BTP_URL"),
+        "ILP_TEST_STACK_BTP_URL",
+    )
+}
+fn http_url() -> &'static str {
+    env(
+        option_env!("ILP_TEST_STACK_HTTP_URL"),
+        "ILP_TEST_STACK_HTTP_URL",
+    )
+}
+fn pointer_url() -> &'static str {
+    env(
+        option_env!("ILP_TEST_STACK_PAYMENT_POINTER_URL"),
+        "ILP_TEST_STACK_PAYMENT_POINTER_URL",
+    )
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap()
+}
+
+async fn wait(p: impl Into<JsValue>) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::from(p.into())).await
+}
+
+/// `(status, json)` of a control request.
+async fn fetch_json(method: &str, path: &str, body: Option<&str>) -> (u16, JsValue) {
+    let init = Object::new();
+    Reflect::set(&init, &"method".into(), &method.into()).unwrap();
+    if let Some(body) = body {
+        Reflect::set(&init, &"body".into(), &body.into()).unwrap();
+    }
+    let fetch: js_sys::Function = get(&js_sys::global(), "fetch").unchecked_into();
+    let url = format!("{}{path}", http_url());
+    let response = wait(fetch.call2(&JsValue::NULL, &url.into(), &init).unwrap())
+        .await
+        .unwrap();
+    let status = get(&response, "status").as_f64().unwrap() as u16;
+    let json: js_sys::Function = get(&response, "json").unchecked_into();
+    (status, wait(json.call0(&response).unwrap()).await.unwrap())
+}
+
+fn new_stream() -> PaymentStream {
+    let o = Object::new();
+    for (k, v) in [
+        ("btp", btp_url()),
+        ("receiver", pointer_url()),
+        // Paying opens stream 1 at the receiver, which then writes to it.
+        ("amountPerSecond", "100000"),
+    ] {
+        Reflect::set(&o, &k.into(), &v.into()).unwrap();
+    }
+    PaymentStream::new(o.unchecked_ref()).unwrap()
+}
+
+/// Bytes of a recognisable pattern.
+fn pattern(seed: usize, n: usize) -> Vec<u8> {
+    (0..n)
+        .map(|i| ((i * 31 + seed + i / 256) % 256) as u8)
+        .collect()
+}
+
+/// Starts `s` and returns the receiver's record id once stream 1 is open.
+async fn started_connection(s: &PaymentStream) -> String {
+    wait(s.start(None)).await.expect("start");
+    for _ in 0..100 {
+        let (_, body) = fetch_json("GET", "/control/connections", None).await;
+        let list: js_sys::Array = get(&body, "connections").unchecked_into();
+        if let Some(last) = list.iter().last() {
+            let streams: js_sys::Array = get(&last, "streams").unchecked_into();
+            if streams.length() > 0 {
+                return get(&last, "id").as_string().unwrap();
+            }
+        }
+        TimeoutFuture::new(50).await;
+    }
+    panic!("the receiver never saw stream 1");
+}
+
+async fn receiver_writes(id: &str, bytes: &[u8]) {
+    let body = format!(r#"{{"base64":"{}"}}"#, base64::encode(bytes));
+    let (status, answer) = fetch_json(
+        "POST",
+        &format!("/control/connections/{id}/write"),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer:?}");
+}
+
+/// Concatenates the `detail.data` of every `data` event into one buffer.
+fn collect_data(s: &PaymentStream) -> Rc<RefCell<Vec<u8>>> {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let sink = Rc::clone(&seen);
+    let listener =
+        Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+            let data: Uint8Array = get(&e.detail(), "data").unchecked_into();
+            sink.borrow_mut().extend(data.to_vec());
+        });
+    s.add_event_listener("data", listener.as_ref().unchecked_ref(), None)
+        .unwrap();
+    listener.forget(); // lives as long as the test page
+    seen
+}
+
+#[wasm_bindgen_test]
+async fn the_page_reads_what_the_receiver_writes_through_readable() {
+    fetch_json("POST", "/control/reset", None).await;
+    let s = new_stream();
+    let events = collect_data(&s);
+    let stops = Rc::new(RefCell::new(Vec::<String>::new()));
+    {
+        let sink = Rc::clone(&stops);
+        let l = Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+            sink.borrow_mut()
+                .push(String::from(js_sys::JSON::stringify(&e.detail()).unwrap()));
+        });
+        s.add_event_listener("stop", l.as_ref().unchecked_ref(), None)
+            .unwrap();
+        s.add_event_listener("error", l.as_ref().unchecked_ref(), None)
+            .unwrap();
+        l.forget();
+    }
+    let readable: JsValue = s.readable().unwrap().into();
+    assert!(
+        get(&readable, "getReader").is_function(),
+        "readable must be a ReadableStream"
+    );
+    let same: JsValue = s.readable().unwrap().into();
+    assert!(Object::is(&readable, &same), "readable must be one stream");
+    let id = started_connection(&s).await;
+    // More than the receive window (64 KiB) and readable's queue together
+    // hold: the receiver must be held back and let go as the page reads.
+    let sent = pattern(3, 200_000);
+    receiver_writes(&id, &sent).await;
+    let get_reader: js_sys::Function = get(&readable, "getReader").unchecked_into();
+    let reader = get_reader.call0(&readable).unwrap();
+    let read: js_sys::Function = get(&reader, "read").unchecked_into();
+    let mut got = Vec::new();
+    let mut slow = true;
+    while got.len() < sent.len() {
+        let result = wait(read.call0(&reader).unwrap()).await.unwrap();
+        if get(&result, "done") == JsValue::TRUE {
+            let (_, record) = fetch_json("GET", &format!("/control/connections/{id}"), None).await;
+            let json = js_sys::JSON::stringify(&record).unwrap();
+            panic!(
+                "closed early after {} bytes: {json:?}; stops {:?}",
+                got.len(),
+                stops.borrow()
+            );
+        }
+        let chunk: Uint8Array = get(&result, "value").unchecked_into();
+        got.extend(chunk.to_vec());
+        if slow && got.len() > 50_000 {
+            // A slow reader: the receiver waits meanwhile.
+            slow = false;
+            TimeoutFuture::new(500).await;
+        }
+    }
+    assert_eq!(got.len(), sent.len());
+    assert!(got == sent, "the bytes read differ from the bytes written");
+    // `data` events saw the same bytes, as they entered `readable`.
+    assert!(*events.borrow() == sent, "data events differ");
+    wait(s.stop()).await.unwrap();
+    // Closed once stopped and drained.
+    let end = wait(read.call0(&reader).unwrap()).await.unwrap();
+    assert_eq!(get(&end, "done"), JsValue::TRUE);
+    // The receiver saw nothing refused: the connection is whole.
+    let (_, record) = fetch_json("GET", &format!("/control/connections/{id}"), None).await;
+    assert!(get(&record, "error").is_null(), "{record:?}");
+}
+
+#[wasm_bindgen_test]
+async fn data_events_carry_what_the_receiver_writes() {
+    fetch_json("POST", "/control/reset", None).await;
+    let s = new_stream();
+    let events = collect_data(&s);
+    let id = started_connection(&s).await;
+    let first = pattern(7, 1_000);
+    receiver_writes(&id, &first).await;
+    let second = pattern(11, 30_000);
+    receiver_writes(&id, &second).await;
+    let mut expected = first.clone();
+    expected.extend(&second);
+    for _ in 0..200 {
+        if events.borrow().len() >= expected.len() {
+            break;
+        }
+        TimeoutFuture::new(50).await;
+    }
+    assert_eq!(events.borrow().len(), expected.len());
+    assert!(*events.borrow() == expected, "data events differ");
+    // Money still flows while data does.
+    let sent: u64 = s.total_sent().parse().unwrap();
+    assert!(sent > 0);
+    wait(s.stop()).await.unwrap();
+}
