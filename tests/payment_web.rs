@@ -256,7 +256,8 @@ async fn streams_at_the_rate_and_totals_match_the_receiver() {
     // Live stats, while streaming, are sane.
     let stats: JsValue = s.stats().into();
     let rtt = get(&stats, "rttMs").as_f64().expect("rttMs");
-    assert!(rtt > 0.0 && rtt < 1_000.0, "rtt {rtt}");
+    // Loopback: well under a second (whole ms, so possibly 0).
+    assert!((0.0..1_000.0).contains(&rtt), "rtt {rtt}");
     assert!(get(&stats, "packetsFulfilled").as_f64().unwrap() >= 100.0);
     assert!(
         get(&get(&stats, "packetsRejected"), "F99")
