@@ -1,6 +1,6 @@
 //! The `PaymentStream` constructor options, checked before anything connects.
 
-use js_sys::{Object, Reflect};
+use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::amount::{parse_amount, parse_ratio_ppm};
@@ -26,9 +26,11 @@ pub(crate) struct Options {
     pub(crate) amount_per_second: u64,
     pub(crate) max_total: Option<u64>,
     pub(crate) slippage_ppm: u32,
+    /// The `WebSocket` constructor to use instead of the global one.
+    pub(crate) websocket: Option<Function>,
 }
 
-const KNOWN: [&str; 7] = [
+const KNOWN: [&str; 8] = [
     "btp",
     "receiver",
     "destinationAccount",
@@ -36,6 +38,7 @@ const KNOWN: [&str; 7] = [
     "amountPerSecond",
     "maxTotal",
     "slippage",
+    "WebSocket",
 ];
 
 /// An `invalid-option` error naming the option.
@@ -186,12 +189,29 @@ impl Options {
                 parse_ratio_ppm(&text).map_err(|e| invalid("slippage", &e.to_string()))?
             }
         };
+        let websocket = get(options, "WebSocket")
+            .map(|v| constructor(&v).ok_or_else(|| invalid("WebSocket", NOT_A_CONSTRUCTOR)))
+            .transpose()?;
         Ok(Self {
             btp,
             receiver,
             amount_per_second,
             max_total,
             slippage_ppm,
+            websocket,
         })
     }
+}
+
+const NOT_A_CONSTRUCTOR: &str =
+    "must be a WebSocket constructor (e.g. `import WebSocket from 'ws'` on Node.js before 22)";
+
+/// `value` if it can be called with `new`. `Reflect.construct` with it as
+/// `newTarget` throws exactly when it is not a constructor; the object made
+/// is a plain `Object`, so `value` itself is not called.
+fn constructor(value: &JsValue) -> Option<Function> {
+    let f = value.dyn_ref::<Function>()?;
+    let object = Object::new().constructor();
+    Reflect::construct_with_new_target(&object, &Array::new(), f).ok()?;
+    Some(f.clone())
 }
