@@ -13,7 +13,7 @@ WASM_TARGET := wasm32-unknown-unknown
 CHROMEDRIVER = $(CURDIR)/.cache/bin/chromedriver
 WITH = node scripts/with-services.mjs
 
-.PHONY: help setup test lint unit browser interop types build demo doc bench fuzz clean
+.PHONY: help setup test lint unit browser interop types node build demo doc bench fuzz clean
 
 help:
 	@echo "make demo   build the package and run the demo site (prints its URL)"
@@ -26,7 +26,7 @@ setup:
 	@scripts/setup.sh
 
 ## Every test, in order; any failure fails the command.
-test: setup lint unit doc browser interop types e2e crosscheck
+test: setup lint unit doc browser interop types node e2e crosscheck
 
 lint:
 	cargo fmt --check
@@ -51,6 +51,11 @@ browser:
 ## The npm package's TypeScript declarations, used as a web developer would.
 types: build
 	tsc -p tests/types/tsconfig.json
+
+## The npm package in Node.js (imported by name, init() without a bundler, ws as the
+## WebSocket on Node 20) paying through the reference stack.
+node: build
+	$(WITH) --stack -- node --test tests/node/
 
 interop:
 	node --test tests/interop/stack-selftest.mjs

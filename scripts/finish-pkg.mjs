@@ -4,6 +4,11 @@
 // (whitespace, comments and syntax only: every name stays as wasm-bindgen
 // wrote it; the documentation stays in the .d.ts) and prints the sizes a page
 // pays for. `make build` runs it after `wasm-pack build`.
+//
+// It also makes the package work in Node.js without a bundler: `await init()`
+// with no argument fetches the .wasm beside the glue by URL, and Node's fetch()
+// cannot read file: URLs, so there the glue reads the bytes from disk instead
+// (browsers never take that branch), and package.json gets an `exports` map.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, statSync, renameSync } from 'node:fs';
 import { transformSync } from 'esbuild';
@@ -28,7 +33,43 @@ const { code } = transformSync(readFileSync(glue, 'utf8'), {
   loader: 'js', format: 'esm', target: 'es2020',
   minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false, legalComments: 'none',
 });
-writeFileSync(glue, code);
+writeFileSync(glue, nodeInit(code));
+
+// In Node.js (and only there: `process.versions.node`), a file: URL is read
+// with fs/promises. `process.getBuiltinModule` (Node 20.16+, 22.3+) needs no
+// import; older Node 20 imports it by a computed name with the bundlers'
+// ignore comments, so no bundler tries to pack `fs` into a browser build.
+// Added after minifying, which would drop those comments.
+function nodeInit(js) {
+  const call = 'module_or_path=fetch(module_or_path)';
+  if (js.split(call).length !== 2) {
+    throw new Error(`finish-pkg: expected one \`${call}\` in ${glue} (wasm-bindgen's init changed?)`);
+  }
+  const helper = `
+function __wbg_node_file(source){
+// Node.js: fetch() cannot read file: URLs, so the .wasm is read from disk.
+const proc=globalThis.process;
+if(typeof proc?.versions?.node!=="string")return null;
+let url;
+try{url=new URL(source)}catch{return null}
+if(url.protocol!=="file:")return null;
+const fs=typeof proc.getBuiltinModule==="function"?Promise.resolve(proc.getBuiltinModule("node:fs/promises")):import(/* webpackIgnore: true */ /* @vite-ignore */ ["node:fs","promises"].join("/"));
+return fs.then((fs)=>fs.readFile(url))}
+`;
+  return js.replace(call, 'module_or_path=__wbg_node_file(module_or_path)??fetch(module_or_path)') + helper;
+}
+
+// Node's ESM resolution for `import ... from 'ilp-stream-web'` (wasm-pack
+// writes `main` and `type: module`; `exports` also lets bundlers and Node
+// reach the .wasm by name).
+const manifestPath = path.join(pkg, 'package.json');
+const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+manifest.exports = {
+  '.': { types: './ilp_stream_web.d.ts', default: './ilp_stream_web.js' },
+  './ilp_stream_web_bg.wasm': './ilp_stream_web_bg.wasm',
+  './package.json': './package.json',
+};
+writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
 
 const sizes = (file) => {
   const bytes = readFileSync(file);

@@ -181,6 +181,13 @@ fn every_invalid_option_is_refused_by_name() {
         ("connectTimeout", vec![("connectTimeout", "soon".into())]),
         ("amountPersecond", vec![("amountPersecond", "1".into())]),
         ("sharedSecret", vec![("sharedSecret", "AAAA".into())]),
+        ("WebSocket", vec![("WebSocket", JsValue::from_f64(5.0))]),
+        ("WebSocket", vec![("WebSocket", "ws".into())]),
+        // A function, but not a constructor.
+        (
+            "WebSocket",
+            vec![("WebSocket", get(&Object::new(), "toString"))],
+        ),
     ];
     for (name, changes) in cases {
         let mut pairs: Vec<(&str, JsValue)> = good.to_vec();
@@ -310,6 +317,27 @@ async fn pay_arrives_exactly_through_1000_unit_packets() {
     wait(s.stop()).await.unwrap();
     assert_eq!(s.total_sent(), "5000000");
     assert_eq!(receiver_total().await, 5_000_000);
+}
+
+#[wasm_bindgen_test]
+async fn pays_through_a_websocket_given_as_an_option() {
+    reset(r#"{"maxPacketAmount":1000,"rateLimit":100000}"#).await;
+    // The page's own class, through the path that Node's `ws` takes.
+    let s = stream(&[
+        ("btp", btp_url().into()),
+        ("receiver", pointer_url().into()),
+        ("amountPerSecond", "0".into()),
+        ("WebSocket", get(&js_sys::global(), "WebSocket")),
+    ])
+    .unwrap();
+    wait(s.start(None)).await.expect("start");
+    let result = wait(s.pay(JsValue::from_str("50000").unchecked_ref(), None))
+        .await
+        .expect("pay");
+    assert_eq!(get_str(&result, "sent"), "50000");
+    wait(s.stop()).await.unwrap();
+    assert_eq!(receiver_total().await, 50_000);
+    assert_eq!(s.total_delivered(), "50000");
 }
 
 #[wasm_bindgen_test]

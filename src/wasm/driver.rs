@@ -113,7 +113,10 @@ impl Inner {
         let id = self.socket_id;
         let weak = weak.clone();
         let url = self.options.btp.websocket_url.clone();
-        match Socket::open(&url, move |event| on_socket_event(&weak, id, event)) {
+        let constructor = self.options.websocket.as_ref();
+        match Socket::open(&url, constructor, move |event| {
+            on_socket_event(&weak, id, event)
+        }) {
             Ok(socket) => {
                 self.socket = Some(socket);
                 true
@@ -222,7 +225,8 @@ pub(crate) fn finish_early(shared: &Shared, start_error: &JsValue, error: Option
     }
 }
 
-/// Fails the stream before a client exists (the SPSP query failed).
+/// Fails the stream before a client exists (the SPSP query failed, or
+/// there is no WebSocket to connect with).
 pub(crate) fn fail_early(shared: &Shared, code: &str, message: &str) {
     finish_early(
         shared,
@@ -398,24 +402,39 @@ pub(crate) fn call_target(
     Reflect::apply(&f, &target, args)
 }
 
+/// What `start()` rejects with when there is no `WebSocket` option and no
+/// global `WebSocket` (Node.js before 22).
+pub(crate) const NO_WEBSOCKET: &str = "this environment has no global WebSocket: \
+     on Node.js before 22 pass one as the `WebSocket` option \
+     (`import WebSocket from 'ws'`, then `new PaymentStream({ ..., WebSocket })`)";
+
 /// Reads the receiver's details from SPSP, or takes them from the options,
 /// and hands them to `done` from a later microtask (never before this
 /// returns); an SPSP failure is the message of an `spsp-failed` error.
-pub(crate) fn resolve_receiver(shared: &Shared, done: impl FnOnce(super::spsp::Answer) + 'static) {
+/// With `no_websocket` (no `WebSocket` option and no global one) nothing is
+/// queried: `done` gets [`NO_WEBSOCKET`], for a `btp-connect-failed` error.
+pub(crate) fn resolve_receiver(
+    shared: &Shared,
+    no_websocket: bool,
+    done: impl FnOnce(super::spsp::Answer) + 'static,
+) {
     let (url, timeout_ms) = {
         let inner = shared.borrow();
         let timeout_ms = inner.options.connect_timeout_ms;
         match &inner.options.receiver {
-            Receiver::Direct {
-                destination,
-                shared_secret,
-            } => {
-                let answer = Ok((destination.clone(), *shared_secret));
+            Receiver::Spsp(endpoint) if !no_websocket => (endpoint.url().to_owned(), timeout_ms),
+            receiver => {
+                let answer = match receiver {
+                    Receiver::Direct {
+                        destination,
+                        shared_secret,
+                    } if !no_websocket => Ok((destination.clone(), *shared_secret)),
+                    _ => Err(NO_WEBSOCKET.to_owned()),
+                };
                 let ready = js_sys::Promise::resolve(&JsValue::UNDEFINED);
                 super::spsp::on_settled(&ready, move |_| done(answer));
                 return;
             }
-            Receiver::Spsp(endpoint) => (endpoint.url().to_owned(), timeout_ms),
         }
     };
     super::spsp::query(&url, timeout_ms, done);

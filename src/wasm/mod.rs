@@ -47,7 +47,17 @@ export interface PaymentStreamOptions {
    * (default 5000). Past it: `spsp-failed` or `btp-connect-failed` naming what timed out.
    */
   connectTimeout?: number;
+  /**
+   * The WebSocket constructor to connect with instead of the global one: on Node.js
+   * before 22, which has none, `WebSocket` from the `ws` package (`import WebSocket from 'ws'`).
+   */
+  WebSocket?: WebSocketConstructor;
 }
+/**
+ * A WebSocket class: `new (url)` gives a socket with the browser's `binaryType`,
+ * `onopen`, `onmessage`, `onclose`, `onerror`, `send` and `close`, as the `ws` package's does.
+ */
+export type WebSocketConstructor = new (url: string) => unknown;
 
 /** `detail` of the `start` event. */
 export interface StartDetail {
@@ -260,11 +270,19 @@ impl PaymentStream {
             convert::Detail::new().set("state", "connecting").into_js(),
         );
         let shared = Rc::clone(&self.shared);
-        driver::resolve_receiver(&self.shared, move |answer| match answer {
+        // Nowhere to connect with: fail as an SPSP failure would, without querying.
+        let no_websocket =
+            self.shared.borrow().options.websocket.is_none() && !socket::has_global();
+        driver::resolve_receiver(&self.shared, no_websocket, move |answer| match answer {
             Ok((destination, secret)) => driver::begin(&shared, destination, secret, seed),
             Err(message) => {
                 if shared.borrow().early_state == State::Connecting {
-                    driver::fail_early(&shared, "spsp-failed", &message);
+                    let code = if no_websocket {
+                        "btp-connect-failed"
+                    } else {
+                        "spsp-failed"
+                    };
+                    driver::fail_early(&shared, code, &message);
                 }
             }
         });

@@ -1,6 +1,6 @@
 //! The `PaymentStream` constructor options, checked before anything connects.
 
-use js_sys::{Object, Reflect};
+use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::amount::{parse_amount, parse_ratio_ppm};
@@ -28,12 +28,14 @@ pub(crate) struct Options {
     pub(crate) slippage_ppm: u32,
     /// WebSocket open + BTP auth + IL-DCP, and the SPSP query, in ms.
     pub(crate) connect_timeout_ms: u64,
+    /// The `WebSocket` constructor to use instead of the global one.
+    pub(crate) websocket: Option<Function>,
 }
 
 /// The largest `connectTimeout` accepted: 10 minutes.
 const MAX_CONNECT_TIMEOUT_MS: u64 = 600_000;
 
-const KNOWN: [&str; 8] = [
+const KNOWN: [&str; 9] = [
     "btp",
     "receiver",
     "destinationAccount",
@@ -42,6 +44,7 @@ const KNOWN: [&str; 8] = [
     "maxTotal",
     "slippage",
     "connectTimeout",
+    "WebSocket",
 ];
 
 /// An `invalid-option` error naming the option.
@@ -204,6 +207,9 @@ impl Options {
                     )
                 })?,
         };
+        let websocket = get(options, "WebSocket")
+            .map(|v| constructor(&v).ok_or_else(|| invalid("WebSocket", NOT_A_CONSTRUCTOR)))
+            .transpose()?;
         Ok(Self {
             btp,
             receiver,
@@ -211,6 +217,20 @@ impl Options {
             max_total,
             slippage_ppm,
             connect_timeout_ms,
+            websocket,
         })
     }
+}
+
+const NOT_A_CONSTRUCTOR: &str =
+    "must be a WebSocket constructor (e.g. `import WebSocket from 'ws'` on Node.js before 22)";
+
+/// `value` if it can be called with `new`. `Reflect.construct` with it as
+/// `newTarget` throws exactly when it is not a constructor; the object made
+/// is a plain `Object`, so `value` itself is not called.
+fn constructor(value: &JsValue) -> Option<Function> {
+    let f = value.dyn_ref::<Function>()?;
+    let object = Object::new().constructor();
+    Reflect::construct_with_new_target(&object, &Array::new(), f).ok()?;
+    Some(f.clone())
 }

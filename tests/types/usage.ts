@@ -4,8 +4,31 @@
 import init, { PaymentStream, version } from '../../pkg/ilp_stream_web.js';
 import type {
   DataDetail, PaymentResult, PaymentStreamError, PaymentStreamStats, ProgressDetail, StopDetail,
-  ThrottledDetail,
+  ThrottledDetail, WebSocketConstructor,
 } from '../../pkg/ilp_stream_web.js';
+
+// The shape of the `ws` package's class (its types are not installed here).
+declare class NodeWebSocket {
+  constructor(address: string | URL, protocols?: string | string[], options?: object);
+  binaryType: 'nodebuffer' | 'arraybuffer' | 'fragments';
+  send(data: ArrayBufferView | ArrayBuffer | string): void;
+  close(): void;
+}
+
+/** Node.js: init() without arguments, a WebSocket class given as an option. */
+export async function nodeUsage(): Promise<void> {
+  await init();
+  const fromWs = new PaymentStream({
+    btp: 'btp+ws://alice:token@127.0.0.1:7768',
+    receiver: 'http://127.0.0.1:8080/.well-known/pay',
+    amountPerSecond: '0',
+    WebSocket: NodeWebSocket,
+  });
+  const browsers: WebSocketConstructor = WebSocket;
+  const global = new PaymentStream({ btp: 'btp+wss://c.example', receiver: '$w.example/bob', amountPerSecond: '1', WebSocket: browsers });
+  await fromWs.start();
+  console.log(await fromWs.pay('5000'), global.state);
+}
 
 export async function usage(): Promise<void> {
   await init();
