@@ -621,3 +621,64 @@ async fn aborting_start_while_connecting_stops_the_stream() {
     TimeoutFuture::new(100).await;
     assert_eq!(s.state().as_string().unwrap(), "stopped");
 }
+
+/// The `state` of every `statechange` so far.
+fn states(seen: &Rc<RefCell<Vec<JsValue>>>) -> Vec<String> {
+    seen.borrow().iter().map(|d| get_str(d, "state")).collect()
+}
+
+#[wasm_bindgen_test]
+async fn statechange_follows_start_pause_resume_stop_exactly() {
+    reset(r#"{"maxPacketAmount":1000}"#).await;
+    let s = default_stream("10000");
+    let seen = collect(&s, "statechange");
+    wait(s.start(None)).await.expect("start");
+    s.pause().unwrap();
+    s.resume().unwrap();
+    wait(s.stop()).await.unwrap();
+    assert_eq!(
+        states(&seen),
+        ["connecting", "streaming", "paused", "streaming", "stopped"]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn statechange_of_a_failed_start_is_connecting_then_failed() {
+    let s = stream(&[
+        ("btp", btp_url().into()),
+        ("receiver", format!("{}/unknown", http_url()).into()),
+        ("amountPerSecond", "1000".into()),
+    ])
+    .unwrap();
+    let seen = collect(&s, "statechange");
+    let err = wait(s.start(None)).await.expect_err("404");
+    assert_eq!(code_of(&err), "spsp-failed");
+    assert_eq!(states(&seen), ["connecting", "failed"]);
+    let again = wait(s.start(None)).await.expect_err("once only");
+    assert!(get_str(&again, "message").contains("create a new PaymentStream"));
+}
+
+#[wasm_bindgen_test]
+async fn statechange_of_a_reconnect_goes_back_to_connecting_then_streaming() {
+    reset(r#"{"maxPacketAmount":1000}"#).await;
+    let s = stream(&[
+        ("btp", proxy_url().into()),
+        ("receiver", pointer_url().into()),
+        ("amountPerSecond", "10000".into()),
+    ])
+    .unwrap();
+    let seen = collect(&s, "statechange");
+    wait(s.start(None)).await.expect("start");
+    fetch_json("POST", "/control/proxy/cut", Some("{}")).await;
+    for _ in 0..50 {
+        TimeoutFuture::new(100).await;
+        if states(&seen).len() >= 4 {
+            break;
+        }
+    }
+    assert_eq!(
+        states(&seen),
+        ["connecting", "streaming", "connecting", "streaming"]
+    );
+    wait(s.stop()).await.unwrap();
+}

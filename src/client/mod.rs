@@ -9,8 +9,10 @@
 //! # use ilp_stream_web::btp::session::Credentials;
 //! # let config = ClientConfig {
 //! #     credentials: Credentials { username: None, token: String::new() },
-//! #     destination: "test.receiver".parse().unwrap(),
-//! #     shared_secret: [7; 32],
+//! #     receiver: Some(ilp_stream_web::client::ReceiverDetails {
+//! #         destination: "test.receiver".parse().unwrap(),
+//! #         shared_secret: [7; 32],
+//! #     }),
 //! #     amount_per_second: 1000,
 //! #     max_total: None,
 //! #     slippage_ppm: 10_000,
@@ -22,6 +24,7 @@
 //! client.start(now);
 //! loop {
 //!     match client.poll_output(now) {
+//!         Output::ResolveReceiver => { /* SPSP query; then Input::ReceiverResolved or ReceiverFailed */ }
 //!         Output::Connect => { /* open the WebSocket; later: client.handle_input(Input::SocketOpened, now) */ }
 //!         Output::Send(bytes) => { /* ws.send(bytes) */ }
 //!         Output::Disconnect => { /* ws.close() */ }
@@ -51,8 +54,9 @@ mod types;
 
 pub use crate::stream::connection::sender::budget::PaymentId;
 pub use types::{
-    ClientConfig, ClientError, ConnectFailure, Event, Input, Output, RateTooLow, Rejection, State,
-    Stats, StopReason, Tuning, DEFAULT_CONNECT_TIMEOUT_MS,
+    ClientConfig, ClientError, ConnectFailure, Event, Input, Output, RateTooLow, ReceiverDetails,
+    Rejection, SpspFailure, SpspProblem, State, Stats, StopReason, Tuning,
+    DEFAULT_CONNECT_TIMEOUT_MS,
 };
 
 /// Progress events are coalesced to at most one per this interval.
@@ -97,6 +101,8 @@ struct Stopping {
 /// Where the link is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Link {
+    /// Waiting for the receiver's details (SPSP), before any socket.
+    Resolving,
     /// No socket; maybe a reconnect at this time.
     Down { reconnect_at: Option<u64> },
     /// Socket requested or open, not yet usable; given up at `deadline`.
@@ -148,8 +154,15 @@ impl Client {
         session.set_request_timeout_ms(config.tuning.request_timeout_ms);
         let sender = Sender::new(
             SenderConfig {
-                destination: config.destination.clone(),
-                shared_secret: config.shared_secret,
+                // Replaced by the answer to ResolveReceiver before any use.
+                destination: config
+                    .receiver
+                    .as_ref()
+                    .map_or_else(OwnedAddress::unresolved, |r| r.destination.clone()),
+                shared_secret: config
+                    .receiver
+                    .as_ref()
+                    .map_or([0; 32], |r| r.shared_secret),
                 slippage_ppm: config.slippage_ppm,
                 packet_expiry_ms: config.tuning.packet_expiry_ms,
                 amount_per_second: config.amount_per_second,
@@ -248,11 +261,22 @@ impl Client {
     /// Starts connecting and paying. (`_now` keeps every command's
     /// signature alike; nothing here depends on the time yet.)
     pub fn start(&mut self, now: u64) -> Result<(), ClientError> {
-        if self.state != State::Idle {
-            return Err(ClientError::InvalidState("start() was already called"));
+        match self.state {
+            State::Idle => {}
+            State::Stopped | State::Failed => {
+                return Err(ClientError::InvalidState(
+                    "the stream was stopped; create a new PaymentStream to start again",
+                ))
+            }
+            _ => return Err(ClientError::InvalidState("start() was already called")),
         }
         self.set_state(State::Connecting);
-        self.connect(now);
+        if self.config.receiver.is_some() {
+            self.connect(now);
+        } else {
+            self.link = Link::Resolving;
+            self.outputs.push_back(Output::ResolveReceiver);
+        }
         Ok(())
     }
 
@@ -405,10 +429,11 @@ impl Client {
                 error: failure.clone(),
             }));
         }
+        let stop_error = error.clone();
         if let Some(e) = error {
             self.outputs.push_back(Output::Event(Event::Error(e)));
         }
-        if self.link != (Link::Down { reconnect_at: None }) {
+        if matches!(self.link, Link::Connecting { .. } | Link::Up) {
             self.outputs.push_back(Output::Disconnect);
         }
         self.link = Link::Down { reconnect_at: None };
@@ -419,6 +444,7 @@ impl Client {
         });
         let totals = *self.sender.totals();
         self.outputs.push_back(Output::Event(Event::Stopped {
+            error: stop_error,
             reason,
             total_sent: totals.sent,
             total_delivered: totals.delivered,
@@ -459,6 +485,25 @@ impl Client {
             Input::SocketClosed => {
                 self.session.handle_close();
                 self.on_link_lost(now);
+            }
+            Input::NoWebSocket => {
+                self.fail(ClientError::BtpConnectFailed(ConnectFailure::NoWebSocket));
+                return;
+            }
+            Input::ReceiverResolved(receiver) => {
+                if self.link == Link::Resolving {
+                    self.sender
+                        .set_receiver(receiver.destination.clone(), &receiver.shared_secret);
+                    self.config.receiver = Some(receiver);
+                    self.connect(now);
+                }
+                return;
+            }
+            Input::ReceiverFailed(why) => {
+                if self.link == Link::Resolving {
+                    self.fail(ClientError::SpspFailed(why));
+                }
+                return;
             }
         }
         self.process_session(now);
@@ -659,7 +704,7 @@ impl Client {
             asset_scale: scale,
             receiver_asset_code: receiver.as_ref().map(|r| r.0.clone()),
             receiver_asset_scale: receiver.map(|r| r.1),
-            destination_account: self.config.destination.as_str().to_owned(),
+            destination_account: self.sender.destination().as_str().to_owned(),
         }));
         if self.stopping.is_none() {
             self.set_state(self.running_state());
@@ -902,7 +947,7 @@ impl Client {
         match self.link {
             Link::Down { reconnect_at } => consider(reconnect_at),
             Link::Connecting { deadline } => consider(Some(deadline)),
-            Link::Up => {}
+            Link::Up | Link::Resolving => {}
         }
         consider(self.stopping.as_ref().map(|s| s.deadline));
         if self.progress.changed {

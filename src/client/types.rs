@@ -16,10 +16,9 @@ use crate::stream::ErrorCode as CloseCode;
 pub struct ClientConfig {
     /// BTP credentials.
     pub credentials: Credentials,
-    /// Receiver's ILP address (from SPSP).
-    pub destination: OwnedAddress,
-    /// STREAM shared secret (from SPSP).
-    pub shared_secret: [u8; 32],
+    /// The receiver's address and secret, or `None` to have the client ask
+    /// for them ([`Output::ResolveReceiver`]) when it starts.
+    pub receiver: Option<ReceiverDetails>,
     /// Paced rate in source units per second (0: only discrete payments).
     pub amount_per_second: u64,
     /// Stop once this much has been sent.
@@ -66,8 +65,7 @@ impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientConfig")
             .field("credentials", &self.credentials)
-            .field("destination", &self.destination)
-            .field("shared_secret", &"<redacted>")
+            .field("receiver", &self.receiver)
             .field("amount_per_second", &self.amount_per_second)
             .field("max_total", &self.max_total)
             .field("slippage_ppm", &self.slippage_ppm)
@@ -76,8 +74,74 @@ impl fmt::Debug for ClientConfig {
     }
 }
 
-/// What happened on the socket.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where the money goes: the receiver's ILP address and the STREAM shared
+/// secret (from SPSP). `Debug` redacts the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ReceiverDetails {
+    /// The receiver's ILP address.
+    pub destination: OwnedAddress,
+    /// The STREAM shared secret.
+    pub shared_secret: [u8; 32],
+}
+
+impl fmt::Debug for ReceiverDetails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReceiverDetails")
+            .field("destination", &self.destination)
+            .field("shared_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Why the receiver's SPSP query failed (RFC 9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpspFailure {
+    /// The URL queried.
+    pub url: String,
+    /// What went wrong.
+    pub problem: SpspProblem,
+}
+
+/// What went wrong with an SPSP query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SpspProblem {
+    /// No answer within this many ms (`connectTimeout`).
+    Timeout(u64),
+    /// The request failed: network down, or a response withheld for lack
+    /// of CORS headers; with the platform's message.
+    Unreachable(String),
+    /// An HTTP status outside 2xx.
+    Status(u16),
+    /// The body is not JSON.
+    NotJson,
+    /// The JSON is not a valid SPSP response; why.
+    Invalid(String),
+    /// The platform has no `fetch`.
+    NoFetch,
+}
+
+impl fmt::Display for SpspFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = &self.url;
+        match &self.problem {
+            SpspProblem::Timeout(ms) => {
+                write!(f, "{url} did not answer within {ms} ms (connectTimeout)")
+            }
+            SpspProblem::Unreachable(why) => write!(
+                f,
+                "could not reach {url}: {why} (the server is down, or does not allow cross-origin requests: a payment pointer must send Access-Control-Allow-Origin)"
+            ),
+            SpspProblem::Status(status) => write!(f, "{url} answered HTTP {status}"),
+            SpspProblem::NotJson => write!(f, "{url} did not answer JSON"),
+            SpspProblem::Invalid(why) => write!(f, "{url} gave an invalid SPSP response: {why}"),
+            SpspProblem::NoFetch => f.write_str("this environment has no fetch()"),
+        }
+    }
+}
+
+/// What happened on the socket, or to the receiver's query.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input<'a> {
     /// The WebSocket opened.
     SocketOpened,
@@ -85,11 +149,20 @@ pub enum Input<'a> {
     SocketMessage(&'a [u8]),
     /// The WebSocket closed (or failed to open).
     SocketClosed,
+    /// This platform has no WebSocket to connect with.
+    NoWebSocket,
+    /// The answer to [`Output::ResolveReceiver`].
+    ReceiverResolved(ReceiverDetails),
+    /// [`Output::ResolveReceiver`] failed.
+    ReceiverFailed(SpspFailure),
 }
 
 /// What the caller must do next.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
+    /// Query the receiver's SPSP endpoint; answer with
+    /// [`Input::ReceiverResolved`] or [`Input::ReceiverFailed`].
+    ResolveReceiver,
     /// Open the WebSocket (any previous one is closed).
     Connect,
     /// Send this binary message.
@@ -186,6 +259,9 @@ pub enum Event {
     Error(ClientError),
     /// The stream ended; totals are final.
     Stopped {
+        /// The error that ended it, if one did (also reported by
+        /// [`Event::Error`] just before).
+        error: Option<ClientError>,
         /// Why.
         reason: StopReason,
         /// Source units sent.
@@ -282,6 +358,8 @@ impl StopReason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientError {
+    /// The receiver's SPSP query failed.
+    SpspFailed(SpspFailure),
     /// The BTP WebSocket could not be opened, or the connector cannot be used.
     BtpConnectFailed(ConnectFailure),
     /// The connector refused the BTP credentials.
@@ -319,6 +397,8 @@ pub enum ClientError {
 pub enum ConnectFailure {
     /// The WebSocket closed before it opened.
     SocketNotOpened,
+    /// The platform has no WebSocket (Node.js before 22 without the option).
+    NoWebSocket,
     /// The socket did not open, authenticate and answer IL-DCP within
     /// this many ms.
     Timeout(u64),
@@ -381,6 +461,7 @@ impl ClientError {
     /// The stable code used in JavaScript.
     pub const fn code(&self) -> &'static str {
         match self {
+            Self::SpspFailed(_) => "spsp-failed",
             Self::BtpConnectFailed(_) => "btp-connect-failed",
             Self::BtpAuthFailed(_) => "btp-auth-failed",
             Self::RateTooLow(_) => "rate-too-low",
@@ -411,7 +492,8 @@ impl ClientError {
     /// rejects), unlike bad credentials, rates, states or final rejects.
     pub fn retryable(&self) -> bool {
         match self {
-            Self::BtpConnectFailed(_)
+            Self::SpspFailed(_)
+            | Self::BtpConnectFailed(_)
             | Self::InsufficientLiquidity(_)
             | Self::Timeout
             | Self::Disconnected
@@ -429,10 +511,14 @@ impl ClientError {
 impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::SpspFailed(why) => why.fmt(f),
             Self::BtpConnectFailed(why) => {
                 f.write_str("could not connect to the BTP server: ")?;
                 match why {
                     ConnectFailure::SocketNotOpened => f.write_str("the WebSocket could not be opened"),
+                    ConnectFailure::NoWebSocket => f.write_str(
+                        "this environment has no global WebSocket: on Node.js before 22 pass one as the `WebSocket` option (`import WebSocket from 'ws'`, then `new PaymentStream({ ..., WebSocket })`)",
+                    ),
                     ConnectFailure::Timeout(ms) => write!(
                         f,
                         "the BTP server did not open the WebSocket, authenticate and answer IL-DCP within {ms} ms (connectTimeout)"

@@ -238,6 +238,13 @@ impl OwnedAddress {
         Ok(Self(s))
     }
 
+    /// `private.unresolved`: a valid address standing for one not known
+    /// yet (never sent to).
+    pub(crate) fn unresolved() -> Self {
+        // RFC 15: the "private" scheme and one lowercase segment.
+        Self("private.unresolved".to_owned())
+    }
+
     /// Borrows it as an [`Address`].
     pub fn as_address(&self) -> Address<'_> {
         Address(&self.0)
@@ -386,5 +393,11 @@ mod tests {
         let a = Address::from_bytes(&bytes[1..]).unwrap();
         assert_eq!(Address::decode(&mut Reader::new(bytes)).unwrap(), a);
         assert_eq!(a.to_bytes(), bytes);
+    }
+
+    #[test]
+    fn the_unresolved_placeholder_is_a_valid_address() {
+        let a = OwnedAddress::unresolved();
+        assert!(OwnedAddress::new(a.as_str().to_owned()).is_ok());
     }
 }

@@ -78,14 +78,6 @@ pub(crate) fn client_error(e: &ClientError) -> JsValue {
     js
 }
 
-/// The `{ code, message, retryable }` detail of an `error` event the shell
-/// itself reports.
-pub(crate) fn error_detail(code: &str, message: &str) -> JsValue {
-    let d = Detail::new().set("message", message).into_js();
-    error_fields(&d, code, retryable(code), None);
-    d
-}
-
 /// The detail of an `error` event for a [`ClientError`]: the same fields
 /// as the error object.
 fn client_error_detail(e: &ClientError) -> JsValue {
@@ -180,6 +172,7 @@ pub(crate) fn event(event: &Event, assets: Option<&Assets>) -> Option<(&'static 
             total_sent,
             total_delivered,
             total_in_doubt,
+            ..
         } => Some((
             "stop",
             Detail::new()

@@ -16,7 +16,9 @@ use web_sys::{CustomEvent, CustomEventInit, EventTarget};
 use super::convert::{self, Detail};
 use super::options::{Options, Receiver};
 use super::socket::{Socket, SocketEvent};
-use crate::client::{Client, ClientConfig, ClientError, Event, Input, Output, PaymentId, State};
+use crate::client::{
+    Client, ClientConfig, Event, Input, Output, PaymentId, ReceiverDetails, State,
+};
 
 /// A promise's two callbacks, and the `abort` listener that can cancel it.
 pub(crate) struct Waiter {
@@ -57,9 +59,7 @@ pub(crate) fn rejected(error: &JsValue) -> js_sys::Promise {
 /// The shared state of one `PaymentStream`.
 pub(crate) struct Inner {
     pub(crate) options: Options,
-    pub(crate) client: Option<Client>,
-    /// State before the client exists (idle, connecting during SPSP, failed).
-    pub(crate) early_state: State,
+    pub(crate) client: Client,
     pub(crate) target: EventTarget,
     socket: Option<Socket>,
     socket_id: u32,
@@ -68,7 +68,6 @@ pub(crate) struct Inner {
     pub(crate) stop_waiters: Vec<Waiter>,
     pub(crate) pay_waiters: Vec<(PaymentId, Waiter)>,
     pub(crate) data_waiters: Vec<(u64, Waiter)>,
-    last_error: Option<ClientError>,
     /// The page's `readable`, once it asked for it.
     pub(crate) readable: Option<super::readable::Readable>,
     /// Data is being handed to the page (`readable::pump`).
@@ -84,11 +83,35 @@ pub(crate) fn now() -> u64 {
 }
 
 impl Inner {
-    pub(crate) fn new(options: Options, target: EventTarget) -> Self {
+    /// The stream's state: a client built from `options`, seeded with
+    /// `seed` (from a real entropy source), not started.
+    pub(crate) fn new(options: Options, target: EventTarget, seed: [u8; 32]) -> Self {
+        let receiver = match &options.receiver {
+            Receiver::Direct {
+                destination,
+                shared_secret,
+            } => Some(ReceiverDetails {
+                destination: destination.clone(),
+                shared_secret: *shared_secret,
+            }),
+            // The client asks for it (Output::ResolveReceiver) when it starts.
+            Receiver::Spsp(_) => None,
+        };
+        let config = ClientConfig {
+            credentials: options.btp.credentials.clone(),
+            receiver,
+            amount_per_second: options.amount_per_second,
+            max_total: options.max_total,
+            slippage_ppm: options.slippage_ppm,
+            seed,
+            tuning: crate::client::Tuning {
+                connect_timeout_ms: options.connect_timeout_ms,
+                ..crate::client::Tuning::default()
+            },
+        };
         Self {
             options,
-            client: None,
-            early_state: State::Idle,
+            client: Client::new(config),
             target,
             socket: None,
             socket_id: 0,
@@ -97,14 +120,13 @@ impl Inner {
             stop_waiters: Vec::new(),
             pay_waiters: Vec::new(),
             data_waiters: Vec::new(),
-            last_error: None,
             readable: None,
             pumping: false,
         }
     }
 
     pub(crate) fn state(&self) -> State {
-        self.client.as_ref().map_or(self.early_state, Client::state)
+        self.client.state()
     }
 
     fn open_socket(&mut self, weak: &Weak<RefCell<Self>>) -> bool {
@@ -134,9 +156,7 @@ fn on_socket_event(weak: &Weak<RefCell<Inner>>, id: u32, event: SocketEvent) {
             return; // an old socket
         }
         let now = now();
-        let Some(client) = inner.client.as_mut() else {
-            return;
-        };
+        let client = &mut inner.client;
         match &event {
             SocketEvent::Open => client.handle_input(Input::SocketOpened, now),
             SocketEvent::Message(bytes) => client.handle_input(Input::SocketMessage(bytes), now),
@@ -149,106 +169,31 @@ fn on_socket_event(weak: &Weak<RefCell<Inner>>, id: u32, event: SocketEvent) {
     drive(&shared);
 }
 
-/// Builds the client once the receiver is known and starts it.
-pub(crate) fn begin(
-    shared: &Shared,
-    destination: crate::ilp::OwnedAddress,
-    shared_secret: [u8; 32],
-    seed: [u8; 32],
-) {
-    {
-        let mut inner = shared.borrow_mut();
-        if inner.early_state != State::Connecting {
-            return; // stopped while SPSP was in flight
-        }
-        let options = &inner.options;
-        let mut client = Client::new(ClientConfig {
-            credentials: options.btp.credentials.clone(),
-            destination,
-            shared_secret,
-            amount_per_second: options.amount_per_second,
-            max_total: options.max_total,
-            slippage_ppm: options.slippage_ppm,
-            seed,
-            tuning: crate::client::Tuning {
-                connect_timeout_ms: options.connect_timeout_ms,
-                ..crate::client::Tuning::default()
-            },
-        });
-        // The client is Idle, so start() cannot fail.
-        let _ = client.start(now());
-        inner.client = Some(client);
-    }
-    drive(shared);
-}
-
-/// Ends the stream before a client exists: SPSP failed (`error` is set,
-/// state `failed`), or `stop()` was called before or during SPSP. Rejects
-/// `start()` with `start_error`, fires `statechange`, `error` (if any) and
-/// `stop`, and resolves `stop()`.
-pub(crate) fn finish_early(shared: &Shared, start_error: &JsValue, error: Option<(&str, &str)>) {
-    let state = if error.is_some() {
-        State::Failed
-    } else {
-        State::Stopped
-    };
-    let waiters = {
-        let mut inner = shared.borrow_mut();
-        inner.early_state = state;
-        core::mem::take(&mut inner.start_waiters)
-    };
-    for w in &waiters {
-        w.reject(start_error);
-    }
-    dispatch(
-        shared,
-        "statechange",
-        Detail::new().set("state", state.as_str()).into_js(),
-    );
-    if let Some((code, message)) = error {
-        dispatch(shared, "error", convert::error_detail(code, message));
-    }
-    let reason = if error.is_some() { "error" } else { "stopped" };
-    dispatch(
-        shared,
-        "stop",
-        Detail::new()
-            .set("reason", reason)
-            .set("totalSent", "0")
-            .set("totalDelivered", "0")
-            .set("totalInDoubt", "0")
-            .into_js(),
-    );
-    let stop_waiters = core::mem::take(&mut shared.borrow_mut().stop_waiters);
-    for w in &stop_waiters {
-        w.resolve(&JsValue::UNDEFINED);
-    }
-}
-
-/// Fails the stream before a client exists (the SPSP query failed, or
-/// there is no WebSocket to connect with).
-pub(crate) fn fail_early(shared: &Shared, code: &str, message: &str) {
-    finish_early(
-        shared,
-        &convert::error(code, message),
-        Some((code, message)),
-    );
-}
-
 /// Drains the client's outputs, then settles promises and dispatches events.
 pub(crate) fn drive(shared: &Shared) {
     let mut events = Vec::new();
+    let mut resolve = None;
     {
         let mut inner = shared.borrow_mut();
         let weak = Rc::downgrade(shared);
         let now = now();
-        while let Some(client) = inner.client.as_mut() {
-            match client.poll_output(now) {
+        loop {
+            match inner.client.poll_output(now) {
+                Output::ResolveReceiver => {
+                    if let Receiver::Spsp(endpoint) = &inner.options.receiver {
+                        resolve =
+                            Some((endpoint.url().to_owned(), inner.options.connect_timeout_ms));
+                    }
+                }
                 Output::Connect => {
                     if !inner.open_socket(&weak) {
-                        if let Some(client) = inner.client.as_mut() {
-                            client.handle_input(Input::SocketClosed, now);
-                        }
+                        let input =
+                            if inner.options.websocket.is_none() && !super::socket::has_global() {
+                                Input::NoWebSocket
+                            } else {
+                                Input::SocketClosed
+                            };
+                        inner.client.handle_input(input, now);
                     }
                 }
                 Output::Send(bytes) => {
@@ -268,13 +213,22 @@ pub(crate) fn drive(shared: &Shared) {
             }
         }
     }
+    if let Some((url, timeout_ms)) = resolve {
+        let weak = Rc::downgrade(shared);
+        super::spsp::query(&url, timeout_ms, move |answer| {
+            let Some(shared) = weak.upgrade() else { return };
+            let input = match answer {
+                Ok(receiver) => Input::ReceiverResolved(receiver),
+                Err(failure) => Input::ReceiverFailed(failure),
+            };
+            shared.borrow_mut().client.handle_input(input, now());
+            drive(&shared);
+        });
+    }
     for event in events {
         settle(shared, &event);
-        let assets = {
-            let inner = shared.borrow();
-            inner.client.as_ref().map(convert::Assets::of)
-        };
-        if let Some((name, detail)) = convert::event(&event, assets.as_ref()) {
+        let assets = convert::Assets::of(&shared.borrow().client);
+        if let Some((name, detail)) = convert::event(&event, Some(&assets)) {
             dispatch(shared, name, detail);
         }
     }
@@ -349,11 +303,10 @@ fn settle(shared: &Shared, event: &Event) {
                 inner.data_waiters = waiting;
                 resolve.extend(done.into_iter().map(|(_, w)| (w, JsValue::UNDEFINED)));
             }
-            Event::Error(e) => inner.last_error = Some(e.clone()),
-            Event::Stopped { .. } => {
+            Event::Stopped { error, .. } => {
                 inner.socket = None;
                 inner.timer = None;
-                let error = inner.last_error.as_ref().map_or_else(
+                let error = error.as_ref().map_or_else(
                     || convert::error("stopped", "the stream stopped"),
                     convert::client_error,
                 );
@@ -400,42 +353,4 @@ pub(crate) fn call_target(
     let target = shared.borrow().target.clone();
     let f: Function = Reflect::get(&target, &JsValue::from_str(method))?.into();
     Reflect::apply(&f, &target, args)
-}
-
-/// What `start()` rejects with when there is no `WebSocket` option and no
-/// global `WebSocket` (Node.js before 22).
-pub(crate) const NO_WEBSOCKET: &str = "this environment has no global WebSocket: \
-     on Node.js before 22 pass one as the `WebSocket` option \
-     (`import WebSocket from 'ws'`, then `new PaymentStream({ ..., WebSocket })`)";
-
-/// Reads the receiver's details from SPSP, or takes them from the options,
-/// and hands them to `done` from a later microtask (never before this
-/// returns); an SPSP failure is the message of an `spsp-failed` error.
-/// With `no_websocket` (no `WebSocket` option and no global one) nothing is
-/// queried: `done` gets [`NO_WEBSOCKET`], for a `btp-connect-failed` error.
-pub(crate) fn resolve_receiver(
-    shared: &Shared,
-    no_websocket: bool,
-    done: impl FnOnce(super::spsp::Answer) + 'static,
-) {
-    let (url, timeout_ms) = {
-        let inner = shared.borrow();
-        let timeout_ms = inner.options.connect_timeout_ms;
-        match &inner.options.receiver {
-            Receiver::Spsp(endpoint) if !no_websocket => (endpoint.url().to_owned(), timeout_ms),
-            receiver => {
-                let answer = match receiver {
-                    Receiver::Direct {
-                        destination,
-                        shared_secret,
-                    } if !no_websocket => Ok((destination.clone(), *shared_secret)),
-                    _ => Err(NO_WEBSOCKET.to_owned()),
-                };
-                let ready = js_sys::Promise::resolve(&JsValue::UNDEFINED);
-                super::spsp::on_settled(&ready, move |_| done(answer));
-                return;
-            }
-        }
-    };
-    super::spsp::query(&url, timeout_ms, done);
 }

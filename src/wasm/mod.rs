@@ -220,8 +220,9 @@ impl PaymentStream {
     pub fn new(options: &PaymentStreamOptions) -> Result<Self, JsValue> {
         let options = options::Options::parse(options)?;
         let target = EventTarget::new()?;
+        let seed = random_seed()?;
         Ok(Self {
-            shared: Rc::new(RefCell::new(Inner::new(options, target))),
+            shared: Rc::new(RefCell::new(Inner::new(options, target, seed))),
         })
     }
 
@@ -235,22 +236,13 @@ impl PaymentStream {
             Ok(signal) => signal,
             Err(e) => return void(rejected(&e)),
         };
-        let early = self.shared.borrow().early_state;
-        if early != State::Idle {
-            let why = if early == State::Stopped {
-                "the stream was stopped; create a new PaymentStream to start again"
-            } else {
-                "start() was already called"
-            };
-            return void(rejected(&convert::error("invalid-state", why)));
-        }
         if let Some(signal) = signal.as_ref().filter(|s| abort::is_aborted(s)) {
             return void(rejected(&abort::reason(signal)));
         }
-        let seed = match random_seed() {
-            Ok(seed) => seed,
-            Err(e) => return void(rejected(&e)),
-        };
+        // The client owns the lifecycle: SPSP, connecting, paying.
+        if let Err(e) = self.shared.borrow_mut().client.start(now()) {
+            return void(rejected(&convert::client_error(&e)));
+        }
         let shared = Rc::clone(&self.shared);
         let weak = Rc::downgrade(&self.shared);
         let p = promise(|mut w| {
@@ -263,29 +255,7 @@ impl PaymentStream {
             }
             shared.borrow_mut().start_waiters.push(w);
         });
-        self.shared.borrow_mut().early_state = State::Connecting;
-        driver::dispatch(
-            &self.shared,
-            "statechange",
-            convert::Detail::new().set("state", "connecting").into_js(),
-        );
-        let shared = Rc::clone(&self.shared);
-        // Nowhere to connect with: fail as an SPSP failure would, without querying.
-        let no_websocket =
-            self.shared.borrow().options.websocket.is_none() && !socket::has_global();
-        driver::resolve_receiver(&self.shared, no_websocket, move |answer| match answer {
-            Ok((destination, secret)) => driver::begin(&shared, destination, secret, seed),
-            Err(message) => {
-                if shared.borrow().early_state == State::Connecting {
-                    let code = if no_websocket {
-                        "btp-connect-failed"
-                    } else {
-                        "spsp-failed"
-                    };
-                    driver::fail_early(&shared, code, &message);
-                }
-            }
-        });
+        driver::drive(&self.shared);
         void(p)
     }
 
@@ -303,26 +273,14 @@ impl PaymentStream {
         result
     }
 
-    /// Runs `f` on the client (or fails with `invalid-state` when there is
-    /// none yet), without holding the borrow afterwards. Call
+    /// Runs `f` on the client, without holding the borrow afterwards. Call
     /// `driver::drive` once whatever `f` returned has been recorded.
     fn with_client<T>(
         &self,
         f: impl FnOnce(&mut crate::client::Client, u64) -> Result<T, crate::client::ClientError>,
     ) -> Result<T, JsValue> {
         let mut inner = self.shared.borrow_mut();
-        let failed = inner.state() == State::Failed;
-        match inner.client.as_mut() {
-            Some(client) => f(client, now()).map_err(|e| convert::client_error(&e)),
-            None if failed => Err(convert::error(
-                "invalid-state",
-                "the stream failed to start",
-            )),
-            None => Err(convert::error(
-                "invalid-state",
-                "the stream is not connected yet: await start() first",
-            )),
-        }
+        f(&mut inner.client, now()).map_err(|e| convert::client_error(&e))
     }
 
     /// Sends `amount` more as one discrete payment over the same connection.
@@ -408,23 +366,13 @@ impl PaymentStream {
     /// Source units fulfilled so far (decimal string).
     #[wasm_bindgen(getter, js_name = totalSent)]
     pub fn total_sent(&self) -> String {
-        self.shared
-            .borrow()
-            .client
-            .as_ref()
-            .map_or(0, |c| c.total_sent())
-            .to_string()
+        self.shared.borrow().client.total_sent().to_string()
     }
 
     /// Destination units the receiver reported so far (decimal string).
     #[wasm_bindgen(getter, js_name = totalDelivered)]
     pub fn total_delivered(&self) -> String {
-        self.shared
-            .borrow()
-            .client
-            .as_ref()
-            .map_or(0, |c| c.total_delivered())
-            .to_string()
+        self.shared.borrow().client.total_delivered().to_string()
     }
 
     /// Source units whose outcome is unknown (decimal string): the link
@@ -432,12 +380,7 @@ impl PaymentStream {
     /// confirm them. They count against every cap.
     #[wasm_bindgen(getter, js_name = totalInDoubt)]
     pub fn total_in_doubt(&self) -> String {
-        self.shared
-            .borrow()
-            .client
-            .as_ref()
-            .map_or(0, |c| c.total_in_doubt())
-            .to_string()
+        self.shared.borrow().client.total_in_doubt().to_string()
     }
 
     /// How the stream is doing: round-trip time, packets in flight,
@@ -446,8 +389,7 @@ impl PaymentStream {
     #[wasm_bindgen(getter)]
     pub fn stats(&self) -> StatsObject {
         let inner = self.shared.borrow();
-        let stats = inner.client.as_ref().map(crate::client::Client::stats);
-        convert::stats(stats.as_ref()).unchecked_into()
+        convert::stats(Some(&inner.client.stats())).unchecked_into()
     }
 
     /// Bytes the receiver sends on the stream, in order, as a
@@ -466,11 +408,7 @@ impl PaymentStream {
     /// Whether the path carries less than `amountPerSecond` right now.
     #[wasm_bindgen(getter)]
     pub fn throttled(&self) -> bool {
-        self.shared
-            .borrow()
-            .client
-            .as_ref()
-            .is_some_and(|c| c.sender().is_throttled())
+        self.shared.borrow().client.sender().is_throttled()
     }
 
     /// `'idle' | 'connecting' | 'streaming' | 'paused' | 'stopped' | 'failed'`.
@@ -525,24 +463,15 @@ impl PaymentStream {
         format!(
             "PaymentStream({server}, {}, sent {})",
             inner.state().as_str(),
-            inner.client.as_ref().map_or(0, |c| c.total_sent())
+            inner.client.total_sent()
         )
     }
 }
 
-/// Stops the stream: the client's graceful stop, or, before a client
-/// exists, the early finish.
+/// Stops the stream gracefully (before `start()` too: it just ends).
 fn stop_stream(shared: &Shared) {
-    let has_client = shared.borrow().client.is_some();
-    if has_client {
-        if let Some(client) = shared.borrow_mut().client.as_mut() {
-            client.stop(now());
-        }
-        driver::drive(shared);
-    } else {
-        let error = convert::error("stopped", "stop() was called before the stream started");
-        driver::finish_early(shared, &error, None);
-    }
+    shared.borrow_mut().client.stop(now());
+    driver::drive(shared);
 }
 
 /// `start()`'s signal aborted: reject the start with `reason`, then stop.
@@ -566,9 +495,7 @@ fn abort_pay(shared: &Shared, id: crate::client::PaymentId, reason: &JsValue) {
             return; // already settled
         };
         let (_, waiter) = inner.pay_waiters.swap_remove(i);
-        if let Some(client) = inner.client.as_mut() {
-            client.cancel_payment(id);
-        }
+        inner.client.cancel_payment(id);
         waiter
     };
     let mut waiter = waiter;

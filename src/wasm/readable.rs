@@ -169,14 +169,7 @@ fn pump_loop(shared: &Shared) -> bool {
             let mut inner = shared.borrow_mut();
             let room = inner.readable.as_ref().and_then(Readable::room);
             let finished = matches!(inner.state(), State::Stopped | State::Failed);
-            let Some(client) = inner.client.as_mut() else {
-                if finished {
-                    if let Some(r) = inner.readable.as_mut() {
-                        r.close(); // stopped before it connected
-                    }
-                }
-                return read_any;
-            };
+            let client = &mut inner.client;
             let waiting = client.readable();
             // After the stream stopped nothing more comes: hand out the rest.
             let n = waiting

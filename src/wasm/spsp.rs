@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::convert::Detail;
+use crate::client::{ReceiverDetails, SpspFailure, SpspProblem};
 use crate::ilp::OwnedAddress;
 use crate::spsp::SpspResponse;
 
@@ -23,7 +24,14 @@ extern "C" {
 }
 
 /// The receiver's address and shared secret, or what went wrong.
-pub(crate) type Answer = Result<(OwnedAddress, [u8; 32]), String>;
+pub(crate) type Answer = Result<ReceiverDetails, SpspFailure>;
+
+fn failed(url: &str, problem: SpspProblem) -> Answer {
+    Err(SpspFailure {
+        url: url.to_owned(),
+        problem,
+    })
+}
 
 fn field(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
@@ -61,7 +69,7 @@ fn timeout_signal(ms: u64) -> Option<JsValue> {
 pub(crate) fn query(url: &str, timeout_ms: u64, done: impl FnOnce(Answer) + 'static) {
     let fetch: Function = match field(&js_sys::global(), "fetch").dyn_into() {
         Ok(fetch) => fetch,
-        Err(_) => return later(done, Err("this environment has no fetch()".to_owned())),
+        Err(_) => return later(done, failed(url, SpspProblem::NoFetch)),
     };
     let headers = Detail::new()
         .set("Accept", "application/spsp4+json, application/spsp+json")
@@ -77,27 +85,22 @@ pub(crate) fn query(url: &str, timeout_ms: u64, done: impl FnOnce(Answer) + 'sta
     }
     let response = match fetch.call2(&JsValue::NULL, &JsValue::from_str(url), &init) {
         Ok(response) => Promise::from(response),
-        Err(_) => return later(done, Err(format!("could not query {url}"))),
+        Err(e) => return later(done, failed(url, SpspProblem::Unreachable(message_of(&e)))),
     };
     let url = url.to_owned();
     on_settled(&response, move |response| match response {
         Ok(response) => on_response(url, timeout_ms, &response, done),
-        Err(e) => done(Err(unreachable(&url, timeout_ms, &e))),
+        Err(e) => done(failed(&url, unreachable(timeout_ms, &e))),
     });
 }
 
-/// What a failed `fetch` means, in words a web developer acts on.
-fn unreachable(url: &str, timeout_ms: u64, error: &JsValue) -> String {
+/// What a failed `fetch` means.
+fn unreachable(timeout_ms: u64, error: &JsValue) -> SpspProblem {
     match field(error, "name").as_string().as_deref() {
-        Some("TimeoutError" | "AbortError") => {
-            format!("{url} did not answer within {timeout_ms} ms (connectTimeout)")
-        }
+        Some("TimeoutError" | "AbortError") => SpspProblem::Timeout(timeout_ms),
         // fetch gives the same TypeError for a network failure and for a
         // response the browser withholds because it lacks CORS headers.
-        _ => format!(
-            "could not reach {url}: {} (the server is down, or does not allow cross-origin requests: a payment pointer must send Access-Control-Allow-Origin)",
-            message_of(error)
-        ),
+        _ => SpspProblem::Unreachable(message_of(error)),
     }
 }
 
@@ -109,14 +112,14 @@ fn on_response(
 ) {
     let status = field(response, "status").as_f64().unwrap_or(0.0) as u16;
     if !(200..300).contains(&status) {
-        return done(Err(format!("{url} answered HTTP {status}")));
+        return done(failed(&url, SpspProblem::Status(status)));
     }
     let json: Function = match field(response, "json").dyn_into() {
         Ok(json) => json,
-        Err(_) => return done(Err("not a fetch Response".to_owned())),
+        Err(_) => return done(failed(&url, SpspProblem::NotJson)),
     };
     let Ok(body) = json.call0(response) else {
-        return done(Err(format!("{url} did not answer JSON")));
+        return done(failed(&url, SpspProblem::NotJson));
     };
     on_settled(&Promise::from(body), move |body| match body {
         Ok(body) => done(read_body(&url, &body)),
@@ -126,9 +129,9 @@ fn on_response(
                 Some("TimeoutError" | "AbortError")
             ) =>
         {
-            done(Err(unreachable(&url, timeout_ms, &e)))
+            done(failed(&url, unreachable(timeout_ms, &e)))
         }
-        Err(_) => done(Err(format!("{url} did not answer JSON"))),
+        Err(_) => done(failed(&url, SpspProblem::NotJson)),
     });
 }
 
@@ -138,11 +141,18 @@ fn read_body(url: &str, body: &JsValue) -> Answer {
         .unwrap_or_default();
     let secret = field(body, "shared_secret").as_string().unwrap_or_default();
     let receipts = field(body, "receipts_enabled").as_bool();
+    let invalid = |why: String| SpspFailure {
+        url: url.to_owned(),
+        problem: SpspProblem::Invalid(why),
+    };
     let details = SpspResponse::from_fields(&destination, &secret, receipts)
-        .map_err(|e| format!("{url} gave an invalid SPSP response: {e}"))?;
+        .map_err(|e| invalid(e.to_string()))?;
     let address = OwnedAddress::new(details.destination_account)
-        .map_err(|e| format!("{url} gave an invalid destination_account: {e}"))?;
-    Ok((address, details.shared_secret))
+        .map_err(|e| invalid(format!("destination_account: {e}")))?;
+    Ok(ReceiverDetails {
+        destination: address,
+        shared_secret: details.shared_secret,
+    })
 }
 
 /// Calls `done` with `answer` from a microtask, as a settled promise would.

@@ -14,7 +14,9 @@ pub mod peer;
 use std::collections::BTreeMap;
 
 use ilp_stream_web::btp::session::Credentials;
-use ilp_stream_web::client::{Client, ClientConfig, Event, Input, Output};
+use ilp_stream_web::client::{
+    Client, ClientConfig, Event, Input, Output, ReceiverDetails, SpspFailure, SpspProblem,
+};
 
 #[allow(unused_imports)] // not every test file uses every one
 pub use peer::{Outcome, Peer, PeerConfig, RECEIVER, SECRET, TOKEN};
@@ -86,8 +88,10 @@ pub fn client_config(amount_per_second: u64, max_total: Option<u64>, seed: u64) 
             username: Some("alice".into()),
             token: TOKEN.into(),
         },
-        destination: RECEIVER.parse().unwrap(),
-        shared_secret: SECRET,
+        receiver: Some(ReceiverDetails {
+            destination: RECEIVER.parse().unwrap(),
+            shared_secret: SECRET,
+        }),
         amount_per_second,
         max_total,
         slippage_ppm: 10_000,
@@ -109,13 +113,15 @@ enum LinkEvent {
     /// A message the client sent before it closed its socket gracefully
     /// (`Sim::graceful_close`): it still reaches the peer; replies are lost.
     ToPeerAfterClose(Vec<u8>),
+    /// The answer to the client's SPSP query.
+    Resolved,
 }
 
 impl LinkEvent {
     fn generation(&self) -> u64 {
         match self {
             Self::Opened(g) | Self::Closed(g) | Self::ToPeer(g, _) | Self::ToClient(g, _, _) => *g,
-            Self::ToPeerAfterClose(_) => u64::MAX,
+            Self::ToPeerAfterClose(_) | Self::Resolved => u64::MAX,
         }
     }
 }
@@ -156,6 +162,8 @@ pub struct Sim {
     steps_at_now: u32,
     /// Every event with the time it came out.
     pub events: Vec<(u64, Event)>,
+    /// What the client's SPSP query answers (for a config without receiver).
+    pub spsp: Result<ReceiverDetails, SpspProblem>,
     /// The client's `max_total`, checked by [`Sim::check_money`].
     pub max_total: Option<u64>,
     /// Print every output and delivery (for debugging a scenario).
@@ -182,6 +190,10 @@ impl Sim {
     pub fn new(config: ClientConfig, peer: PeerConfig, link: LinkConfig, seed: u64) -> Self {
         let max_total = config.max_total;
         let mut sim = Self {
+            spsp: Ok(ReceiverDetails {
+                destination: RECEIVER.parse().unwrap(),
+                shared_secret: SECRET,
+            }),
             max_total,
             now: T0,
             client: Client::new(config),
@@ -232,6 +244,10 @@ impl Sim {
     pub fn drain(&mut self) {
         loop {
             match self.client.poll_output(self.now) {
+                Output::ResolveReceiver => {
+                    let at = self.now + 2 * self.link.latency_ms;
+                    self.schedule(at, LinkEvent::Resolved);
+                }
                 Output::Connect => {
                     self.close_socket();
                     self.connects += 1;
@@ -466,6 +482,18 @@ impl Sim {
             };
             eprintln!("{} deliver {kind}", self.now - T0);
         }
+        if let LinkEvent::Resolved = event {
+            let input = match self.spsp.clone() {
+                Ok(receiver) => Input::ReceiverResolved(receiver),
+                Err(problem) => Input::ReceiverFailed(SpspFailure {
+                    url: "https://wallet.example/.well-known/pay".into(),
+                    problem,
+                }),
+            };
+            self.client.handle_input(input, self.now);
+            self.drain();
+            return;
+        }
         if let LinkEvent::ToPeerAfterClose(bytes) = &event {
             let (replies, _) = self.peer.handle(bytes, self.now);
             for r in replies {
@@ -507,7 +535,7 @@ impl Sim {
                 self.client
                     .handle_input(Input::SocketMessage(&bytes), self.now);
             }
-            LinkEvent::ToPeerAfterClose(_) => {}
+            LinkEvent::ToPeerAfterClose(_) | LinkEvent::Resolved => {}
         }
         self.drain();
     }

@@ -273,6 +273,21 @@ impl Sender {
         }
     }
 
+    /// Sets where the money goes, when it was not known at construction
+    /// (the receiver's SPSP answer came later). Only before the connection
+    /// starts ([`Sender::set_source`]); later calls change nothing.
+    pub fn set_receiver(&mut self, destination: OwnedAddress, shared_secret: &[u8; 32]) {
+        if matches!(self.phase, Phase::NoSource) {
+            self.destination = destination;
+            self.keys = Keys::new(shared_secret);
+        }
+    }
+
+    /// The receiver's ILP address.
+    pub const fn destination(&self) -> &OwnedAddress {
+        &self.destination
+    }
+
     /// Our address and asset, once [`Sender::set_source`] was called.
     pub fn source(&self) -> Option<&Source> {
         self.phase.source()
@@ -674,11 +689,11 @@ impl Sender {
         }
         self.sync_pacer(now);
         let (_, run_ahead) = self.quantum();
-        let waiting = if rate == 0 {
-            !self.budget.payments_pending()
-        } else {
-            !run_ahead
-        };
+        // Nothing leaves at once: no payment waiting, and no paced budget
+        // either (rate 0, paused, or a coarse receiver accumulating).
+        let pays_now =
+            self.budget.payments_pending() || (rate > 0 && run_ahead && !self.budget.is_paused());
+        let waiting = !pays_now;
         self.events.push_back(SenderEvent::Opened { waiting });
         self.poll_prepare(now)
     }

@@ -1,0 +1,139 @@
+//! The whole life of a stream, owned by the `Client`: resolving the
+//! receiver (SPSP), connecting, paying, pausing, reconnecting, stopping.
+//! Each test asserts the exact sequence of state changes a page sees.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+#[allow(unused_imports)]
+mod support;
+
+use ilp_stream_web::client::{Event, SpspProblem, State, StopReason};
+use support::{client_config, LinkConfig, PeerConfig, Sim};
+
+const SECOND: u64 = 1_000;
+
+fn states(sim: &Sim) -> Vec<State> {
+    sim.events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::StateChanged(s) => Some(*s),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A simulation whose client resolves its receiver over SPSP first.
+fn resolving(amount_per_second: u64, seed: u64) -> Sim {
+    let mut config = client_config(amount_per_second, None, seed);
+    config.receiver = None;
+    Sim::new(config, PeerConfig::default(), LinkConfig::default(), seed)
+}
+
+#[test]
+fn start_pause_resume_stop_changes_state_exactly_so() {
+    let mut sim = resolving(10_000, 1);
+    sim.run_for(2 * SECOND);
+    sim.act(|c, now| c.pause(now)).unwrap();
+    sim.run_for(SECOND);
+    sim.act(|c, now| c.resume(now)).unwrap();
+    sim.run_for(SECOND);
+    sim.act(|c, now| c.stop(now));
+    sim.run_for(10 * SECOND);
+    use State::*;
+    assert_eq!(
+        states(&sim),
+        [Connecting, Streaming, Paused, Streaming, Stopped]
+    );
+    assert!(
+        sim.peer.total_received > 0,
+        "it paid, through the resolved receiver"
+    );
+    assert_eq!(sim.client.total_delivered(), sim.peer.total_received);
+}
+
+#[test]
+fn a_failed_spsp_query_fails_the_start() {
+    let mut sim = {
+        let mut config = client_config(10_000, None, 2);
+        config.receiver = None;
+        let mut sim = Sim::new(config, PeerConfig::default(), LinkConfig::default(), 2);
+        sim.spsp = Err(SpspProblem::Status(404));
+        sim.run_for(SECOND);
+        sim
+    };
+    sim.run_for(SECOND);
+    assert_eq!(states(&sim), [State::Connecting, State::Failed]);
+    assert_eq!(sim.error_codes(), ["spsp-failed"]);
+    assert_eq!(sim.connects, 0, "no socket without a receiver");
+    let Some(Event::Stopped { reason, error, .. }) = sim.stopped() else {
+        panic!("no stop")
+    };
+    assert_eq!(*reason, StopReason::Error);
+    assert!(error.as_ref().unwrap().to_string().contains("HTTP 404"));
+}
+
+#[test]
+fn a_refused_connection_fails_the_start() {
+    let mut sim = resolving(10_000, 3);
+    sim.link.refuse_connects = true;
+    sim.run_for(5 * SECOND);
+    assert_eq!(states(&sim), [State::Connecting, State::Failed]);
+    assert_eq!(sim.error_codes(), ["btp-connect-failed"]);
+}
+
+#[test]
+fn a_reconnect_goes_through_connecting_and_back() {
+    let mut sim = resolving(10_000, 4);
+    sim.run_for(2 * SECOND);
+    sim.disconnect();
+    sim.run_for(5 * SECOND);
+    use State::*;
+    assert_eq!(states(&sim), [Connecting, Streaming, Connecting, Streaming]);
+}
+
+#[test]
+fn a_reconnect_while_paused_comes_back_paused() {
+    let mut sim = resolving(10_000, 5);
+    sim.run_for(2 * SECOND);
+    sim.act(|c, now| c.pause(now)).unwrap();
+    sim.disconnect();
+    sim.run_for(5 * SECOND);
+    use State::*;
+    assert_eq!(
+        states(&sim),
+        [Connecting, Streaming, Paused, Connecting, Paused]
+    );
+}
+
+#[test]
+fn stop_while_resolving_stops_without_a_socket() {
+    let mut sim = resolving(10_000, 6);
+    sim.act(|c, now| c.stop(now));
+    sim.run_for(5 * SECOND);
+    assert_eq!(states(&sim), [State::Connecting, State::Stopped]);
+    assert_eq!(sim.connects, 0);
+    // A late answer changes nothing.
+    assert!(sim.client.start(sim.now).is_err());
+}
+
+#[test]
+fn a_stream_paused_before_start_starts_paused() {
+    let mut config = client_config(10_000, None, 7);
+    config.receiver = None;
+    let mut sim = Sim::new(config, PeerConfig::default(), LinkConfig::default(), 7);
+    // Sim::new already started it; pause before anything connected.
+    sim.act(|c, now| c.pause(now)).unwrap();
+    sim.run_for(3 * SECOND);
+    assert!(sim.started(), "start() resolves once the rate is known");
+    assert_eq!(states(&sim), [State::Connecting, State::Paused]);
+    assert_eq!(sim.peer.total_received, 0, "nothing paid while paused");
+    sim.act(|c, now| c.resume(now)).unwrap();
+    sim.run_for(2 * SECOND);
+    assert!(sim.peer.total_received > 0);
+}
