@@ -63,6 +63,21 @@ pub(super) struct Unexplained {
     pub(super) slack: u64,
 }
 
+impl Unexplained {
+    /// Books `d` as delivered: its guaranteed minimum explains units, and
+    /// what it may have delivered beyond that becomes slack.
+    fn deliver(&mut self, d: Doubtful) -> Resolution {
+        let units = d.min.min(self.units);
+        self.units -= units;
+        self.slack = self.slack.saturating_add(d.max.saturating_sub(units));
+        Resolution {
+            purpose: d.purpose,
+            amount: d.amount,
+            delivered: Some(units),
+        }
+    }
+}
+
 /// Decides what it can about `doubt` from what is `unexplained`; returns
 /// the resolutions and leaves in `doubt` the packets still undecided.
 ///
@@ -91,14 +106,7 @@ pub(super) fn resolve(
         let max_sum: u128 = doubt.iter().map(|d| u128::from(d.max)).sum();
         if let Some(i) = doubt.iter().position(|d| max_sum - u128::from(d.max) < low) {
             let d = doubt.remove(i);
-            let units = d.min.min(unexplained.units);
-            unexplained.units -= units;
-            unexplained.slack = unexplained.slack.saturating_add(d.max - units);
-            out.push(Resolution {
-                purpose: d.purpose,
-                amount: d.amount,
-                delivered: Some(units),
-            });
+            out.push(unexplained.deliver(d));
             continue;
         }
         if final_total {
@@ -152,14 +160,7 @@ fn count_interchangeable(
     let at_most = (unexplained.units / least).min(n);
     if at_least > 0 {
         for d in doubt.drain(..usize::try_from(at_least).unwrap_or(0)) {
-            let units = d.min.min(unexplained.units);
-            unexplained.units -= units;
-            unexplained.slack = unexplained.slack.saturating_add(d.max - units);
-            out.push(Resolution {
-                purpose: d.purpose,
-                amount: d.amount,
-                delivered: Some(units),
-            });
+            out.push(unexplained.deliver(d));
         }
         return true;
     }
