@@ -17,59 +17,16 @@ use std::rc::Rc;
 use gloo_timers::future::TimeoutFuture;
 use ilp_stream_web::spsp::base64;
 use ilp_stream_web::wasm::PaymentStream;
-use js_sys::{Object, Promise, Reflect, Uint8Array};
+use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn env(value: Option<&'static str>, name: &str) -> &'static str {
-    value.unwrap_or_else(|| panic!("{name} is not set: run the browser tests with `make browser`"))
-}
-fn btp_url() -> &'static str {
-    env(
-        option_env!("ILP_TEST_STACK_BTP_URL"),
-        "ILP_TEST_STACK_BTP_URL",
-    )
-}
-fn http_url() -> &'static str {
-    env(
-        option_env!("ILP_TEST_STACK_HTTP_URL"),
-        "ILP_TEST_STACK_HTTP_URL",
-    )
-}
-fn pointer_url() -> &'static str {
-    env(
-        option_env!("ILP_TEST_STACK_PAYMENT_POINTER_URL"),
-        "ILP_TEST_STACK_PAYMENT_POINTER_URL",
-    )
-}
-
-fn get(v: &JsValue, key: &str) -> JsValue {
-    Reflect::get(v, &JsValue::from_str(key)).unwrap()
-}
-
-async fn wait(p: impl Into<JsValue>) -> Result<JsValue, JsValue> {
-    JsFuture::from(Promise::from(p.into())).await
-}
-
-/// `(status, json)` of a control request.
-async fn fetch_json(method: &str, path: &str, body: Option<&str>) -> (u16, JsValue) {
-    let init = Object::new();
-    Reflect::set(&init, &"method".into(), &method.into()).unwrap();
-    if let Some(body) = body {
-        Reflect::set(&init, &"body".into(), &body.into()).unwrap();
-    }
-    let fetch: js_sys::Function = get(&js_sys::global(), "fetch").unchecked_into();
-    let url = format!("{}{path}", http_url());
-    let response = wait(fetch.call2(&JsValue::NULL, &url.into(), &init).unwrap())
-        .await
-        .unwrap();
-    let status = get(&response, "status").as_f64().unwrap() as u16;
-    let json: js_sys::Function = get(&response, "json").unchecked_into();
-    (status, wait(json.call0(&response).unwrap()).await.unwrap())
-}
+#[path = "web_support/mod.rs"]
+mod web_support;
+#[allow(unused_imports)]
+use web_support::*;
 
 fn new_stream() -> PaymentStream {
     let o = Object::new();
@@ -95,7 +52,7 @@ fn pattern(seed: usize, n: usize) -> Vec<u8> {
 async fn started_connection(s: &PaymentStream) -> String {
     wait(s.start(None)).await.expect("start");
     for _ in 0..100 {
-        let (_, body) = fetch_json("GET", "/control/connections", None).await;
+        let (_, body) = fetch_status_json("GET", "/control/connections", None).await;
         let list: js_sys::Array = get(&body, "connections").unchecked_into();
         if let Some(last) = list.iter().last() {
             let streams: js_sys::Array = get(&last, "streams").unchecked_into();
@@ -110,7 +67,7 @@ async fn started_connection(s: &PaymentStream) -> String {
 
 async fn receiver_writes(id: &str, bytes: &[u8]) {
     let body = format!(r#"{{"base64":"{}"}}"#, base64::encode(bytes));
-    let (status, answer) = fetch_json(
+    let (status, answer) = fetch_status_json(
         "POST",
         &format!("/control/connections/{id}/write"),
         Some(&body),
@@ -136,7 +93,7 @@ fn collect_data(s: &PaymentStream) -> Rc<RefCell<Vec<u8>>> {
 
 #[wasm_bindgen_test]
 async fn the_page_reads_what_the_receiver_writes_through_readable() {
-    fetch_json("POST", "/control/reset", None).await;
+    fetch_status_json("POST", "/control/reset", None).await;
     let s = new_stream();
     let events = collect_data(&s);
     let stops = Rc::new(RefCell::new(Vec::<String>::new()));
@@ -172,7 +129,8 @@ async fn the_page_reads_what_the_receiver_writes_through_readable() {
     while got.len() < sent.len() {
         let result = wait(read.call0(&reader).unwrap()).await.unwrap();
         if get(&result, "done") == JsValue::TRUE {
-            let (_, record) = fetch_json("GET", &format!("/control/connections/{id}"), None).await;
+            let (_, record) =
+                fetch_status_json("GET", &format!("/control/connections/{id}"), None).await;
             let json = js_sys::JSON::stringify(&record).unwrap();
             panic!(
                 "closed early after {} bytes: {json:?}; stops {:?}",
@@ -197,13 +155,13 @@ async fn the_page_reads_what_the_receiver_writes_through_readable() {
     let end = wait(read.call0(&reader).unwrap()).await.unwrap();
     assert_eq!(get(&end, "done"), JsValue::TRUE);
     // The receiver saw nothing refused: the connection is whole.
-    let (_, record) = fetch_json("GET", &format!("/control/connections/{id}"), None).await;
+    let (_, record) = fetch_status_json("GET", &format!("/control/connections/{id}"), None).await;
     assert!(get(&record, "error").is_null(), "{record:?}");
 }
 
 #[wasm_bindgen_test]
 async fn data_events_carry_what_the_receiver_writes() {
-    fetch_json("POST", "/control/reset", None).await;
+    fetch_status_json("POST", "/control/reset", None).await;
     let s = new_stream();
     let events = collect_data(&s);
     let id = started_connection(&s).await;

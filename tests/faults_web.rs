@@ -29,96 +29,13 @@ use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_config
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn env(value: Option<&'static str>, name: &str) -> &'static str {
-    value.unwrap_or_else(|| panic!("{name} is not set: run the browser tests with `make browser`"))
-}
-fn btp_url() -> &'static str {
-    env(
-        option_env!("ILP_TEST_STACK_BTP_URL"),
-        "ILP_TEST_STACK_BTP_URL",
-    )
-}
-/// The same BTP server behind the stack's fault proxy.
-fn proxy_btp_url() -> &'static str {
-    env(
-        option_env!("ILP_TEST_STACK_PROXY_BTP_URL"),
-        "ILP_TEST_STACK_PROXY_BTP_URL",
-    )
-}
-fn http_url() -> &'static str {
-    env(
-        option_env!("ILP_TEST_STACK_HTTP_URL"),
-        "ILP_TEST_STACK_HTTP_URL",
-    )
-}
-/// SPSP URL of one of the stack's receivers: `""` (ilp-protocol-stream at the
-/// sender's scale), `"stateless"`, `"scale6"`, `"scale0"`.
-fn pointer(receiver: &str) -> String {
-    if receiver.is_empty() {
-        format!("{}/.well-known/pay", http_url())
-    } else {
-        format!("{}/{receiver}", http_url())
-    }
-}
-
-fn get(v: &JsValue, key: &str) -> JsValue {
-    Reflect::get(v, &JsValue::from_str(key)).unwrap()
-}
-fn get_str(v: &JsValue, key: &str) -> String {
-    get(v, key)
-        .as_string()
-        .unwrap_or_else(|| panic!("{key} is not a string on {v:?}"))
-}
-fn get_u64(v: &JsValue, key: &str) -> u64 {
-    get_str(v, key)
-        .parse()
-        .unwrap_or_else(|_| panic!("{key} is not a decimal integer on {v:?}"))
-}
-
-async fn fetch_json(method: &str, path: &str, body: Option<&str>) -> JsValue {
-    let init = Object::new();
-    Reflect::set(&init, &"method".into(), &method.into()).unwrap();
-    if let Some(body) = body {
-        Reflect::set(&init, &"body".into(), &body.into()).unwrap();
-    }
-    let fetch: Function = get(&js_sys::global(), "fetch").unchecked_into();
-    let url = format!("{}{path}", http_url());
-    let response = fetch.call2(&JsValue::NULL, &url.into(), &init).unwrap();
-    let response = JsFuture::from(Promise::from(response)).await.unwrap();
-    assert!(
-        get(&response, "ok").as_bool().unwrap(),
-        "{method} {path}: HTTP {:?}",
-        get(&response, "status")
-    );
-    let json: Function = get(&response, "json").unchecked_into();
-    JsFuture::from(Promise::from(json.call0(&response).unwrap()))
-        .await
-        .unwrap()
-}
-
-/// Resets the stack (receivers, proxy, connector account) and applies `config`.
-async fn reset(config: &str) {
-    fetch_json("POST", "/control/reset", None).await;
-    fetch_json("POST", "/control/config", Some(config)).await;
-}
-
-/// What the receiver `key` (`stream`, `stateless`, `scale6`, `scale0`) got in
-/// total, in its own units: its own count, not the sender's.
-async fn receiver_total(key: &str) -> u64 {
-    let totals = fetch_json("GET", "/control/totals", None).await;
-    get_u64(&get(&get(&totals, "receivers"), key), "totalReceived")
-}
+#[path = "web_support/mod.rs"]
+mod web_support;
+#[allow(unused_imports)]
+use web_support::*;
 
 async fn proxy_state() -> JsValue {
     fetch_json("GET", "/control/proxy", None).await
-}
-
-fn options(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
-    }
-    o.into()
 }
 
 /// A `PaymentStream` as the page sees it: the JavaScript object.
@@ -218,16 +135,6 @@ async fn within(ms: u32, p: Promise) -> Option<Result<JsValue, JsValue>> {
     })
 }
 
-fn code_of(error: &JsValue) -> String {
-    get(error, "code")
-        .as_string()
-        .unwrap_or_else(|| format!("no code on {error:?}"))
-}
-
-fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
-}
-
 /// Prints one case's figures (shown with `--nocapture`, as `make test`
 /// runs these): the receiver's total, the SDK's totals, the time taken.
 fn figure(case: &str, receiver: u64, s: &Page, ms: u64) {
@@ -249,7 +156,7 @@ fn figure(case: &str, receiver: u64, s: &Page, ms: u64) {
 /// The page reconnects through the proxy, which forwards normally again.
 async fn pay_through_a_cut(receiver: &str) -> (JsValue, Page) {
     reset(r#"{"maxPacketAmount":"20000"}"#).await;
-    let s = Page::new(proxy_btp_url(), &pointer(receiver), "0");
+    let s = Page::new(proxy_url(), &pointer(receiver), "0");
     wait(s.start()).await.expect("start");
     fetch_json(
         "POST",
@@ -268,7 +175,7 @@ async fn pay_through_a_cut(receiver: &str) -> (JsValue, Page) {
     } else {
         receiver
     };
-    let got = receiver_total(key).await;
+    let got = received_by(key).await;
     figure(
         &format!("socket cut mid-pay(3000000), receiver {key}"),
         got,
@@ -288,7 +195,7 @@ async fn pay_through_a_cut(receiver: &str) -> (JsValue, Page) {
 #[wasm_bindgen_test]
 async fn cut_with_fulfills_lost_stream_receiver_pays_exactly_once() {
     let (result, s) = pay_through_a_cut("").await;
-    let got = receiver_total("stream").await;
+    let got = received_by("stream").await;
     assert!(got <= 3_000_000, "the receiver got {got}: paid twice");
     let sent = get_u64(&result, "sent");
     let in_doubt = get_u64(&result, "inDoubt");
@@ -300,7 +207,7 @@ async fn cut_with_fulfills_lost_stream_receiver_pays_exactly_once() {
     wait(s.stop()).await.unwrap();
     TimeoutFuture::new(500).await;
     assert_eq!(
-        receiver_total("stream").await,
+        received_by("stream").await,
         got,
         "nothing more after stop()"
     );
@@ -309,7 +216,7 @@ async fn cut_with_fulfills_lost_stream_receiver_pays_exactly_once() {
 #[wasm_bindgen_test]
 async fn cut_with_fulfills_lost_stateless_receiver_counts_the_doubt() {
     let (result, s) = pay_through_a_cut("stateless").await;
-    let got = receiver_total("stateless").await;
+    let got = received_by("stateless").await;
     assert!(got <= 3_000_000, "the receiver got {got}: paid twice");
     let sent = get_u64(&result, "sent");
     let in_doubt = get_u64(&result, "inDoubt");
@@ -325,7 +232,7 @@ async fn cut_with_fulfills_lost_stateless_receiver_counts_the_doubt() {
     assert_eq!(s.total("totalSent"), sent);
     wait(s.stop()).await.unwrap();
     TimeoutFuture::new(500).await;
-    assert_eq!(receiver_total("stateless").await, got);
+    assert_eq!(received_by("stateless").await, got);
 }
 
 // ---------------------------------------------------------------- 2. money-throughput limit
@@ -344,13 +251,13 @@ async fn pay_under_a_money_throughput_limit_arrives_exactly() {
     let ms = now_ms() - t0;
     figure(
         "throughput 1000000/s, pay(5000000)",
-        receiver_total("stream").await,
+        received_by("stream").await,
         &s,
         ms,
     );
     assert_eq!(get_str(&result, "sent"), "5000000");
     assert_eq!(get_str(&result, "delivered"), "5000000");
-    assert_eq!(receiver_total("stream").await, 5_000_000);
+    assert_eq!(received_by("stream").await, 5_000_000);
     // A bucket of 1,000,000 then 1,000,000 per second: at least ~4 s.
     assert!(
         ms >= 3_500,
@@ -368,9 +275,9 @@ async fn paced_above_the_throughput_keeps_going_and_says_throttled() {
     wait(s.start()).await.expect("start");
     let t0 = now_ms();
     TimeoutFuture::new(1_500).await; // the bucket's first 1,000,000 is gone by now
-    let (t1, r1) = (now_ms(), receiver_total("stream").await);
+    let (t1, r1) = (now_ms(), received_by("stream").await);
     TimeoutFuture::new(3_000).await;
-    let (t2, r2) = (now_ms(), receiver_total("stream").await);
+    let (t2, r2) = (now_ms(), received_by("stream").await);
     let per_second = (r2 - r1) * 1000 / (t2 - t1);
     assert!(
         (600_000..=1_350_000).contains(&per_second),
@@ -397,7 +304,7 @@ async fn paced_above_the_throughput_keeps_going_and_says_throttled() {
         "achieved {achieved}: the rate the path carries, below the paced rate"
     );
     wait(s.stop()).await.unwrap();
-    assert_eq!(receiver_total("stream").await, s.total("totalDelivered"));
+    assert_eq!(received_by("stream").await, s.total("totalDelivered"));
 }
 
 // ---------------------------------------------------------------- 3. balance maximum, no max packet
@@ -419,7 +326,7 @@ async fn balance_maximum_without_max_packet_gives_insufficient_liquidity() {
             "balance maximum 50000, no max packet, pay(100000) -> {}",
             code_of(&err)
         ),
-        receiver_total("stream").await,
+        received_by("stream").await,
         &s,
         now_ms() - t0,
     );
@@ -432,7 +339,7 @@ async fn balance_maximum_without_max_packet_gives_insufficient_liquidity() {
     );
     assert!(get_str(&err, "triggeredBy").starts_with("test.connector"));
     assert_eq!(get(&err, "retryable").as_bool(), Some(true));
-    let got = receiver_total("stream").await;
+    let got = received_by("stream").await;
     assert!(
         got <= 50_000,
         "receiver got {got} beyond the balance maximum"
@@ -465,7 +372,7 @@ async fn refused_as_too_low(receiver: &str, amount_per_second: &str) -> String {
             code_of(&err),
             get_str(&err, "message")
         ),
-        receiver_total(receiver).await,
+        received_by(receiver).await,
         &s,
         ms,
     );
@@ -496,8 +403,8 @@ async fn coarse_receivers_at_too_low_a_rate_are_refused_at_once() {
             .any(|n| (16_666_667..=17_000_000).contains(n)),
         "{message:?}"
     );
-    assert_eq!(receiver_total("scale6").await, 0);
-    assert_eq!(receiver_total("scale0").await, 0);
+    assert_eq!(received_by("scale6").await, 0);
+    assert_eq!(received_by("scale0").await, 0);
 }
 
 #[wasm_bindgen_test]
@@ -510,7 +417,7 @@ async fn coarse_receiver_at_a_workable_rate_gets_its_units() {
     let t0 = now_ms();
     TimeoutFuture::new(3_000).await;
     wait(s.stop()).await.unwrap();
-    let got = receiver_total("scale6").await;
+    let got = received_by("scale6").await;
     figure("scale 6 at 2000/s for 3 s", got, &s, now_ms() - t0);
     assert!(got >= 3, "the scale-6 receiver got {got} units");
     assert_eq!(s.total("totalDelivered"), got, "delivered in scale-6 units");
@@ -535,7 +442,7 @@ async fn pause_on_a_throttled_path_stops_the_money() {
     TimeoutFuture::new(2_500).await;
     s.pause();
     TimeoutFuture::new(1_000).await; // packets in flight settle
-    let settled = receiver_total("stream").await;
+    let settled = received_by("stream").await;
     figure(
         "throughput 200000/s, paced 1000000/s, pause() after 2.5 s: receiver at 1 s after pause",
         settled,
@@ -545,7 +452,7 @@ async fn pause_on_a_throttled_path_stops_the_money() {
     assert!(settled > 0, "money flowed before pause()");
     TimeoutFuture::new(2_000).await;
     assert_eq!(
-        receiver_total("stream").await,
+        received_by("stream").await,
         settled,
         "the receiver still got money after pause()"
     );

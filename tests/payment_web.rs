@@ -14,71 +14,16 @@ use std::rc::Rc;
 
 use gloo_timers::future::TimeoutFuture;
 use ilp_stream_web::wasm::PaymentStream;
-use js_sys::{Object, Promise, Reflect, Uint8Array};
-use wasm_bindgen::{closure::Closure, JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn env(value: Option<&'static str>, name: &str) -> &'static str {
-    value.unwrap_or_else(|| panic!("{name} is not set: run the browser tests with `make test`"))
-}
-fn btp_url() -> &'static str {
-    env(
-        option_env!("ILP_TEST_STACK_BTP_URL"),
-        "ILP_TEST_STACK_BTP_URL",
-    )
-}
-fn btp_base() -> &'static str {
-    env(
-        option_env!("ILP_TEST_STACK_BTP_BASE_URL"),
-        "ILP_TEST_STACK_BTP_BASE_URL",
-    )
-}
-fn http_url() -> &'static str {
-    env(
-        option_env!("ILP_TEST_STACK_HTTP_URL"),
-        "ILP_TEST_STACK_HTTP_URL",
-    )
-}
-fn pointer_url() -> &'static str {
-    env(
-        option_env!("ILP_TEST_STACK_PAYMENT_POINTER_URL"),
-        "ILP_TEST_STACK_PAYMENT_POINTER_URL",
-    )
-}
-
-fn get(v: &JsValue, key: &str) -> JsValue {
-    Reflect::get(v, &JsValue::from_str(key)).unwrap()
-}
-fn get_str(v: &JsValue, key: &str) -> String {
-    get(v, key)
-        .as_string()
-        .unwrap_or_else(|| panic!("{key} is not a string"))
-}
-
-async fn fetch_json(method: &str, path: &str, body: Option<&str>) -> JsValue {
-    let init = Object::new();
-    Reflect::set(&init, &"method".into(), &method.into()).unwrap();
-    if let Some(body) = body {
-        Reflect::set(&init, &"body".into(), &body.into()).unwrap();
-    }
-    let fetch: js_sys::Function = get(&js_sys::global(), "fetch").unchecked_into();
-    let url = format!("{}{path}", http_url());
-    let response = fetch.call2(&JsValue::NULL, &url.into(), &init).unwrap();
-    let response = JsFuture::from(Promise::from(response)).await.unwrap();
-    let json: js_sys::Function = get(&response, "json").unchecked_into();
-    JsFuture::from(Promise::from(json.call0(&response).unwrap()))
-        .await
-        .unwrap()
-}
-
-/// Resets the stack and applies `config` (JSON).
-async fn reset(config: &str) {
-    fetch_json("POST", "/control/reset", None).await;
-    fetch_json("POST", "/control/config", Some(config)).await;
-}
+#[path = "web_support/mod.rs"]
+mod web_support;
+#[allow(unused_imports)]
+use web_support::*;
 
 /// What the receiver got in total (all connections), in its units.
 async fn receiver_total() -> u64 {
@@ -89,14 +34,6 @@ async fn receiver_total() -> u64 {
 async fn receiver_data_length() -> u64 {
     let totals = fetch_json("GET", "/control/totals", None).await;
     get(&totals, "dataLength").as_f64().unwrap() as u64
-}
-
-fn options(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
-    }
-    o.into()
 }
 
 fn stream(pairs: &[(&str, JsValue)]) -> Result<PaymentStream, JsValue> {
@@ -110,30 +47,6 @@ fn default_stream(amount_per_second: &str) -> PaymentStream {
         ("amountPerSecond", amount_per_second.into()),
     ])
     .unwrap()
-}
-
-/// Collects the `detail` of every `kind` event.
-fn collect(s: &PaymentStream, kind: &str) -> Rc<RefCell<Vec<JsValue>>> {
-    let seen = Rc::new(RefCell::new(Vec::new()));
-    let sink = Rc::clone(&seen);
-    let listener =
-        Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
-            sink.borrow_mut().push(e.detail());
-        });
-    s.add_event_listener(kind, listener.as_ref().unchecked_ref(), None)
-        .unwrap();
-    listener.forget(); // lives as long as the test page
-    seen
-}
-
-async fn wait(p: impl Into<JsValue>) -> Result<JsValue, JsValue> {
-    JsFuture::from(Promise::from(p.into())).await
-}
-
-fn code_of(error: &JsValue) -> String {
-    get(error, "code")
-        .as_string()
-        .unwrap_or_else(|| format!("no code on {error:?}"))
 }
 
 #[wasm_bindgen_test]
@@ -415,18 +328,6 @@ async fn nothing_listening_gives_btp_connect_failed() {
         .await
         .expect_err("nothing listens on port 9");
     assert_eq!(code_of(&err), "btp-connect-failed");
-}
-
-fn proxy_url() -> &'static str {
-    env(
-        option_env!("ILP_TEST_STACK_PROXY_BTP_URL"),
-        "ILP_TEST_STACK_PROXY_BTP_URL",
-    )
-}
-
-/// Milliseconds since the Unix epoch (a whole number).
-fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
 }
 
 #[wasm_bindgen_test]
