@@ -1,0 +1,131 @@
+//! Review 2 findings: sequences that break a promise of the API.
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+#[allow(unused_imports)]
+mod support;
+
+use ilp_stream_web::client::{ClientConfig, Event};
+use support::{client_config, LinkConfig, PeerConfig, Sim};
+
+const SECOND: u64 = 1_000;
+
+fn sim(config: ClientConfig, peer: PeerConfig, seed: u64) -> Sim {
+    Sim::new(config, peer, LinkConfig::default(), seed)
+}
+
+fn payment_done(sim: &Sim) -> Option<(u64, u64, u64)> {
+    sim.events.iter().find_map(|(_, e)| match e {
+        Event::PaymentDone {
+            sent,
+            delivered,
+            in_doubt,
+            ..
+        } => Some((*sent, *delivered, *in_doubt)),
+        _ => None,
+    })
+}
+
+/// `pay(amount)` is checked against the smallest deliverable amount only
+/// once the rate is known. Called while connecting (before the probes
+/// finish), a payment below it is accepted and then "done" at once with
+/// nothing sent: `pay()` resolves `{ sent: '0', inDoubt: '0' }`, although
+/// `PaymentResult` promises `sent + inDoubt` is the amount asked. Called a
+/// moment later, the same call throws `rate-too-low`.
+#[test]
+fn a_too_small_pay_before_the_rate_is_known_resolves_with_nothing_sent() {
+    let peer = PeerConfig {
+        rate: (1, 100), // 100 source units per destination unit
+        ..PeerConfig::default()
+    };
+    let mut sim = sim(client_config(0, None, 3), peer, 3);
+    sim.act(|c, now| c.pay(50, now)).unwrap();
+    sim.run_until_cond(10 * SECOND, |s| {
+        payment_done(s).is_some()
+            || s.events
+                .iter()
+                .any(|(_, e)| matches!(e, Event::PaymentFailed { .. }))
+    });
+    if let Some((sent, _, in_doubt)) = payment_done(&sim) {
+        assert_eq!(
+            sent + in_doubt,
+            50,
+            "pay(50) resolved as done with sent {sent}, in doubt {in_doubt}"
+        );
+    }
+}
+
+/// `sendData(new Uint8Array(0))` with nothing queued: the offset it waits
+/// for is already acknowledged, but no `DataAcknowledged` event ever comes,
+/// so the promise stays pending, then rejects with `stopped` at a normal
+/// `stop()`.
+#[test]
+fn send_data_of_nothing_is_acknowledged() {
+    let mut sim = sim(client_config(0, None, 4), PeerConfig::default(), 4);
+    sim.run_until_cond(5 * SECOND, Sim::started);
+    let offset = sim.act(|c, _| c.send_data(&[])).unwrap();
+    sim.run_for(2 * SECOND);
+    assert!(
+        sim.events
+            .iter()
+            .any(|(_, e)| matches!(e, Event::DataAcknowledged { offset: o } if *o >= offset)),
+        "sendData of 0 bytes (offset {offset}) is never acknowledged"
+    );
+}
+
+/// An aborted pay() with packets in flight whose replies are lost: they go
+/// into doubt under a payment that no longer exists. The total must still
+/// count them, nothing more may be sent for the payment, and the receiver
+/// never gets more than the amount.
+#[test]
+fn cancel_with_packets_in_flight_then_lost_replies_never_overpays() {
+    let amount = 20_000;
+    let peer = PeerConfig {
+        hold_ms: 200,
+        ..PeerConfig::default()
+    };
+    let mut config = client_config(0, None, 5);
+    config.tuning.packet_expiry_ms = 5 * SECOND;
+    let mut sim = sim(config, peer, 5);
+    sim.run_until_cond(5 * SECOND, Sim::started);
+    let id = sim.act(|c, now| c.pay(amount, now)).unwrap();
+    sim.run_until_cond(10 * SECOND, |s| s.client.sender().in_flight() > 0 && s.client.total_sent() > 0);
+    sim.drop_replies = true;
+    sim.run_for(50);
+    assert!(sim.act(|c, _| c.cancel_payment(id)));
+    let committed = sim.client.sender().totals().committed();
+    sim.run_for(30);
+    sim.disconnect();
+    sim.drop_replies = false;
+    sim.run_for(30 * SECOND);
+    sim.check_money();
+    assert!(sim.peer.fulfilled_source <= committed, "{} > {committed}", sim.peer.fulfilled_source);
+}
+
+/// stop() while the SPSP query is under way: stops at once, one
+/// statechange per state, and a late SPSP answer changes nothing.
+#[test]
+fn stop_while_resolving() {
+    let mut config = client_config(1_000, None, 6);
+    config.receiver = None;
+    let mut sim = sim(config, PeerConfig::default(), 6);
+    sim.act(|c, now| c.stop(now));
+    sim.run_for(5 * SECOND);
+    let states: Vec<_> = sim
+        .events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Event::StateChanged(s) => Some(*s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(format!("{states:?}"), "[Connecting, Stopped]");
+    assert_eq!(sim.connects, 0);
+    assert!(sim.stopped().is_some());
+}
