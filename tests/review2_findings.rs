@@ -129,3 +129,66 @@ fn stop_while_resolving() {
     assert_eq!(sim.connects, 0);
     assert!(sim.stopped().is_some());
 }
+
+/// `pay(1000)` goes out as one packet; `stop()` is called while it is in
+/// flight (the stop waits for it). The packet is fulfilled: the receiver
+/// has all 1 000. But once the sender is closing it no longer looks at
+/// finished payments, so the stop fails the payment: `pay()` rejects with
+/// `stopped` ("the stream was stopped before this finished") although all
+/// of it was paid — a page that retries pays twice.
+#[test]
+fn a_payment_fully_paid_while_stopping_is_reported_failed() {
+    let peer = PeerConfig {
+        hold_ms: 300,
+        ..PeerConfig::default()
+    };
+    let mut sim = sim(client_config(0, None, 8), peer, 8);
+    sim.run_until_cond(5 * SECOND, Sim::started);
+    let id = sim.act(|c, now| c.pay(1_000, now)).unwrap();
+    sim.run_until_cond(5 * SECOND, |s| s.client.sender().in_flight() > 0);
+    sim.act(|c, now| c.stop(now));
+    sim.run_until_cond(20 * SECOND, |s| s.stopped().is_some());
+    assert_eq!(sim.peer.fulfilled_source, 1_000, "the receiver got it all");
+    let failed = sim
+        .events
+        .iter()
+        .any(|(_, e)| matches!(e, Event::PaymentFailed { id: i, .. } if *i == id));
+    assert!(
+        !failed,
+        "paid in full ({} of 1000 booked as sent), yet reported failed: {:?}",
+        sim.client.total_sent(),
+        sim.events.iter().filter(|(_, e)| matches!(e, Event::PaymentFailed { .. } | Event::PaymentDone { .. })).collect::<Vec<_>>()
+    );
+    assert_eq!(payment_done(&sim).map(|d| d.0), Some(1_000));
+}
+
+/// No WebSocket: start() fails once, with one statechange to failed and
+/// one stop event.
+#[test]
+fn no_websocket_fails_once() {
+    use ilp_stream_web::client::{Client, Input, Output};
+    let mut c = Client::new(client_config(1_000, None, 9));
+    c.start(support::T0).unwrap();
+    let mut events = Vec::new();
+    loop {
+        match c.poll_output(support::T0) {
+            Output::Connect => c.handle_input(Input::NoWebSocket, support::T0),
+            Output::Event(e) => events.push(e),
+            Output::Timeout(at) => {
+                assert_eq!(at, u64::MAX, "a timer left running after failing");
+                break;
+            }
+            _ => {}
+        }
+    }
+    let stops = events.iter().filter(|e| matches!(e, Event::Stopped { .. })).count();
+    let states: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::StateChanged(s) => Some(*s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stops, 1);
+    assert_eq!(format!("{states:?}"), "[Connecting, Failed]");
+}
