@@ -423,6 +423,11 @@ impl Client {
             },
             _ => ClientError::Stopped,
         });
+        // Payments paid in full while the stop waited for their packets
+        // are done, not failed.
+        for done in self.sender.take_finished_payments() {
+            self.payment_done(done);
+        }
         for p in self.sender.take_payments() {
             self.outputs.push_back(Output::Event(Event::PaymentFailed {
                 id: p.id,

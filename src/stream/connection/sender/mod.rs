@@ -357,6 +357,14 @@ impl Sender {
         self.budget.take_payments()
     }
 
+    /// Removes the payments that are finished (their whole amount sent or
+    /// in doubt, nothing in flight) although no packet was sent since: the
+    /// stream is ending, so in-doubt money can no longer be resolved.
+    pub fn take_finished_payments(&mut self) -> Vec<PaymentOutcome> {
+        let smallest = self.min_deliverable().unwrap_or(1);
+        std::iter::from_fn(|| self.budget.poll_done(smallest, false)).collect()
+    }
+
     /// The whole connection's ledger: sent, delivered, in flight, in doubt.
     pub const fn totals(&self) -> &Ledger {
         self.budget.total()
