@@ -472,6 +472,12 @@ impl Sender {
     /// Queues bytes to send on our stream; returns the offset at which they
     /// will all have been acknowledged.
     pub fn queue_data(&mut self, bytes: &[u8]) -> u64 {
+        if bytes.is_empty() && self.data.is_empty() {
+            // Nothing to wait for: acknowledged already.
+            self.events.push_back(SenderEvent::DataAcknowledged {
+                offset: self.data_acked_offset,
+            });
+        }
         self.data.extend(bytes);
         self.data_acked_offset
             .saturating_add(self.data.len() as u64)
