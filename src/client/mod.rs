@@ -717,6 +717,19 @@ impl Client {
     }
 
     fn payment_done(&mut self, done: PaymentOutcome) {
+        if done.amount > 0 && done.ledger.committed() == 0 {
+            // Accepted before the rate was known, and too small to deliver
+            // anything at it: nothing was sent. Not a success.
+            let error = self.sender.min_deliverable().map_or(
+                ClientError::RateTooLow(RateTooLow::NothingDelivers),
+                |min_amount| ClientError::RateTooLow(RateTooLow::AmountTooSmall { min_amount }),
+            );
+            self.outputs.push_back(Output::Event(Event::PaymentFailed {
+                id: done.id,
+                error,
+            }));
+            return;
+        }
         self.outputs.push_back(Output::Event(Event::PaymentDone {
             id: done.id,
             sent: done.ledger.sent,

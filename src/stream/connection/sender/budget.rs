@@ -72,6 +72,8 @@ struct Payment {
 pub struct PaymentOutcome {
     /// Which payment.
     pub id: PaymentId,
+    /// The amount asked.
+    pub amount: u64,
     /// Its ledger when it finished.
     pub ledger: Ledger,
 }
@@ -333,6 +335,7 @@ impl Budget {
         let p = self.payments.remove(i)?;
         Some(PaymentOutcome {
             id: p.id,
+            amount: p.amount,
             ledger: p.ledger,
         })
     }
@@ -344,6 +347,7 @@ impl Budget {
         let p = self.payments.remove(i)?;
         Some(PaymentOutcome {
             id: p.id,
+            amount: p.amount,
             ledger: p.ledger,
         })
     }
@@ -354,6 +358,7 @@ impl Budget {
             .drain(..)
             .map(|p| PaymentOutcome {
                 id: p.id,
+                amount: p.amount,
                 ledger: p.ledger,
             })
             .collect()
