@@ -335,9 +335,12 @@ impl PaymentStream {
                 let weak = Rc::downgrade(&self.shared);
                 promise(move |mut w| {
                     if let Some(signal) = signal {
+                        // Several sendData() calls may wait for one offset:
+                        // the abort finds its own by its resolve function.
+                        let own = w.resolve.clone();
                         w.abort = abort::watch(&signal.clone(), move || {
                             if let Some(shared) = weak.upgrade() {
-                                abort_data(&shared, offset, &abort::reason(&signal));
+                                abort_data(&shared, &own, &abort::reason(&signal));
                             }
                         });
                     }
@@ -505,10 +508,14 @@ fn abort_pay(shared: &Shared, id: crate::client::PaymentId, reason: &JsValue) {
 }
 
 /// A `sendData()`'s signal aborted: its promise rejects.
-fn abort_data(shared: &Shared, offset: u64, reason: &JsValue) {
+fn abort_data(shared: &Shared, own: &js_sys::Function, reason: &JsValue) {
     let waiter = {
         let mut inner = shared.borrow_mut();
-        let Some(i) = inner.data_waiters.iter().position(|(o, _)| *o == offset) else {
+        let Some(i) = inner
+            .data_waiters
+            .iter()
+            .position(|(_, w)| js_sys::Object::is(&w.resolve, own))
+        else {
             return;
         };
         inner.data_waiters.remove(i).1
