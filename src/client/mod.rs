@@ -724,10 +724,8 @@ impl Client {
                 ClientError::RateTooLow(RateTooLow::NothingDelivers),
                 |min_amount| ClientError::RateTooLow(RateTooLow::AmountTooSmall { min_amount }),
             );
-            self.outputs.push_back(Output::Event(Event::PaymentFailed {
-                id: done.id,
-                error,
-            }));
+            self.outputs
+                .push_back(Output::Event(Event::PaymentFailed { id: done.id, error }));
             return;
         }
         self.outputs.push_back(Output::Event(Event::PaymentDone {
