@@ -137,3 +137,27 @@ fn a_stream_paused_before_start_starts_paused() {
     sim.run_for(2 * SECOND);
     assert!(sim.peer.total_received > 0);
 }
+
+#[test]
+fn an_spsp_query_that_never_answers_fails_at_the_connect_timeout() {
+    let mut config = client_config(10_000, None, 8);
+    config.receiver = None;
+    config.tuning.connect_timeout_ms = 2 * SECOND;
+    let mut sim = Sim::new(config, PeerConfig::default(), LinkConfig::default(), 8);
+    // The caller cannot bound its query (no AbortSignal.timeout): the
+    // answer never comes before the client's own backstop.
+    sim.spsp_silent = true;
+    sim.run_for(10 * SECOND);
+    assert_eq!(sim.error_codes(), ["spsp-failed"]);
+    assert_eq!(states(&sim), [State::Connecting, State::Failed]);
+    let at = sim
+        .events
+        .iter()
+        .find_map(|(t, e)| matches!(e, Event::Error(_)).then_some(*t))
+        .unwrap();
+    assert_eq!(
+        at - support::T0,
+        3 * SECOND,
+        "connect timeout plus a second"
+    );
+}

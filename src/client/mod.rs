@@ -69,6 +69,9 @@ pub const MAX_STALLS: u32 = 3;
 /// First reconnect delay; doubles each attempt (with jitter), up to 8 s.
 const RECONNECT_BASE_MS: u64 = 500;
 const RECONNECT_MAX_MS: u64 = 8_000;
+/// How much longer than the connect timeout the client waits for the
+/// receiver's SPSP answer before failing by itself.
+const RESOLVE_MARGIN_MS: u64 = 1_000;
 /// How long `stop()` waits for in-flight packets and the close packet.
 const STOP_TIMEOUT_MS: u64 = 5_000;
 /// A packet in flight can still be fulfilled until it expires; waiting this
@@ -101,8 +104,9 @@ struct Stopping {
 /// Where the link is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Link {
-    /// Waiting for the receiver's details (SPSP), before any socket.
-    Resolving,
+    /// Waiting for the receiver's details (SPSP), before any socket; given
+    /// up at `deadline` (a backstop: the caller bounds its query too).
+    Resolving { deadline: u64 },
     /// No socket; maybe a reconnect at this time.
     Down { reconnect_at: Option<u64> },
     /// Socket requested or open, not yet usable; given up at `deadline`.
@@ -274,7 +278,13 @@ impl Client {
         if self.config.receiver.is_some() {
             self.connect(now);
         } else {
-            self.link = Link::Resolving;
+            // The caller's query is bounded by the connect timeout; this
+            // backstop, a second later, holds where it cannot bound it.
+            self.link = Link::Resolving {
+                deadline: now
+                    .saturating_add(self.config.tuning.connect_timeout_ms)
+                    .saturating_add(RESOLVE_MARGIN_MS),
+            };
             self.outputs.push_back(Output::ResolveReceiver);
         }
         Ok(())
@@ -496,7 +506,7 @@ impl Client {
                 return;
             }
             Input::ReceiverResolved(receiver) => {
-                if self.link == Link::Resolving {
+                if matches!(self.link, Link::Resolving { .. }) {
                     self.sender
                         .set_receiver(receiver.destination.clone(), &receiver.shared_secret);
                     self.config.receiver = Some(receiver);
@@ -505,7 +515,7 @@ impl Client {
                 return;
             }
             Input::ReceiverFailed(why) => {
-                if self.link == Link::Resolving {
+                if matches!(self.link, Link::Resolving { .. }) {
                     self.fail(ClientError::SpspFailed(why));
                 }
                 return;
@@ -894,6 +904,15 @@ impl Client {
                 self.connect(now);
             }
         }
+        if let Link::Resolving { deadline } = self.link {
+            if deadline <= now {
+                self.fail(ClientError::SpspFailed(SpspFailure {
+                    url: "the receiver's SPSP server".to_owned(),
+                    problem: SpspProblem::Timeout(self.config.tuning.connect_timeout_ms),
+                }));
+                return;
+            }
+        }
         if let Link::Connecting { deadline } = self.link {
             if deadline <= now {
                 if self.ever_authenticated {
@@ -962,8 +981,10 @@ impl Client {
         }
         match self.link {
             Link::Down { reconnect_at } => consider(reconnect_at),
-            Link::Connecting { deadline } => consider(Some(deadline)),
-            Link::Up | Link::Resolving => {}
+            Link::Resolving { deadline } | Link::Connecting { deadline } => {
+                consider(Some(deadline))
+            }
+            Link::Up => {}
         }
         consider(self.stopping.as_ref().map(|s| s.deadline));
         if self.progress.changed {

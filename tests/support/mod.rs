@@ -164,6 +164,8 @@ pub struct Sim {
     pub events: Vec<(u64, Event)>,
     /// What the client's SPSP query answers (for a config without receiver).
     pub spsp: Result<ReceiverDetails, SpspProblem>,
+    /// The SPSP query never answers (a black-holed server, no timeout).
+    pub spsp_silent: bool,
     /// The client's `max_total`, checked by [`Sim::check_money`].
     pub max_total: Option<u64>,
     /// Print every output and delivery (for debugging a scenario).
@@ -190,6 +192,7 @@ impl Sim {
     pub fn new(config: ClientConfig, peer: PeerConfig, link: LinkConfig, seed: u64) -> Self {
         let max_total = config.max_total;
         let mut sim = Self {
+            spsp_silent: false,
             spsp: Ok(ReceiverDetails {
                 destination: RECEIVER.parse().unwrap(),
                 shared_secret: SECRET,
@@ -483,6 +486,9 @@ impl Sim {
             eprintln!("{} deliver {kind}", self.now - T0);
         }
         if let LinkEvent::Resolved = event {
+            if self.spsp_silent {
+                return;
+            }
             let input = match self.spsp.clone() {
                 Ok(receiver) => Input::ReceiverResolved(receiver),
                 Err(problem) => Input::ReceiverFailed(SpspFailure {
