@@ -314,6 +314,27 @@ impl Client {
         Ok(())
     }
 
+    /// Changes the paced rate to `amount_per_second` source units per second
+    /// from `now` on (time before is paced at the old rate). Works in every
+    /// state before the stream stops, paused too (the new rate applies on
+    /// resume); `0` pauses paced sending without changing the state.
+    pub fn set_amount_per_second(
+        &mut self,
+        amount_per_second: u64,
+        now: u64,
+    ) -> Result<(), ClientError> {
+        if self.is_finished() || self.stopping.is_some() {
+            return Err(ClientError::InvalidState("the stream has stopped"));
+        }
+        self.sender.set_rate(now, amount_per_second);
+        Ok(())
+    }
+
+    /// The paced rate in use, source units per second.
+    pub fn amount_per_second(&self) -> u64 {
+        self.sender.rate_per_second()
+    }
+
     /// Sends `amount` source units as one discrete payment over the same
     /// connection, on top of the paced stream.
     pub fn pay(&mut self, amount: u64, _now: u64) -> Result<PaymentId, ClientError> {
