@@ -1,5 +1,5 @@
 //! `PaymentStream` in headless Chromium against the reference Interledger
-//! stack (`tests/interop/stack.mjs`: ilp-connector + mini-accounts +
+//! stack (`network/stack.mjs`: ilp-connector + mini-accounts +
 //! ilp-protocol-stream), started by `make test`.
 #![cfg(target_arch = "wasm32")]
 #![allow(

@@ -4,7 +4,7 @@
 //
 //   node www/server.mjs            (PORT=8080 by default; PORT=0 picks a free port)
 //
-// Starts the reference Interledger stack (tests/interop/stack.mjs) as a child process and
+// Starts the reference Interledger stack (network/stack.mjs) as a child process and
 // reads its ready line, then serves the page, /pkg/ and this API on 127.0.0.1:
 //
 //   POST /session                  new visitor session: a per-session BTP account (registered
@@ -134,7 +134,7 @@ function contentUnit (n) {
 
 // ------------------------------------------------------------------ the Interledger stack
 function startStack () {
-  const child = spawn(process.execPath, [path.join(root, 'tests/interop/stack.mjs'), '--btp-port', '0', '--http-port', '0'], {
+  const child = spawn(process.execPath, [path.join(root, 'network/stack.mjs'), '--btp-port', '0', '--http-port', '0'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit']
   });
