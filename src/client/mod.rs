@@ -133,6 +133,13 @@ pub struct Client {
     stopping: Option<Stopping>,
     progress: PendingProgress,
     outputs: VecDeque<Output>,
+    /// This connection's segment below the account's IL-DCP address: the
+    /// address it announces to the receiver is `<account>.<tag>`, so that
+    /// several connections sharing one BTP account (one ILP address) each
+    /// get their own packets.
+    tag: String,
+    /// The account's address, learnt by IL-DCP.
+    account_address: Option<OwnedAddress>,
 }
 
 impl fmt::Debug for Client {
@@ -149,6 +156,14 @@ impl Client {
     /// A client in the [`State::Idle`] state.
     pub fn new(config: ClientConfig) -> Self {
         let mut rng = Rng::from_seed(config.seed);
+        // Its own generator, so the other sequences stay as they were.
+        let mut tag_rng = Rng::from_seed(config.seed);
+        tag_rng.reseed(b"ilp-stream-web connection tag");
+        let tag: String = tag_rng
+            .array::<8>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let sender_rng = Rng::from_seed(rng.array());
         let mut session = Session::new(config.credentials.clone(), rng.next_u32());
         session.set_request_timeout_ms(config.tuning.request_timeout_ms);
@@ -187,7 +202,31 @@ impl Client {
             stopping: None,
             progress: PendingProgress::default(),
             outputs: VecDeque::new(),
+            tag,
+            account_address: None,
         }
+    }
+
+    /// Whether an incoming Prepare for `destination` belongs to another
+    /// connection on the same account: addressed below the account's
+    /// address, but not to ours. The connector (ilp-plugin-mini-accounts,
+    /// for one) hands such a Prepare to every socket of the account and
+    /// takes the first answer, so this connection leaves it to its owner.
+    fn is_siblings(&self, destination: &str) -> bool {
+        let (Some(account), Some(source)) = (self.account_address.as_ref(), self.sender.source())
+        else {
+            return false;
+        };
+        let ours = source.address.as_str();
+        if ours == account.as_str() {
+            return false;
+        }
+        let below = |prefix: &str| {
+            destination
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('.'))
+        };
+        below(account.as_str()) && destination != ours && !below(ours)
     }
 
     /// The current state.
@@ -642,6 +681,11 @@ impl Client {
                     self.sender.handle_failure(tag, failure, now);
                 }
                 SessionEvent::Incoming { request_id, ilp } => {
+                    if let Ok(ilp::Packet::Prepare(p)) = ilp::Packet::from_bytes(&ilp) {
+                        if self.is_siblings(p.destination.as_str()) {
+                            continue; // another connection of this account answers it
+                        }
+                    }
                     // Data is taken in and acknowledged; money is refused.
                     let own = self.sender.source().map(|s| s.address.clone());
                     let reply = self
@@ -668,7 +712,15 @@ impl Client {
         let parsed = match ilp::Packet::from_bytes(reply) {
             Ok(ilp::Packet::Fulfill(f)) => ildcp::Response::from_fulfill(&f)
                 .map(|r| Source {
-                    address: r.client_address.to_owned_address(),
+                    address: {
+                        let account = r.client_address.to_owned_address();
+                        // Too long for a segment more: the account's own address.
+                        let ours = account
+                            .with_suffix(&self.tag)
+                            .unwrap_or_else(|_| account.clone());
+                        self.account_address = Some(account);
+                        ours
+                    },
                     asset_code: r.asset_code.to_owned(),
                     asset_scale: r.asset_scale,
                 })
