@@ -167,7 +167,20 @@ export function monetize(options = {}) {
     entries.delete(entry.element);
     retired.push(entry);
     entry.state = 'stopped';
-    return entry.stream ? entry.stream.stop().catch(() => {}) : Promise.resolve();
+    return release(entry);
+  }
+
+  // Stops an entry's stream, keeps its final totals and frees its wasm memory.
+  function release(entry) {
+    const { stream } = entry;
+    if (!stream) return Promise.resolve();
+    return stream.stop().catch(() => {}).then(() => {
+      if (entry.stream !== stream) return;
+      entry.finalSent = BigInt(stream.totalSent);
+      entry.finalDelivered = BigInt(stream.totalDelivered);
+      entry.stream = null;
+      try { stream.free(); } catch { /* already freed */ }
+    });
   }
 
   function fail(entry, detail) {
@@ -176,6 +189,7 @@ export function monetize(options = {}) {
     entry.error = detail;
     report(entry, detail);
     shares();
+    setTimeout(() => release(entry), 0); // outside the stream's own event dispatch
   }
 
   function open(element, href) {
@@ -188,8 +202,10 @@ export function monetize(options = {}) {
       error: null,
       state: 'connecting',
       asset: null,
-      totalSent() { return this.stream ? BigInt(this.stream.totalSent) : 0n; },
-      totalDelivered() { return this.stream ? BigInt(this.stream.totalDelivered) : 0n; },
+      finalSent: 0n,
+      finalDelivered: 0n,
+      totalSent() { return this.stream ? BigInt(this.stream.totalSent) : this.finalSent; },
+      totalDelivered() { return this.stream ? BigInt(this.stream.totalDelivered) : this.finalDelivered; },
     };
     entries.set(element, entry);
     return entry;
@@ -234,6 +250,7 @@ export function monetize(options = {}) {
       if (live() && !stopped && ev.detail.reason !== 'stopped' && !entry.failed) {
         entry.failed = true;
         shares();
+        setTimeout(() => release(entry), 0);
       }
     });
     stream.start().catch((err) => {
@@ -320,7 +337,7 @@ export function monetize(options = {}) {
         observer.disconnect();
         clearInterval(timer);
         doc.removeEventListener('visibilitychange', onVisibility);
-        await Promise.all([...entries.values()].map((e) => e.stream?.stop().catch(() => {})));
+        await Promise.all([...entries.values()].map(release));
         for (const e of entries.values()) if (e.state !== 'failed') e.state = 'stopped';
       }
       return { totalSent: totalSent(), links: [...entries.values()].map(snapshot) };
