@@ -208,14 +208,16 @@ impl Client {
     }
 
     /// Whether an incoming Prepare for `destination` belongs to another
-    /// connection on the same account: addressed below the account's
-    /// address, but not to ours. The connector (ilp-plugin-mini-accounts,
-    /// for one) hands such a Prepare to every socket of the account and
-    /// takes the first answer, so this connection leaves it to its owner.
-    fn is_siblings(&self, destination: &str) -> bool {
+    /// connection on the same account. The connector (ilp-plugin-mini-accounts,
+    /// for one) hands such a Prepare to every socket of the account and takes
+    /// the first answer, so this connection leaves it to its owner: one
+    /// addressed below the account's address but not to ours, or any Prepare
+    /// before IL-DCP told us our address (we have announced none yet, so no
+    /// STREAM peer can be writing to us).
+    fn is_for_another_connection(&self, destination: &str) -> bool {
         let (Some(account), Some(source)) = (self.account_address.as_ref(), self.sender.source())
         else {
-            return false;
+            return true;
         };
         let ours = source.address.as_str();
         if ours == account.as_str() {
@@ -682,7 +684,7 @@ impl Client {
                 }
                 SessionEvent::Incoming { request_id, ilp } => {
                     if let Ok(ilp::Packet::Prepare(p)) = ilp::Packet::from_bytes(&ilp) {
-                        if self.is_siblings(p.destination.as_str()) {
+                        if self.is_for_another_connection(p.destination.as_str()) {
                             continue; // another connection of this account answers it
                         }
                     }
