@@ -208,6 +208,14 @@ export function monetize(options = {}) {
       totalDelivered() { return this.stream ? BigInt(this.stream.totalDelivered) : this.finalDelivered; },
     };
     entries.set(element, entry);
+    // An `onmonetization="…"` content attribute, as for the browser's own handlers
+    // (where the page's CSP forbids compiling it, it is skipped).
+    const inline = element.getAttribute('onmonetization');
+    if (inline && !handlers.has(element)) {
+      try {
+        element.onmonetization = new Function('event', inline); // eslint-disable-line no-new-func
+      } catch { /* CSP without 'unsafe-eval' */ }
+    }
     return entry;
   }
 

@@ -65,7 +65,13 @@ async function waitFor (fn, what, ms = 10_000) {
   const t0 = Date.now();
   for (;;) {
     if (await fn()) return;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - t0 > ms) {
+      const seen = await page.evaluate(() => ({
+        links: window.m?.links.map((l) => ({ ...l, element: l.element.dataset.name })),
+        errors: window.errors
+      })).catch(() => null);
+      throw new Error(`timed out waiting for ${what}; page: ${JSON.stringify(seen)}`);
+    }
     await sleep(100);
   }
 }
@@ -81,6 +87,7 @@ async function setUp (links, options = {}) {
       link.rel = 'monetization';
       link.href = href;
       link.dataset.name = name;
+      link.setAttribute('onmonetization', `window.inline_${name} = (window.inline_${name} || 0) + 1`);
       window.log[name] = [];
       window.errors[name] = [];
       link.addEventListener('monetization', (ev) => window.log[name].push({
@@ -195,8 +202,9 @@ test('two links: monetization events on both, the receivers split the rate in ex
     const sum = log.reduce((a, e) => a + BigInt(e.amount), 0n);
     assert.ok(sum > 0n && sum <= BigInt(byName[name].totalSent), `${name}: events add up to at most what was sent`);
   }
-  const { viaHandler, atDocument } = await page.evaluate(() => ({ viaHandler: window.viaHandler, atDocument: window.atDocument }));
+  const { viaHandler, atDocument, inline } = await page.evaluate(() => ({ viaHandler: window.viaHandler, atDocument: window.atDocument, inline: window.inline_platform }));
   assert.ok(viaHandler >= 1, 'onmonetization was called');
+  assert.ok(inline >= 1, 'an onmonetization="…" attribute was called');
   assert.ok(atDocument >= 2, 'the events bubble to the document');
   console.log(`author ${author}, platform ${platform} (units of 1e-9 USD)`);
 });
