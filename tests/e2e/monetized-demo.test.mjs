@@ -86,9 +86,18 @@ test('the page is paid over STREAM in headless Chromium, no extension: both link
   await page.goto(`${base}monetized.html`);
   assert.equal(await page.evaluate(() => document.createElement('link').relList.supports('monetization')), false,
     'this Chromium has no Web Monetization of its own');
-  await page.waitForSelector('body[data-monetized="true"]', { timeout: 15_000 });
-  await page.waitForFunction(() => Number(document.getElementById('author-events').textContent) >= 3 &&
-    Number(document.getElementById('platform-events').textContent) >= 3, null, { timeout: 15_000 });
+  const state = () => page.evaluate(() => ({
+    wallet: document.getElementById('wallet').textContent,
+    author: document.getElementById('author-events').textContent,
+    platform: document.getElementById('platform-events').textContent
+  }));
+  try {
+    await page.waitForSelector('body[data-monetized="true"]', { timeout: 15_000 });
+    await page.waitForFunction(() => Number(document.getElementById('author-events').textContent) >= 3 &&
+      Number(document.getElementById('platform-events').textContent) >= 3, null, { timeout: 15_000 });
+  } catch (err) {
+    throw new Error(`${err.message}; page: ${JSON.stringify(await state())}; errors: ${JSON.stringify(pageErrors)}`);
+  }
   await page.waitForTimeout(2_000);
   const shown = await page.evaluate(() => ({
     author: document.getElementById('author-total').dataset.raw,
