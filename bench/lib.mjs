@@ -58,9 +58,9 @@ export async function writeResult (name, value) {
   return file
 }
 
-/** The shim ilp-protocol-stream 2.7.1 needs on Node 20 (the tests' own if present). */
+/** The shim ilp-protocol-stream 2.7.1 needs on Node 20 (the network's own if present). */
 export function streamShim () {
-  const shared = join(root, 'tests/interop/shim.cjs')
+  const shared = join(root, 'network/shim.cjs')
   return existsSync(shared) ? shared : join(root, 'bench/shim.cjs')
 }
 
@@ -86,13 +86,13 @@ export async function compressedSizes (bytes) {
 export const kb = (n) => `${(n / 1024).toFixed(1)} KB`
 
 /**
- * Starts tests/interop/stack.mjs (serving the repository root, so the bench
+ * Starts network/stack.mjs (serving the repository root, so the bench
  * page is /bench/web/index.html and the package /pkg/) and waits for its
  * ready line. Returns { info, stop() }; stop() sends SIGTERM and waits.
  */
 export async function startStack (args = []) {
   const { createInterface } = await import('node:readline')
-  const proc = spawn(process.execPath, [join(root, 'tests/interop/stack.mjs'),
+  const proc = spawn(process.execPath, [join(root, 'network/stack.mjs'),
     '--btp-port', '0', '--http-port', '0', '--serve-dir', root, ...args], {
     cwd: root, stdio: ['ignore', 'pipe', 'inherit']
   })

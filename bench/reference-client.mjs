@@ -1,7 +1,7 @@
 // The reference client (ilp-plugin-btp + ilp-protocol-stream) in Node,
 // against the stack bench/run.mjs started; one process per measurement set.
 //
-//   node -r tests/interop/shim.cjs bench/reference-client.mjs --mode MODE \
+//   node -r network/shim.cjs bench/reference-client.mjs --mode MODE \
 //     --btp URL --spsp URL [--amount N] [--runs N] [--rate N] [--seconds N]
 //
 // Modes (times in ms, from performance.now()):

@@ -16,7 +16,7 @@
 // --rate N (100000 units/s), --pacing-seconds N (30), --idle-seconds N (15),
 // --quick (shorter everything, for a smoke pass).
 //
-// The network sections share one reference stack (tests/interop/stack.mjs,
+// The network sections share one reference stack (network/stack.mjs,
 // --max-packet-amount 1000 --rate-limit 1000000, loopback) and one headless
 // Chromium; both are stopped at the end, also on errors and Ctrl-C.
 // Figures are printed, never asserted; 2 shared cores make them noisy.

@@ -2,7 +2,7 @@
 // `this.closed` on its streams: Node 20 made `closed` a getter-only property
 // of stream.Duplex.prototype, so that assignment throws. This gives the
 // property a setter that stores the library's own value. bench/packet.mjs
-// prefers tests/interop/shim.cjs when the checkout has one.
+// prefers network/shim.cjs when the checkout has one.
 'use strict'
 const { Duplex } = require('node:stream')
 

@@ -9,6 +9,10 @@
 // with no argument fetches the .wasm beside the glue by URL, and Node's fetch()
 // cannot read file: URLs, so there the glue reads the bytes from disk instead
 // (browsers never take that branch), and package.json gets an `exports` map.
+//
+// And it adds Web Monetization: js/monetize.js (monetize() and MonetizationEvent,
+// built on PaymentStream) is copied to pkg/monetize.js and re-exported from the
+// package entry; js/monetize.d.ts is appended to the package's declarations.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, statSync, renameSync } from 'node:fs';
 import { transformSync } from 'esbuild';
@@ -33,7 +37,13 @@ const { code } = transformSync(readFileSync(glue, 'utf8'), {
   loader: 'js', format: 'esm', target: 'es2020',
   minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false, legalComments: 'none',
 });
-writeFileSync(glue, nodeInit(code));
+writeFileSync(glue, `${nodeInit(code)}export{monetize,MonetizationEvent}from"./monetize.js";\n`);
+writeFileSync(path.join(pkg, 'monetize.js'), transformSync(readFileSync('js/monetize.js', 'utf8'), {
+  loader: 'js', format: 'esm', target: 'es2022',
+  minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false, legalComments: 'none',
+}).code);
+const dts = path.join(pkg, 'ilp_stream_web.d.ts');
+writeFileSync(dts, `${readFileSync(dts, 'utf8').trimEnd()}\n\n${readFileSync('js/monetize.d.ts', 'utf8')}`);
 
 // In Node.js (and only there: `process.versions.node`), a file: URL is read
 // with fs/promises. `process.getBuiltinModule` (Node 20.16+, 22.3+) needs no
@@ -64,6 +74,7 @@ return fs.then((fs)=>fs.readFile(url))}
 // reach the .wasm by name).
 const manifestPath = path.join(pkg, 'package.json');
 const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+if (!manifest.files.includes('monetize.js')) manifest.files.push('monetize.js');
 manifest.exports = {
   '.': { types: './ilp_stream_web.d.ts', default: './ilp_stream_web.js' },
   './ilp_stream_web_bg.wasm': './ilp_stream_web_bg.wasm',
@@ -80,7 +91,8 @@ const sizes = (file) => {
   };
 };
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-const rows = { [path.basename(wasm)]: sizes(wasm), [path.basename(glue)]: sizes(glue) };
+const monetizeJs = path.join(pkg, 'monetize.js');
+const rows = { [path.basename(wasm)]: sizes(wasm), [path.basename(glue)]: sizes(glue), [path.basename(monetizeJs)]: sizes(monetizeJs) };
 console.log(`wasm-opt -Oz: ${kb(before)} -> ${kb(rows[path.basename(wasm)].raw)}`);
 console.log(`glue minified: ${kb(glueBefore)} -> ${kb(rows[path.basename(glue)].raw)}`);
 console.log('file                      raw        gzip      brotli');

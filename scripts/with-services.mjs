@@ -16,7 +16,7 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const scripts = {
   echo: 'tests/interop/echo-server.mjs',
-  stack: 'tests/interop/stack.mjs',
+  stack: 'network/stack.mjs',
 };
 const READY_TIMEOUT_MS = 60_000;
 

@@ -959,3 +959,47 @@ fn money_in_flight_at_a_drop_is_not_spent_again_before_it_expires() {
     assert_eq!(sim.client.total_in_doubt(), 0);
     sim.check_receiver(amount, true);
 }
+
+#[test]
+fn set_amount_per_second_changes_the_paced_rate() {
+    let rate = 100_000;
+    let mut sim = Sim::with(rate, PeerConfig::default());
+    sim.run_until(T0 + 3 * SECOND);
+    assert_eq!(sim.client.amount_per_second(), rate);
+    // Ten times slower from now on.
+    sim.act(|c, now| c.set_amount_per_second(rate / 10, now))
+        .unwrap();
+    assert_eq!(sim.client.amount_per_second(), rate / 10);
+    sim.run_for(SECOND); // packets priced at the old rate settle
+    let sent = sim.client.total_sent();
+    sim.run_for(4 * SECOND);
+    let grew = sim.client.total_sent() - sent;
+    assert!(
+        (rate * 4 / 10 - rate / 20..=rate * 4 / 10 + 1_000).contains(&grew),
+        "grew {grew} in 4 s at {}/s",
+        rate / 10
+    );
+    // 0: nothing paced, the state stays streaming.
+    sim.act(|c, now| c.set_amount_per_second(0, now)).unwrap();
+    sim.run_for(SECOND);
+    let sent = sim.client.total_sent();
+    sim.run_for(3 * SECOND);
+    assert_eq!(sim.client.total_sent(), sent, "paid at rate 0");
+    assert_eq!(sim.client.state(), State::Streaming);
+    // And back up again.
+    sim.act(|c, now| c.set_amount_per_second(rate, now))
+        .unwrap();
+    sim.run_for(2 * SECOND);
+    let grew = sim.client.total_sent() - sent;
+    assert!(
+        (rate * 2 - rate / 4..=rate * 2 + 1_000).contains(&grew),
+        "grew {grew} in 2 s after raising the rate again"
+    );
+    sim.act(|c, now| c.pause(now)).unwrap();
+    sim.run_for(SECOND);
+    sim.check_settled();
+    // Stopped: refused.
+    sim.act(|c, now| c.stop(now));
+    sim.run_for(2 * SECOND);
+    assert!(sim.act(|c, now| c.set_amount_per_second(1, now)).is_err());
+}

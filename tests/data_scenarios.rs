@@ -288,3 +288,51 @@ fn a_connection_close_in_an_unfulfillable_prepare_stops_the_client() {
     ));
     assert!(sim.error_codes().is_empty(), "a NoError close is no error");
 }
+
+/// Several connections may share one BTP account (one IL-DCP address): each
+/// announces its own address below it, answers Prepares for that address
+/// (and, as before, for the account's own), and leaves Prepares for a
+/// sibling's address unanswered, for the sibling's socket to answer (the
+/// connector hands them to every socket of the account, first answer wins).
+#[test]
+fn each_connection_has_its_own_address_below_the_account() {
+    let mut sim = connected();
+    let announced = sim.peer.announced.clone().expect("no ConnectionNewAddress");
+    let tag = announced
+        .strip_prefix(&format!("{}.", support::peer::CLIENT_ADDRESS))
+        .unwrap_or_else(|| panic!("{announced} is not below the account"));
+    assert_eq!(tag.len(), 16, "{announced}");
+    assert!(tag.bytes().all(|b| b.is_ascii_hexdigit()), "{announced}");
+    let data = pattern(0, 100);
+    let frames = [Frame::StreamData {
+        stream_id: 1,
+        offset: 0,
+        data: &data,
+    }];
+    // Ours: answered and taken.
+    sim.peer.to_client_destination = Some(announced.clone());
+    sim.peer_prepare(0, &frames, true);
+    sim.run_for(SECOND);
+    assert_eq!(sim.peer.client_replies.len(), 1);
+    assert!(sim.peer.client_replies[0].fulfilled);
+    // A sibling's: left unanswered.
+    sim.peer.to_client_destination = Some(format!(
+        "{}.0123456789abcdef",
+        support::peer::CLIENT_ADDRESS
+    ));
+    sim.peer_prepare(0, &[], true);
+    sim.run_for(SECOND);
+    assert_eq!(
+        sim.peer.client_replies.len(),
+        1,
+        "answered a sibling's Prepare"
+    );
+    // The account's own address: answered as before.
+    sim.peer.to_client_destination = None;
+    sim.peer_prepare(1_000, &[], false);
+    sim.run_for(SECOND);
+    assert_eq!(sim.peer.client_replies.len(), 2);
+    assert!(sim.peer.client_replies[1].authentic);
+    assert_eq!(sim.read_all(), data);
+    assert!(sim.stopped().is_none());
+}

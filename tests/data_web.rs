@@ -1,5 +1,5 @@
 //! Data from the receiver to the page, in headless Chromium against the
-//! reference stack (`tests/interop/stack.mjs`): its ilp-protocol-stream
+//! reference stack (`network/stack.mjs`): its ilp-protocol-stream
 //! receiver writes bytes to the stream (`POST /control/connections/:id/write`)
 //! and the page reads them through `readable` and `data` events. Run by
 //! `make browser`.

@@ -1,6 +1,6 @@
 //! `PaymentStream` in headless Chromium on the ordinary production path
 //! conditions of `/work/shared/spec/peers.md`, produced by the reference
-//! stack (`tests/interop/stack.mjs`): a link lost with Fulfills in flight,
+//! stack (`network/stack.mjs`): a link lost with Fulfills in flight,
 //! a money-throughput limit, a balance maximum without a maximum packet
 //! amount, receivers with a coarser asset scale, a throttled path under
 //! `pause()`. One test per condition; every test asserts on what the

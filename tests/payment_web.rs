@@ -1,5 +1,5 @@
 //! `PaymentStream` in headless Chromium against the reference Interledger
-//! stack (`tests/interop/stack.mjs`: ilp-connector + mini-accounts +
+//! stack (`network/stack.mjs`: ilp-connector + mini-accounts +
 //! ilp-protocol-stream), started by `make test`.
 #![cfg(target_arch = "wasm32")]
 #![allow(
@@ -582,4 +582,89 @@ async fn statechange_of_a_reconnect_goes_back_to_connecting_then_streaming() {
         ["connecting", "streaming", "connecting", "streaming"]
     );
     wait(s.stop()).await.unwrap();
+}
+
+/// What the stack's receivers got on every connection whose SPSP path was `name`.
+async fn received_by_name(name: &str) -> u64 {
+    let list = get(
+        &fetch_json("GET", "/control/connections", None).await,
+        "connections",
+    );
+    js_sys::Array::from(&list)
+        .iter()
+        .filter(|c| get(c, "name").as_string().as_deref() == Some(name))
+        .map(|c| get_str(&c, "totalReceived").parse::<u64>().unwrap())
+        .sum()
+}
+
+#[wasm_bindgen_test]
+async fn set_amount_per_second_changes_the_rate_on_the_wire() {
+    reset("{}").await;
+    let s = default_stream("100000");
+    wait(s.start(None)).await.expect("start");
+    TimeoutFuture::new(1_000).await;
+    s.set_amount_per_second(JsValue::from_str("20000").unchecked_ref())
+        .unwrap();
+    assert_eq!(s.amount_per_second(), "20000");
+    TimeoutFuture::new(600).await; // packets priced at the old rate settle
+    let before = receiver_total().await;
+    let t0 = js_sys::Date::now() as u64;
+    TimeoutFuture::new(2_000).await;
+    let grew = receiver_total().await - before;
+    let elapsed = js_sys::Date::now() as u64 - t0;
+    // 20 units per ms, give or take a packet (4000) at each end; the old rate
+    // would have sent five times as much.
+    assert!(
+        grew <= elapsed * 20 + 8_000 && grew + 8_000 >= (elapsed - 300) * 20,
+        "grew {grew} in {elapsed} ms at 20000/s"
+    );
+    let bad = s
+        .set_amount_per_second(JsValue::from_str("-1").unchecked_ref())
+        .unwrap_err();
+    assert_eq!(code_of(&bad), "invalid-option");
+    wait(s.stop()).await.unwrap();
+    let late = s
+        .set_amount_per_second(JsValue::from_str("1").unchecked_ref())
+        .unwrap_err();
+    assert_eq!(code_of(&late), "invalid-state");
+}
+
+/// Several streams on one BTP account (one ILP address at the connector)
+/// each get their own receiver's packets: ilp-protocol-stream sends each
+/// sender a packet of its own (ConnectionAssetDetails), which the connector
+/// hands to every socket of the account.
+#[wasm_bindgen_test]
+async fn streams_sharing_one_account_pay_their_own_receivers() {
+    reset("{}").await;
+    let names = [
+        "stream/shared-one",
+        "stream/shared-two",
+        "stream/shared-three",
+    ];
+    let streams: Vec<PaymentStream> = names
+        .iter()
+        .map(|name| {
+            stream(&[
+                ("btp", btp_url().into()),
+                ("receiver", format!("{}/{name}", http_url()).into()),
+                ("amountPerSecond", "50000".into()),
+            ])
+            .unwrap()
+        })
+        .collect();
+    let errors: Vec<_> = streams.iter().map(|s| collect(s, "error")).collect();
+    for s in &streams {
+        wait(s.start(None)).await.expect("start");
+    }
+    TimeoutFuture::new(2_500).await;
+    for s in &streams {
+        wait(s.stop()).await.unwrap();
+    }
+    for ((s, name), errors) in streams.iter().zip(names).zip(&errors) {
+        assert!(errors.borrow().is_empty(), "{name}: {:?}", errors.borrow());
+        assert_eq!(s.state().as_string().unwrap(), "stopped", "{name}");
+        let delivered: u64 = s.total_delivered().parse().unwrap();
+        assert!(delivered >= 50_000, "{name}: {delivered}");
+        assert_eq!(received_by_name(name).await, delivered, "{name}");
+    }
 }

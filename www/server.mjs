@@ -4,7 +4,7 @@
 //
 //   node www/server.mjs            (PORT=8080 by default; PORT=0 picks a free port)
 //
-// Starts the reference Interledger stack (tests/interop/stack.mjs) as a child process and
+// Starts the reference Interledger stack (network/stack.mjs) as a child process and
 // reads its ready line, then serves the page, /pkg/ and this API on 127.0.0.1:
 //
 //   POST /session                  new visitor session: a per-session BTP account (registered
@@ -15,6 +15,12 @@
 //   GET  /session/:id              { credit, receiptCredit, received, unlocked, ... }
 //   GET  /session/:id/content/:n   unit n (a second of music, every other unit a paragraph)
 //                                  once credit >= (n + 1) * price, else 402
+//
+// and the Web Monetization page (/monetized.html: link tags and listeners only):
+//
+//   GET  /pay/author, /pay/platform  SPSP for its two monetization links (answered by the
+//                                  stack's receivers /stream/wm-author and /stream/wm-platform)
+//   POST /wallet                   the stand-in wallet's BTP account (a fresh user) and rate
 //
 // Spendable credit = sum over the session's connections of
 //   min(receipt-verified total, total the receiver reports for that connection).
@@ -134,7 +140,7 @@ function contentUnit (n) {
 
 // ------------------------------------------------------------------ the Interledger stack
 function startStack () {
-  const child = spawn(process.execPath, [path.join(root, 'tests/interop/stack.mjs'), '--btp-port', '0', '--http-port', '0'], {
+  const child = spawn(process.execPath, [path.join(root, 'network/stack.mjs'), '--btp-port', '0', '--http-port', '0'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit']
   });
@@ -306,8 +312,40 @@ const STATIC = {
   '/': ['www/index.html', 'text/html; charset=utf-8'],
   '/index.html': ['www/index.html', 'text/html; charset=utf-8'],
   '/app.js': ['www/app.js', 'text/javascript; charset=utf-8'],
-  '/style.css': ['www/style.css', 'text/css; charset=utf-8']
+  '/style.css': ['www/style.css', 'text/css; charset=utf-8'],
+  '/monetized.html': ['www/monetized.html', 'text/html; charset=utf-8'],
+  '/publisher.js': ['www/publisher.js', 'text/javascript; charset=utf-8'],
+  '/wallet.js': ['www/wallet.js', 'text/javascript; charset=utf-8']
 };
+const WM_RECEIVERS = { author: 'stream/wm-author', platform: 'stream/wm-platform' };
+
+// A visitor's wallet account: a fresh BTP user on the stack (no STREAM connection yet;
+// monetize() queries SPSP per link).
+async function newWallet () {
+  const id = b64url(crypto.randomBytes(9)).replace(/[^A-Za-z0-9]/g, '').slice(0, 10).toLowerCase();
+  const username = `wallet-${id}`;
+  const token = b64url(crypto.randomBytes(24));
+  await stackJson('/control/users', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, token })
+  });
+  const btpUrl = new URL(BTP_BASE.replace(/^btp\+/, 'http+'));
+  return {
+    btp: `btp+ws://${encodeURIComponent(username)}:${encodeURIComponent(token)}@${btpUrl.host}`,
+    amountPerSecond: PRICE_PER_SECOND.toString(),
+    assetCode: ASSET_CODE,
+    assetScale: ASSET_SCALE
+  };
+}
+
+// SPSP for a monetization link, answered by the stack's receiver for it.
+async function payTo (res, receiver) {
+  const answer = await fetch(`${STACK}/${receiver}`, { headers: { accept: 'application/spsp4+json' } });
+  const body = Buffer.from(await answer.arrayBuffer());
+  res.writeHead(answer.status, { ...SECURITY, 'Content-Type': answer.headers.get('content-type') ?? 'application/json', 'Content-Length': body.length });
+  res.end(body);
+}
 const PKG_TYPES = { '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.ts': 'text/plain; charset=utf-8', '.json': 'application/json' };
 const btpPort = new URL(BTP_BASE.replace(/^btp\+/, 'http+')).port;
 const SECURITY = {
@@ -412,7 +450,13 @@ async function handle (req, res) {
   if (p === '/session' || p.startsWith('/session/')) {
     return api(req, res, p.split('/').slice(2).filter(Boolean));
   }
+  if (p === '/wallet') {
+    if (req.method !== 'POST') return send(res, 405, { error: 'use POST /wallet' });
+    return send(res, 201, await newWallet());
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed' });
+  const pay = /^\/pay\/([a-z]+)$/.exec(p);
+  if (pay && WM_RECEIVERS[pay[1]]) return payTo(res, WM_RECEIVERS[pay[1]]);
   if (STATIC[p]) return serveFile(res, ...STATIC[p]);
   const pkg = /^\/pkg\/([A-Za-z0-9_.-]+)$/.exec(p);
   if (pkg && PKG_TYPES[path.extname(pkg[1])]) return serveFile(res, `pkg/${pkg[1]}`, PKG_TYPES[path.extname(pkg[1])]);
@@ -461,5 +505,6 @@ server.on('error', (err) => {
 server.listen(PORT, HOST, () => {
   const { port } = server.address();
   console.log(`ilp-stream-web demo: open http://${HOST}:${port}/`);
+  console.log(`  Web Monetization page: http://${HOST}:${port}/monetized.html`);
   console.log(`  Interledger stack: BTP ${BTP_BASE}, control ${STACK}/control/  (Ctrl-C stops everything)`);
 });

@@ -137,6 +137,13 @@ pub struct Client {
     stopping: Option<Stopping>,
     progress: PendingProgress,
     outputs: VecDeque<Output>,
+    /// This connection's segment below the account's IL-DCP address: the
+    /// address it announces to the receiver is `<account>.<tag>`, so that
+    /// several connections sharing one BTP account (one ILP address) each
+    /// get their own packets.
+    tag: String,
+    /// The account's address, learnt by IL-DCP.
+    account_address: Option<OwnedAddress>,
 }
 
 impl fmt::Debug for Client {
@@ -153,6 +160,14 @@ impl Client {
     /// A client in the [`State::Idle`] state.
     pub fn new(config: ClientConfig) -> Self {
         let mut rng = Rng::from_seed(config.seed);
+        // Its own generator, so the other sequences stay as they were.
+        let mut tag_rng = Rng::from_seed(config.seed);
+        tag_rng.reseed(b"ilp-stream-web connection tag");
+        let tag: String = tag_rng
+            .array::<8>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let sender_rng = Rng::from_seed(rng.array());
         let mut session = Session::new(config.credentials.clone(), rng.next_u32());
         session.set_request_timeout_ms(config.tuning.request_timeout_ms);
@@ -191,7 +206,33 @@ impl Client {
             stopping: None,
             progress: PendingProgress::default(),
             outputs: VecDeque::new(),
+            tag,
+            account_address: None,
         }
+    }
+
+    /// Whether an incoming Prepare for `destination` belongs to another
+    /// connection on the same account. The connector (ilp-plugin-mini-accounts,
+    /// for one) hands such a Prepare to every socket of the account and takes
+    /// the first answer, so this connection leaves it to its owner: one
+    /// addressed below the account's address but not to ours, or any Prepare
+    /// before IL-DCP told us our address (we have announced none yet, so no
+    /// STREAM peer can be writing to us).
+    fn is_for_another_connection(&self, destination: &str) -> bool {
+        let (Some(account), Some(source)) = (self.account_address.as_ref(), self.sender.source())
+        else {
+            return true;
+        };
+        let ours = source.address.as_str();
+        if ours == account.as_str() {
+            return false;
+        }
+        let below = |prefix: &str| {
+            destination
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('.'))
+        };
+        below(account.as_str()) && destination != ours && !below(ours)
     }
 
     /// The current state.
@@ -322,6 +363,27 @@ impl Client {
             self.set_state(State::Streaming);
         }
         Ok(())
+    }
+
+    /// Changes the paced rate to `amount_per_second` source units per second
+    /// from `now` on (time before is paced at the old rate). Works in every
+    /// state before the stream stops, paused too (the new rate applies on
+    /// resume); `0` pauses paced sending without changing the state.
+    pub fn set_amount_per_second(
+        &mut self,
+        amount_per_second: u64,
+        now: u64,
+    ) -> Result<(), ClientError> {
+        if self.is_finished() || self.stopping.is_some() {
+            return Err(ClientError::InvalidState("the stream has stopped"));
+        }
+        self.sender.set_rate(now, amount_per_second);
+        Ok(())
+    }
+
+    /// The paced rate in use, source units per second.
+    pub fn amount_per_second(&self) -> u64 {
+        self.sender.rate_per_second()
     }
 
     /// Sends `amount` source units as one discrete payment over the same
@@ -636,6 +698,11 @@ impl Client {
                     self.sender.handle_failure(tag, failure, now);
                 }
                 SessionEvent::Incoming { request_id, ilp } => {
+                    if let Ok(ilp::Packet::Prepare(p)) = ilp::Packet::from_bytes(&ilp) {
+                        if self.is_for_another_connection(p.destination.as_str()) {
+                            continue; // another connection of this account answers it
+                        }
+                    }
                     // Data is taken in and acknowledged; money is refused.
                     let own = self.sender.source().map(|s| s.address.clone());
                     let reply = self
@@ -662,7 +729,15 @@ impl Client {
         let parsed = match ilp::Packet::from_bytes(reply) {
             Ok(ilp::Packet::Fulfill(f)) => ildcp::Response::from_fulfill(&f)
                 .map(|r| Source {
-                    address: r.client_address.to_owned_address(),
+                    address: {
+                        let account = r.client_address.to_owned_address();
+                        // Too long for a segment more: the account's own address.
+                        let ours = account
+                            .with_suffix(&self.tag)
+                            .unwrap_or_else(|_| account.clone());
+                        self.account_address = Some(account);
+                        ours
+                    },
                     asset_code: r.asset_code.to_owned(),
                     asset_scale: r.asset_scale,
                 })

@@ -273,6 +273,25 @@ impl PaymentStream {
         result
     }
 
+    /// Changes the paced rate (source units per second, an integer string
+    /// or BigInt) from now on: time before is paced at the old rate. Works
+    /// while connecting, streaming or paused; `'0'` sends nothing paced
+    /// until a later non-zero rate (`pay()` still works). Throws
+    /// `invalid-option` for a bad amount, `invalid-state` once stopped.
+    #[wasm_bindgen(js_name = setAmountPerSecond)]
+    pub fn set_amount_per_second(&self, amount: &Amount) -> Result<(), JsValue> {
+        let amount = options::amount_value(amount, "amountPerSecond")?;
+        let result = self.with_client(|c, now| c.set_amount_per_second(amount, now));
+        driver::drive(&self.shared);
+        result
+    }
+
+    /// The paced rate in use, source units per second (decimal string).
+    #[wasm_bindgen(getter, js_name = amountPerSecond)]
+    pub fn amount_per_second(&self) -> String {
+        self.shared.borrow().client.amount_per_second().to_string()
+    }
+
     /// Runs `f` on the client, without holding the borrow afterwards. Call
     /// `driver::drive` once whatever `f` returned has been recorded.
     fn with_client<T>(

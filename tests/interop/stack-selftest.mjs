@@ -1,7 +1,7 @@
-// Self-test of tests/interop/stack.mjs with the reference JS client
+// Self-test of network/stack.mjs with the reference JS client
 // (ilp-plugin-btp + ilp-protocol-stream). Run: node tests/interop/stack-selftest.mjs
 // (or node --test tests/interop/stack-selftest.mjs). Exit code 0 = all passed.
-import './shim.cjs' // before ilp-protocol-stream: Node 20 `closed` getter trap
+import '../../network/shim.cjs' // before ilp-protocol-stream: Node 20 `closed` getter trap
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -19,7 +19,7 @@ const WebSocket = require('ws')
 const IlpPacket = require('ilp-packet')
 const { createConnection, verifyReceipt } = require('ilp-protocol-stream')
 
-const STACK = fileURLToPath(new URL('./stack.mjs', import.meta.url))
+const STACK = fileURLToPath(new URL('../../network/stack.mjs', import.meta.url))
 let child
 let info
 

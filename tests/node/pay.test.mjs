@@ -1,6 +1,6 @@
 // The npm package in Node.js, used as a Node user would: `import ... from 'ilp-stream-web'`
 // (resolved through pkg/package.json's `exports`), `await init()` without arguments and no
-// bundler, paying through the reference stack (tests/interop/stack.mjs) that
+// bundler, paying through the reference stack (network/stack.mjs) that
 // `make node` starts with `scripts/with-services.mjs --stack` (ILP_TEST_STACK_* variables).
 //
 // Node 20 has no global WebSocket: there the `ws` package's class is the `WebSocket` option,

@@ -358,6 +358,10 @@ pub struct Peer {
     /// The client's answers to Prepares the receiver sent it
     /// ([`Peer::prepare_to_client`]), in arrival order.
     pub client_replies: Vec<ClientReply>,
+    /// The address the client announced (`ConnectionNewAddress`), if it did.
+    pub announced: Option<String>,
+    /// Where Prepares to the client go (default: the IL-DCP address, [`CLIENT_ADDRESS`]).
+    pub to_client_destination: Option<String>,
     /// Prepares sent to the client awaiting its answer, by BTP request id.
     to_client: HashMap<u32, (u64, [u8; 32])>,
     next_to_client: u32,
@@ -411,6 +415,8 @@ impl Peer {
             data_conflicts: 0,
             client_window: None,
             client_replies: Vec::new(),
+            announced: None,
+            to_client_destination: None,
             to_client: HashMap::new(),
             next_to_client: 0x8000_0000,
             next_sequence: 1,
@@ -684,7 +690,10 @@ impl Peer {
                     offset,
                     data,
                 } => data_frames.push((offset, data.to_vec())),
-                Frame::ConnectionNewAddress { .. } => announced_address = true,
+                Frame::ConnectionNewAddress { source_address } => {
+                    announced_address = true;
+                    self.announced = Some(source_address.to_owned());
+                }
                 Frame::ConnectionClose { .. } => {
                     self.connection_closed = true;
                     client_closed = true;
@@ -889,7 +898,12 @@ impl Peer {
             amount,
             expires_at: Timestamp::from_millis_saturating(now + 30_000),
             execution_condition: condition,
-            destination: Address::new(CLIENT_ADDRESS).unwrap(),
+            destination: Address::new(
+                self.to_client_destination
+                    .as_deref()
+                    .unwrap_or(CLIENT_ADDRESS),
+            )
+            .unwrap(),
             data: &sealed,
         }
         .to_bytes();

@@ -1,10 +1,10 @@
 // Type-checks the npm package's TypeScript declarations the way a web
 // developer uses them (tsc --noEmit --strict; nothing runs). `make test`
 // checks it against the freshly built pkg/.
-import init, { PaymentStream, version } from '../../pkg/ilp_stream_web.js';
+import init, { MonetizationEvent, PaymentStream, monetize, version } from '../../pkg/ilp_stream_web.js';
 import type {
   DataDetail, PaymentResult, PaymentStreamError, PaymentStreamStats, ProgressDetail, StopDetail,
-  ThrottledDetail, WebSocketConstructor,
+  ThrottledDetail, WebSocketConstructor, Monetization, MonetizedLink, MonetizeOptions, MonetizationErrorEvent,
 } from '../../pkg/ilp_stream_web.js';
 
 // The shape of the `ws` package's class (its types are not installed here).
@@ -80,6 +80,10 @@ export async function usage(): Promise<void> {
   }
   s.pause();
   s.resume();
+  s.setAmountPerSecond('50000');
+  s.setAmountPerSecond(25000n);
+  const perSecond: string = s.amountPerSecond;
+  console.log(perSecond);
   const controller = new AbortController();
   const result: PaymentResult = await s.pay('5000000', { signal: controller.signal });
   await s.sendData(new Uint8Array([1]), { signal: controller.signal });
@@ -97,4 +101,47 @@ export async function usage(): Promise<void> {
   const state: 'idle' | 'connecting' | 'streaming' | 'paused' | 'stopped' | 'failed' = s.state;
   console.log(sent, delivered, s.totalSent, s.totalDelivered, state);
   s.free();
+}
+
+/** Web Monetization: monetize() for the page's links, the spec's events on each link. */
+export async function webMonetization(): Promise<void> {
+  await init();
+  const options: MonetizeOptions = {
+    btp: 'btp+wss://alice:token@connector.example',
+    amountPerSecond: '100000',
+    whenHidden: 'pause',
+    force: false,
+  };
+  const m: Monetization = monetize(options);
+  monetize({ btp: 'btp+wss://c.example', amountPerSecond: 1n, whenHidden: 'continue', document });
+  const active: boolean = m.active;
+  const links: MonetizedLink[] = m.links;
+  for (const l of links) {
+    const el: HTMLLinkElement = l.element;
+    const sent: string = l.totalSent;
+    const scale: number | null = l.assetScale;
+    console.log(el.href, l.paymentPointer, sent, l.totalDelivered, l.amountPerSecond, l.state, scale, l.error?.code);
+  }
+  const total: string = m.totalSent;
+  const link = document.querySelector('link[rel="monetization"]') as HTMLLinkElement;
+  // The spec's event, typed on elements, documents and windows.
+  link.addEventListener('monetization', (ev) => {
+    const value: string = ev.amountSent.value;
+    const currency: string = ev.amountSent.currency;
+    const pointer: string = ev.paymentPointer;
+    const incoming: string | null = ev.incomingPayment;
+    const receipt: string | null = ev.receipt;
+    const amount: string | null = ev.amount;
+    console.log(value, currency, pointer, incoming, receipt, amount, ev.assetCode, ev.assetScale, ev instanceof MonetizationEvent);
+  });
+  window.addEventListener('monetization', (ev) => console.log(ev.paymentPointer));
+  link.onmonetization = (ev) => console.log(ev.amountSent.value);
+  link.addEventListener('error', (ev: Event) => {
+    const e = ev as MonetizationErrorEvent;
+    console.log(e.code, e.detail.message, e.detail.retryable);
+  });
+  const made = new MonetizationEvent('monetization', { amountSent: { value: '0.01', currency: 'USD' }, paymentPointer: '$w.example/bob' });
+  const final = await m.stop();
+  const finalTotal: string = final.totalSent;
+  console.log(active, total, made.paymentPointer, finalTotal, final.links.length);
 }

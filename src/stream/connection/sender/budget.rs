@@ -127,6 +127,12 @@ impl Budget {
         self.paused
     }
 
+    /// Changes the paced rate from `now` on: time before `now` is credited
+    /// at the old rate, so nothing already earned is lost or added.
+    pub(super) fn set_rate(&mut self, now: u64, rate_per_second: u64) {
+        self.pacer.set_rate(now, rate_per_second);
+    }
+
     pub(super) fn set_paused(&mut self, paused: bool) {
         self.paused = paused;
     }

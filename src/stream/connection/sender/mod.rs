@@ -326,6 +326,19 @@ impl Sender {
         self.sync_pacer(now);
     }
 
+    /// Changes the paced rate (source units per second) from `now` on.
+    /// Budget earned before `now` stays earned at the old rate; `0` stops
+    /// paced sending (discrete payments go on) until a later non-zero rate.
+    pub fn set_rate(&mut self, now: u64, rate_per_second: u64) {
+        self.budget.set_rate(now, rate_per_second);
+        self.sync_pacer(now);
+    }
+
+    /// The paced rate, source units per second.
+    pub fn rate_per_second(&self) -> u64 {
+        self.budget.rate_per_second()
+    }
+
     /// Whether paced sending is paused by [`Sender::pause`].
     pub const fn is_paused(&self) -> bool {
         self.budget.is_paused()

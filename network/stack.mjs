@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Reference Interledger stack on loopback, for browser tests, the demo and benchmarks.
 //
+// Product code, not a test fixture: `make demo` (www/server.mjs) and the benchmarks
+// start it as the local Interledger network; the tests (scripts/with-services.mjs) use it.
+//
 //   browser (BTP client, e.g. our wasm SDK)
 //     [-> fault proxy (ws@8), optional: proxyBtpUrl instead of btpUrl]
 //     -> [account "browser": ilp-plugin-mini-accounts, BTP server, relation child]
@@ -16,7 +19,7 @@
 //     optional static files (--serve-dir).
 //
 // CLI (all optional):
-//   node tests/interop/stack.mjs --btp-port 0 --http-port 0 [--proxy-port 0] [--max-packet-amount N]
+//   node network/stack.mjs --btp-port 0 --http-port 0 [--proxy-port 0] [--max-packet-amount N]
 //     [--rate-limit N] [--receiver-cap N] [--balance-max N] [--serve-dir DIR]
 //     [--user NAME:TOKEN]... [--allow-origin REGEX]... [--no-receipts]
 //     [--asset-code USD] [--asset-scale 9]
@@ -195,7 +198,7 @@ function parseArgs (argv) {
       case '--asset-code': o.assetCode = next(); break
       case '--asset-scale': o.assetScale = Number(next()); break
       case '-h': case '--help':
-        process.stderr.write('see the header of tests/interop/stack.mjs\n'); process.exit(0)
+        process.stderr.write('see the header of network/stack.mjs\n'); process.exit(0)
         break
       default: throw new Error(`unknown argument ${a}`)
     }
