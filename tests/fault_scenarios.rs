@@ -16,28 +16,11 @@ mod common;
 #[allow(unused_imports)]
 mod support;
 
-use ilp_stream_web::client::{ClientConfig, Event, State, StopReason};
+use ilp_stream_web::client::{Event, State, StopReason};
 use support::peer::ReceiverProfile;
 use support::{client_config, LinkConfig, PeerConfig, Sim};
 
 const SECOND: u64 = 1_000;
-
-fn sim(config: ClientConfig, peer: PeerConfig, seed: u64) -> Sim {
-    Sim::new(config, peer, LinkConfig::default(), seed)
-}
-
-/// `(sent, delivered, in_doubt)` of the payment, once it finished.
-fn payment_done(sim: &Sim) -> Option<(u64, u64, u64)> {
-    sim.events.iter().find_map(|(_, e)| match e {
-        Event::PaymentDone {
-            sent,
-            delivered,
-            in_doubt,
-            ..
-        } => Some((*sent, *delivered, *in_doubt)),
-        _ => None,
-    })
-}
 
 fn run_checked(sim: &mut Sim, ms: u64) {
     let end = sim.now + ms;
@@ -53,7 +36,7 @@ fn cut_mid_pay(receiver: ReceiverProfile, seed: u64) -> Sim {
         hold_ms: 5,
         ..PeerConfig::default()
     };
-    let mut sim = sim(client_config(0, None, seed), peer, seed);
+    let mut sim = Sim::with_config(client_config(0, None, seed), peer, seed);
     sim.act(|c, now| c.pay(amount, now)).unwrap();
     sim.run_until_cond(10 * SECOND, |s| s.client.total_sent() > 50_000);
     sim.drop_replies = true;
@@ -63,10 +46,10 @@ fn cut_mid_pay(receiver: ReceiverProfile, seed: u64) -> Sim {
     sim.drop_replies = false;
     let done = sim.run_until_cond(60 * SECOND, |s| {
         s.check_money();
-        payment_done(s).is_some()
+        s.payment_done().is_some()
     });
     assert!(done, "pay() never finished: {:?}", sim.error_codes());
-    let (sent, delivered, in_doubt) = payment_done(&sim).unwrap();
+    let (sent, delivered, in_doubt) = sim.payment_done().unwrap();
     assert_eq!(sent + in_doubt, amount, "sent + inDoubt is the amount");
     assert_eq!(delivered, sim.client.total_delivered());
     sim.check_receiver(amount, receiver == ReceiverProfile::Cumulative);
@@ -115,7 +98,7 @@ fn a_cut_before_anything_reached_the_receiver_frees_the_money_after_expiry() {
         hold_ms: 300,
         ..PeerConfig::default()
     };
-    let mut sim = sim(config, peer, 3);
+    let mut sim = Sim::with_config(config, peer, 3);
     let amount = 20_000;
     sim.act(|c, now| c.pay(amount, now)).unwrap();
     sim.run_until_cond(10 * SECOND, |s| s.client.total_sent() >= 2_000);
@@ -126,10 +109,10 @@ fn a_cut_before_anything_reached_the_receiver_frees_the_money_after_expiry() {
     assert!(sim.client.total_in_doubt() > 0);
     let done = sim.run_until_cond(30 * SECOND, |s| {
         s.check_money();
-        payment_done(s).is_some()
+        s.payment_done().is_some()
     });
     assert!(done, "{:?}", sim.error_codes());
-    assert_eq!(payment_done(&sim), Some((amount, amount, 0)));
+    assert_eq!(sim.payment_done(), Some((amount, amount, 0)));
     sim.check_receiver(amount, true);
 }
 
@@ -141,18 +124,18 @@ fn a_money_throughput_limit_slows_a_payment_down_but_it_finishes() {
         throughput: Some((100_000, SECOND)),
         ..PeerConfig::default()
     };
-    let mut sim = sim(client_config(0, None, 4), peer, 4);
+    let mut sim = Sim::with_config(client_config(0, None, 4), peer, 4);
     let amount = 500_000;
     sim.act(|c, now| c.pay(amount, now)).unwrap();
     let start = sim.now;
     let done = sim.run_until_cond(60 * SECOND, |s| {
         s.check_money();
-        payment_done(s).is_some()
+        s.payment_done().is_some()
     });
     assert!(done, "{:?}", sim.error_codes());
     let took = sim.now - start;
     assert!(sim.error_codes().is_empty());
-    assert_eq!(payment_done(&sim), Some((amount, amount, 0)));
+    assert_eq!(sim.payment_done(), Some((amount, amount, 0)));
     sim.check_receiver(amount, true);
     // The bucket starts full: at least four more seconds' worth to refill.
     assert!((3_500..20_000).contains(&took), "took {took} ms");
@@ -164,7 +147,7 @@ fn a_paced_stream_above_the_throughput_keeps_going_at_what_the_path_carries() {
         throughput: Some((20_000, SECOND)),
         ..PeerConfig::default()
     };
-    let mut sim = sim(client_config(100_000, None, 5), peer, 5);
+    let mut sim = Sim::with_config(client_config(100_000, None, 5), peer, 5);
     run_checked(&mut sim, 30 * SECOND);
     assert!(sim.error_codes().is_empty(), "{:?}", sim.error_codes());
     assert_eq!(sim.client.state(), State::Streaming);
@@ -209,7 +192,7 @@ fn a_balance_limit_without_a_max_packet_delivers_the_credit_then_fails() {
         balance_max: Some(50_000),
         ..PeerConfig::default()
     };
-    let mut sim = sim(client_config(0, None, 6), peer, 6);
+    let mut sim = Sim::with_config(client_config(0, None, 6), peer, 6);
     sim.act(|c, now| c.pay(200_000, now)).unwrap();
     run_checked(&mut sim, 5 * SECOND);
     assert!(sim.error_codes().is_empty(), "gave up too soon");
@@ -242,7 +225,7 @@ fn a_packet_rate_limit_slows_the_stream_but_it_keeps_paying() {
         rate_limit: Some((50, SECOND)),
         ..PeerConfig::default()
     };
-    let mut sim = sim(client_config(10_000, None, 7), peer, 7);
+    let mut sim = Sim::with_config(client_config(10_000, None, 7), peer, 7);
     run_checked(&mut sim, 30 * SECOND);
     assert!(sim.error_codes().is_empty(), "{:?}", sim.error_codes());
     let received = sim.peer.total_received;
@@ -275,7 +258,7 @@ fn a_coarse_receiver_gets_packets_that_each_deliver_a_unit() {
         max_packet: None,
         ..PeerConfig::default()
     };
-    let mut sim = sim(client_config(500, None, 8), peer, 8);
+    let mut sim = Sim::with_config(client_config(500, None, 8), peer, 8);
     run_checked(&mut sim, 3 * SECOND);
     assert!(sim.started(), "start() must not wait for the first packet");
     run_checked(&mut sim, 60 * SECOND);
@@ -297,7 +280,7 @@ fn a_rate_that_cannot_deliver_a_unit_within_a_minute_fails_at_once() {
             max_packet: None,
             ..PeerConfig::default()
         };
-        let mut sim = sim(client_config(amount_per_second, None, 9), peer, 9);
+        let mut sim = Sim::with_config(client_config(amount_per_second, None, 9), peer, 9);
         run_checked(&mut sim, 5 * SECOND);
         assert_eq!(sim.error_codes(), ["rate-too-low"]);
         let message = sim
@@ -340,7 +323,7 @@ fn a_stalled_link_is_reconnected_not_the_stream_ended() {
     let mut config = client_config(10_000, None, 10);
     config.tuning.request_timeout_ms = 2 * SECOND;
     config.tuning.packet_expiry_ms = 1_500;
-    let mut sim = sim(config, PeerConfig::default(), 10);
+    let mut sim = Sim::with_config(config, PeerConfig::default(), 10);
     run_checked(&mut sim, 3 * SECOND);
     let connects = sim.connects;
     // The connector stops answering packets for a while (it still
@@ -362,7 +345,7 @@ fn stalls_on_every_reconnect_end_with_timeout() {
     let mut config = client_config(10_000, None, 11);
     config.tuning.request_timeout_ms = 2 * SECOND;
     config.tuning.packet_expiry_ms = 1_500;
-    let mut sim = sim(config, PeerConfig::default(), 11);
+    let mut sim = Sim::with_config(config, PeerConfig::default(), 11);
     run_checked(&mut sim, 3 * SECOND);
     sim.peer.config.hold_ms = 3_600 * SECOND;
     run_checked(&mut sim, 120 * SECOND);
@@ -373,7 +356,7 @@ fn stalls_on_every_reconnect_end_with_timeout() {
 fn the_connection_closes_cleanly_before_its_packet_limit() {
     let mut config = client_config(100_000, None, 12);
     config.tuning.max_packets = 60;
-    let mut sim = sim(config, PeerConfig::default(), 12);
+    let mut sim = Sim::with_config(config, PeerConfig::default(), 12);
     run_checked(&mut sim, 10 * SECOND);
     assert_eq!(sim.error_codes(), ["packet-limit"]);
     assert!(sim.peer.connection_closed, "the receiver was told");
@@ -403,7 +386,7 @@ fn a_capped_stream_counts_money_in_doubt_against_max_total() {
             hold_ms: 30,
             ..PeerConfig::default()
         };
-        let mut sim = sim(client_config(20_000, Some(max), 13), peer, 13);
+        let mut sim = Sim::with_config(client_config(20_000, Some(max), 13), peer, 13);
         run_checked(&mut sim, 1_500);
         sim.drop_replies = true;
         run_checked(&mut sim, 100);
@@ -466,7 +449,7 @@ fn stats_tell_how_the_stream_is_doing() {
         hold_ms: 5,
         ..PeerConfig::default()
     };
-    let mut sim = sim(client_config(100_000, None, 16), peer, 16);
+    let mut sim = Sim::with_config(client_config(100_000, None, 16), peer, 16);
     run_checked(&mut sim, 5 * SECOND);
     let stats = sim.client.stats();
     let rtt = stats.rtt_ms.expect("an RTT");

@@ -14,26 +14,10 @@ mod support;
 use std::collections::BTreeMap;
 
 use common::SplitMix64;
-use ilp_stream_web::client::{ClientConfig, Event, PaymentId};
+use ilp_stream_web::client::{Event, PaymentId};
 use support::{client_config, LinkConfig, PeerConfig, Sim};
 
 const SECOND: u64 = 1_000;
-
-fn sim(config: ClientConfig, peer: PeerConfig, seed: u64) -> Sim {
-    Sim::new(config, peer, LinkConfig::default(), seed)
-}
-
-fn payment_done(sim: &Sim) -> Option<(u64, u64, u64)> {
-    sim.events.iter().find_map(|(_, e)| match e {
-        Event::PaymentDone {
-            sent,
-            delivered,
-            in_doubt,
-            ..
-        } => Some((*sent, *delivered, *in_doubt)),
-        _ => None,
-    })
-}
 
 /// `pay(amount)` is checked against the smallest deliverable amount only
 /// once the rate is known. Called while connecting (before the probes
@@ -47,15 +31,15 @@ fn a_too_small_pay_before_the_rate_is_known_resolves_with_nothing_sent() {
         rate: (1, 100), // 100 source units per destination unit
         ..PeerConfig::default()
     };
-    let mut sim = sim(client_config(0, None, 3), peer, 3);
+    let mut sim = Sim::with_config(client_config(0, None, 3), peer, 3);
     sim.act(|c, now| c.pay(50, now)).unwrap();
     sim.run_until_cond(10 * SECOND, |s| {
-        payment_done(s).is_some()
+        s.payment_done().is_some()
             || s.events
                 .iter()
                 .any(|(_, e)| matches!(e, Event::PaymentFailed { .. }))
     });
-    if let Some((sent, _, in_doubt)) = payment_done(&sim) {
+    if let Some((sent, _, in_doubt)) = sim.payment_done() {
         assert_eq!(
             sent + in_doubt,
             50,
@@ -70,7 +54,7 @@ fn a_too_small_pay_before_the_rate_is_known_resolves_with_nothing_sent() {
 /// `stop()`.
 #[test]
 fn send_data_of_nothing_is_acknowledged() {
-    let mut sim = sim(client_config(0, None, 4), PeerConfig::default(), 4);
+    let mut sim = Sim::with_config(client_config(0, None, 4), PeerConfig::default(), 4);
     sim.run_until_cond(5 * SECOND, Sim::started);
     let offset = sim.act(|c, _| c.send_data(&[])).unwrap();
     sim.run_for(2 * SECOND);
@@ -95,7 +79,7 @@ fn cancel_with_packets_in_flight_then_lost_replies_never_overpays() {
     };
     let mut config = client_config(0, None, 5);
     config.tuning.packet_expiry_ms = 5 * SECOND;
-    let mut sim = sim(config, peer, 5);
+    let mut sim = Sim::with_config(config, peer, 5);
     sim.run_until_cond(5 * SECOND, Sim::started);
     let id = sim.act(|c, now| c.pay(amount, now)).unwrap();
     sim.run_until_cond(10 * SECOND, |s| {
@@ -123,7 +107,7 @@ fn cancel_with_packets_in_flight_then_lost_replies_never_overpays() {
 fn stop_while_resolving() {
     let mut config = client_config(1_000, None, 6);
     config.receiver = None;
-    let mut sim = sim(config, PeerConfig::default(), 6);
+    let mut sim = Sim::with_config(config, PeerConfig::default(), 6);
     sim.act(|c, now| c.stop(now));
     sim.run_for(5 * SECOND);
     let states: Vec<_> = sim
@@ -151,7 +135,7 @@ fn a_payment_fully_paid_while_stopping_is_reported_failed() {
         hold_ms: 300,
         ..PeerConfig::default()
     };
-    let mut sim = sim(client_config(0, None, 8), peer, 8);
+    let mut sim = Sim::with_config(client_config(0, None, 8), peer, 8);
     sim.run_until_cond(5 * SECOND, Sim::started);
     let id = sim.act(|c, now| c.pay(1_000, now)).unwrap();
     sim.run_until_cond(5 * SECOND, |s| s.client.sender().in_flight() > 0);
@@ -171,7 +155,7 @@ fn a_payment_fully_paid_while_stopping_is_reported_failed() {
             .filter(|(_, e)| matches!(e, Event::PaymentFailed { .. } | Event::PaymentDone { .. }))
             .collect::<Vec<_>>()
     );
-    assert_eq!(payment_done(&sim).map(|d| d.0), Some(1_000));
+    assert_eq!(sim.payment_done().map(|d| d.0), Some(1_000));
 }
 
 /// No WebSocket: start() fails once, with one statechange to failed and

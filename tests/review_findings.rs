@@ -11,26 +11,10 @@ mod common;
 #[allow(unused_imports)]
 mod support;
 
-use ilp_stream_web::client::{ClientConfig, Event};
-use support::{client_config, LinkConfig, PeerConfig, Sim};
+use ilp_stream_web::client::Event;
+use support::{client_config, PeerConfig, Sim};
 
 const SECOND: u64 = 1_000;
-
-fn sim(config: ClientConfig, peer: PeerConfig, seed: u64) -> Sim {
-    Sim::new(config, peer, LinkConfig::default(), seed)
-}
-
-fn payment_done(sim: &Sim) -> Option<(u64, u64, u64)> {
-    sim.events.iter().find_map(|(_, e)| match e {
-        Event::PaymentDone {
-            sent,
-            delivered,
-            in_doubt,
-            ..
-        } => Some((*sent, *delivered, *in_doubt)),
-        _ => None,
-    })
-}
 
 /// Several packets are executed while their replies are lost, at a rate
 /// that fell a little (within the slippage) since the sender last learnt
@@ -48,7 +32,7 @@ fn a_small_rate_drop_makes_resolve_release_delivered_packets_and_pay_twice() {
     };
     let mut config = client_config(0, None, 7);
     config.tuning.packet_expiry_ms = 5 * SECOND;
-    let mut sim = sim(config, peer, 7);
+    let mut sim = Sim::with_config(config, peer, 7);
     sim.act(|c, now| c.pay(amount, now)).unwrap();
     sim.run_until_cond(10 * SECOND, |s| s.client.total_sent() >= 3_000);
     // The rate falls by 0.5% (inside the 1% slippage) and every reply is lost.
@@ -59,10 +43,10 @@ fn a_small_rate_drop_makes_resolve_release_delivered_packets_and_pay_twice() {
     sim.disconnect();
     sim.drop_replies = false;
     eprintln!("lost {lost:?}, in doubt {}", sim.client.total_in_doubt());
-    sim.run_until_cond(60 * SECOND, |s| payment_done(s).is_some());
+    sim.run_until_cond(60 * SECOND, |s| s.payment_done().is_some());
     eprintln!(
         "done {:?} peer {}",
-        payment_done(&sim),
+        sim.payment_done(),
         sim.peer.fulfilled_source
     );
     assert!(
@@ -89,7 +73,7 @@ fn resolve_matches_the_wrong_packet_and_a_payment_is_paid_twice() {
     };
     let mut config = client_config(0, None, 11);
     config.tuning.packet_expiry_ms = 5 * SECOND;
-    let mut sim = sim(config, peer, 11);
+    let mut sim = Sim::with_config(config, peer, 11);
     assert!(sim.run_until_cond(10 * SECOND, |s| s.client.sender().is_rate_known()));
     sim.run_for(200);
     sim.drop_replies = true;
@@ -135,7 +119,7 @@ fn a_connector_reject_of_the_query_stops_doubt_resolution_for_a_cumulative_recei
     };
     let mut config = client_config(0, None, 13);
     config.tuning.packet_expiry_ms = 5 * SECOND;
-    let mut sim = sim(config, peer, 13);
+    let mut sim = Sim::with_config(config, peer, 13);
     sim.act(|c, now| c.pay(amount, now)).unwrap();
     sim.run_until_cond(10 * SECOND, |s| s.client.total_sent() > 10_000);
     assert_eq!(
@@ -158,9 +142,9 @@ fn a_connector_reject_of_the_query_stops_doubt_resolution_for_a_cumulative_recei
     });
     assert!(refused, "the query was not refused");
     sim.peer.config.rate_limit = None;
-    sim.run_until_cond(60 * SECOND, |s| payment_done(s).is_some());
+    sim.run_until_cond(60 * SECOND, |s| s.payment_done().is_some());
     sim.run_for(30 * SECOND);
-    eprintln!("done {:?}", payment_done(&sim));
+    eprintln!("done {:?}", sim.payment_done());
     assert_eq!(sim.client.total_in_doubt(), 0, "doubt never resolved");
     sim.check_receiver(amount, true);
 }

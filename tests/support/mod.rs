@@ -226,6 +226,24 @@ impl Sim {
         sim
     }
 
+    /// A started simulation with a default link and `config`.
+    pub fn with_config(config: ClientConfig, peer: PeerConfig, seed: u64) -> Self {
+        Self::new(config, peer, LinkConfig::default(), seed)
+    }
+
+    /// `(sent, delivered, in_doubt)` of the first payment that finished.
+    pub fn payment_done(&self) -> Option<(u64, u64, u64)> {
+        self.events.iter().find_map(|(_, e)| match e {
+            Event::PaymentDone {
+                sent,
+                delivered,
+                in_doubt,
+                ..
+            } => Some((*sent, *delivered, *in_doubt)),
+            _ => None,
+        })
+    }
+
     /// A started simulation with a default link.
     pub fn with(amount_per_second: u64, peer: PeerConfig) -> Self {
         Self::new(
