@@ -6,15 +6,11 @@
 // waits are the observation windows (credit must stay put while paused).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
 import { mkdir, copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, root, startDemoServer, stopChild } from './support.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const READY_TIMEOUT_MS = 30_000;
 const DOCS_MAX_BYTES = 150_000;
 
@@ -27,26 +23,6 @@ let session; // POST /session answer the page got (read back through the page)
 let packet; // one packet at the demo rate: pricePerSecond * 200 ms
 let oldReceipt;
 
-function startServer () {
-  server = spawn(process.execPath, [path.join(root, 'www/server.mjs')], {
-    cwd: root,
-    env: { ...process.env, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit']
-  });
-  process.on('exit', () => { try { server.kill('SIGKILL'); } catch {} });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('www/server.mjs did not print its URL in time')), READY_TIMEOUT_MS);
-    server.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`www/server.mjs exited early (${sig ?? code})`)); });
-    const lines = createInterface({ input: server.stdout });
-    lines.on('line', (line) => {
-      const url = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line);
-      const control = /control (http:\/\/127\.0\.0\.1:\d+\/control\/)/.exec(line);
-      if (url) base = url[1];
-      if (control) stackControl = control[1];
-      if (base && stackControl) { clearTimeout(timer); resolve(); }
-    });
-  });
-}
 
 async function getJson (url, init) {
   const res = await fetch(url, init);
@@ -71,23 +47,15 @@ async function settled () {
 }
 
 before(async () => {
-  await startServer();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run']
-  });
+  ({ server, base, stackControl } = await startDemoServer(READY_TIMEOUT_MS));
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
   page.on('pageerror', (err) => console.error('page error:', err.message));
 });
 
 after(async () => {
   await browser?.close().catch(() => {});
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await stopChild(server);
 });
 
 test('the page loads with the local demo account and the receiver', async () => {

@@ -4,14 +4,10 @@
 // `monetization` listeners); the stand-in wallet script pays it through monetize().
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, root, startDemoServer, stopChild } from './support.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let server;
 let base;
 let stackControl;
@@ -19,25 +15,6 @@ let browser;
 let page;
 const pageErrors = [];
 
-function startServer () {
-  server = spawn(process.execPath, [path.join(root, 'www/server.mjs')], {
-    cwd: root,
-    env: { ...process.env, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit']
-  });
-  process.on('exit', () => { try { server.kill('SIGKILL'); } catch {} });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('www/server.mjs did not print its URL in time')), 30_000);
-    server.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`www/server.mjs exited early (${sig ?? code})`)); });
-    createInterface({ input: server.stdout }).on('line', (line) => {
-      const url = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line);
-      const control = /control (http:\/\/127\.0\.0\.1:\d+\/control\/)/.exec(line);
-      if (url) base = url[1];
-      if (control) stackControl = control[1];
-      if (base && stackControl) { clearTimeout(timer); resolve(); }
-    });
-  });
-}
 
 /** What the stack's receivers for the page's two links got (units of 1e-9 USD). */
 async function received () {
@@ -47,23 +24,15 @@ async function received () {
 }
 
 before(async () => {
-  await startServer();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run']
-  });
+  ({ server, base, stackControl } = await startDemoServer());
+  browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));
 });
 
 after(async () => {
   await browser?.close().catch(() => {});
-  if (server && server.exitCode === null && server.signalCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await stopChild(server);
 });
 
 test('the publisher\'s page uses only the Web Monetization spec: link tags and listeners', async () => {
