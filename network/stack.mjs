@@ -893,10 +893,12 @@ function totalsJson () {
 }
 
 function infoJson () {
-  const [u, t] = opts.users[0]
+  // With --no-default-user and no --user there is no known user: URLs without credentials.
+  const [u, t] = opts.users[0] ?? []
+  const cred = u ? `${encodeURIComponent(u)}:${encodeURIComponent(t)}@` : ''
   return {
     ready: true,
-    btpUrl: `btp+ws://${encodeURIComponent(u)}:${encodeURIComponent(t)}@127.0.0.1:${btpPort}`,
+    btpUrl: `btp+ws://${cred}127.0.0.1:${btpPort}`,
     btpBaseUrl: `btp+ws://127.0.0.1:${btpPort}`,
     btpPort,
     httpUrl: `http://127.0.0.1:${httpPort}`,
@@ -906,10 +908,10 @@ function infoJson () {
     connectorAddress: CONNECTOR_ADDRESS,
     browserAddressPrefix: `${CONNECTOR_ADDRESS}.browser`,
     receiverAddress: receivers.stream.address,
-    proxyBtpUrl: `btp+ws://${encodeURIComponent(u)}:${encodeURIComponent(t)}@127.0.0.1:${proxyPort}`,
+    proxyBtpUrl: `btp+ws://${cred}127.0.0.1:${proxyPort}`,
     proxyBtpBaseUrl: `btp+ws://127.0.0.1:${proxyPort}`,
     proxyPort,
-    knownUser: { username: u, token: t },
+    knownUser: u ? { username: u, token: t } : null,
     config,
     pid: process.pid
   }

@@ -1,5 +1,8 @@
 // The demo page: pays the receiver every second with ilp-stream-web, forwards each STREAM
 // receipt to the server, and shows the content the server unlocks for the verified credit.
+// The visit is an HttpOnly cookie the page never sees; every request here is same-origin.
+// If the server restarts (a new `run`) or the stream fails while the visitor wants to pay,
+// the page asks for a new connection and carries on: the credit is kept by the server.
 import init, { PaymentStream } from '/pkg/ilp_stream_web.js';
 
 const $ = (id) => document.getElementById(id);
@@ -45,8 +48,11 @@ const S = {
   unlocked: 0,
   requested: new Set(),
   pendingReceipt: null,
-  posting: false
+  posting: false,
+  wantPaying: false, // Start pressed, and not Stop since (nor everything paid)
+  reconnecting: false
 };
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ------------------------------------------------------------------ formatting
 function amount (raw, digits = 6) {
@@ -104,7 +110,8 @@ async function api (method, route, body) {
     method,
     headers: body === undefined ? {} : { 'content-type': 'text/plain' },
     body,
-    cache: 'no-store'
+    cache: 'no-store',
+    credentials: 'same-origin'
   });
   const json = await res.json().catch(() => ({}));
   return { ok: res.ok, status: res.status, json };
@@ -115,7 +122,7 @@ function useConnection (c) {
   S.asset = { code: c.assetCode, scale: c.assetScale };
   ui.receiver.textContent = c.destinationAccount;
   ui.receiver.title = c.destinationAccount;
-  document.body.dataset.session = c.sessionId;
+  document.body.dataset.run = c.run;
 }
 
 function applyAccount (acc) {
@@ -130,8 +137,30 @@ function applyAccount (acc) {
 
 async function refreshAccount () {
   if (!S.session) return;
-  const r = await api('GET', `/session/${S.session.sessionId}`);
-  if (r.ok) applyAccount(r.json);
+  const r = await api('GET', '/session').catch(() => ({ ok: false }));
+  if (!r.ok) return;
+  applyAccount(r.json);
+  if (r.json.run !== S.session.run && S.wantPaying) reconnect();
+}
+
+// The server restarted (its network with it: the old connection is gone) or the stream
+// failed: drop the stream and pay on a new connection, retrying until the server answers.
+async function reconnect () {
+  if (S.reconnecting) return;
+  S.reconnecting = true;
+  const old = S.stream;
+  S.stream = null;
+  old?.stop().catch(() => {});
+  status('Lost the connection; reconnecting to the demo server…');
+  document.body.dataset.reconnects = String(Number(document.body.dataset.reconnects ?? 0) + 1);
+  try {
+    for (let i = 0; i < 120 && S.wantPaying; i++) {
+      if (await start({ reconnecting: true })) return;
+      await sleep(1000);
+    }
+  } finally {
+    S.reconnecting = false;
+  }
 }
 
 // Only the newest receipt matters (each one carries the running total), so at most one
@@ -146,7 +175,14 @@ async function pumpReceipts () {
     while (S.pendingReceipt) {
       const receipt = S.pendingReceipt;
       S.pendingReceipt = null;
-      const r = await api('POST', `/session/${S.session.sessionId}/receipt`, receipt);
+      let r;
+      try {
+        r = await api('POST', '/session/receipt', receipt);
+      } catch (err) {
+        // The server is away (restarting?): keep the receipt unless a newer one came, retry.
+        S.pendingReceipt ??= receipt;
+        throw err;
+      }
       ui.receipt.textContent = short(receipt);
       ui.receipt.dataset.full = receipt;
       ui.receipt.title = 'STREAM receipt (RFC 39), base64';
@@ -163,6 +199,7 @@ async function pumpReceipts () {
   } catch {
     ui.receiptNote.textContent = 'server unreachable';
     ui.receiptNote.className = 'note bad';
+    setTimeout(() => { if (!S.posting && S.pendingReceipt) pumpReceipts(); }, 1000);
   } finally {
     S.posting = false;
   }
@@ -194,7 +231,7 @@ function renderLocked () {
 
 async function fetchUnit (n) {
   S.requested.add(n);
-  const r = await api('GET', `/session/${S.session.sessionId}/content/${n}`).catch(() => ({ ok: false }));
+  const r = await api('GET', `/session/content/${n}`).catch(() => ({ ok: false }));
   if (!r.ok) { S.requested.delete(n); return; }
   const unit = r.json;
   if (unit.paragraph !== null) {
@@ -287,16 +324,26 @@ function showTotals () {
   showAmount(ui.delivered, S.totals.delivered);
 }
 
-async function start () {
-  clearError();
-  player.ensure(); // inside the click: browsers allow audio to start from a user gesture
-  player.resume();
+// Resolves true once a stream was started (or failed on its own), false when the demo
+// server gave no connection.
+async function start ({ reconnecting = false } = {}) {
+  if (!reconnecting) {
+    clearError();
+    player.ensure(); // inside the click: browsers allow audio to start from a user gesture
+    player.resume();
+  }
+  S.wantPaying = true;
   if (S.connectionUsed) {
     // A stopped STREAM connection is finished; a new one (new receipt nonce) continues the visit.
-    const r = await api('POST', `/session/${S.session.sessionId}/connection`);
-    if (!r.ok) { showError(null, 'The demo server could not open a new connection.'); return; }
+    const r = await api('POST', '/session/connection').catch(() => ({ ok: false, json: {} }));
+    if (!r.ok) {
+      if (!reconnecting) showError(null, r.json.error ? `The demo server says: ${r.json.error}` : 'The demo server could not open a new connection.');
+      return false;
+    }
     useConnection(r.json);
+    applyAccount(r.json);
     S.base = { ...S.totals };
+    if (S.unlocked >= S.session.units) { S.wantPaying = false; return true; }
   }
   const price = BigInt(S.session.pricePerSecond);
   const remaining = price * BigInt(S.session.units) - BigInt(ui.credit.dataset.raw || '0');
@@ -311,7 +358,7 @@ async function start () {
     });
   } catch (err) {
     showError(err);
-    return;
+    return true;
   }
   S.stream = stream;
   S.connectionUsed = true;
@@ -337,7 +384,7 @@ async function start () {
     if (!ui.error.hidden && BigInt(d.amountDelivered) > 0n) clearError();
     if (d.receipt) forwardReceipt(d.receipt);
   });
-  stream.addEventListener('error', (e) => showError(e.detail.code, e.detail.message));
+  stream.addEventListener('error', (e) => { if (S.stream === stream) showError(e.detail.code, e.detail.message); });
   stream.addEventListener('stop', (e) => {
     if (S.stream !== stream) return;
     const d = e.detail;
@@ -347,12 +394,15 @@ async function start () {
     // Paid in full: the last seconds keep playing. Otherwise the music stops with the money.
     if (d.reason !== 'max-total') player.pause();
     S.stream = null;
+    if (d.reason === 'max-total') S.wantPaying = false;
+    if (d.reason === 'error' && S.wantPaying) setTimeout(reconnect, 500);
   });
   try {
     await stream.start();
   } catch (err) {
     if (S.stream === stream) { showError(err); setState(stream.state); status('Not paying.'); }
   }
+  return true;
 }
 
 function pauseOrResume () {
@@ -364,6 +414,7 @@ function pauseOrResume () {
 }
 
 async function stop () {
+  S.wantPaying = false;
   const s = S.stream;
   if (!s) return;
   ui.stop.disabled = true;
@@ -380,6 +431,8 @@ async function boot () {
     status('Could not load the payment library (pkg/). Run `make demo` to build it.');
     return;
   }
+  // The cookie's visit if there is one (a reload, or after a restart: what was paid for
+  // stays unlocked), else a new one.
   const r = await api('POST', '/session').catch(() => ({ ok: false, json: {} }));
   if (!r.ok) {
     status('The demo server could not create a session.');
@@ -395,11 +448,12 @@ async function boot () {
   renderLocked();
   ui.rate.textContent = `${amount(r.json.pricePerSecond, rateDigits(r.json.pricePerSecond)).text} / s`;
   showTotals();
-  showAmount(ui.credit, '0');
-  ui.unlocked.textContent = `0 / ${r.json.units} s`;
+  applyAccount(r.json);
   setState('idle');
   status(`Ready. Press Start to pay ${amount(r.json.pricePerSecond, rateDigits(r.json.pricePerSecond)).text} per second for this page.`);
-  ui.start.addEventListener('click', start);
+  ui.start.addEventListener('click', () => start());
+  // While paying, the credit is re-read every 2 s; a new server run means reconnecting.
+  setInterval(() => { if (S.wantPaying && !S.reconnecting) refreshAccount(); }, 2000);
   ui.pause.addEventListener('click', pauseOrResume);
   ui.stop.addEventListener('click', stop);
   $('account-form').addEventListener('submit', (e) => { e.preventDefault(); if (!ui.start.disabled) start(); });

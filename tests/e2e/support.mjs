@@ -2,6 +2,8 @@
 // machine, the demo server started and read from its ready lines, and child
 // processes stopped cleanly. Not a test file itself (node --test skips it).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,29 +21,60 @@ export function launchChromium () {
 }
 
 /**
- * Starts www/server.mjs on a free port; resolves `{ server, base, stackControl }` once it
- * has printed the page URL and the network's control URL.
+ * Starts www/server.mjs (on a free port unless `port` is given, with `env` added); resolves
+ * `{ server, base, stackControl, control }` once it has printed the page URL and the
+ * network's control URL. The network's control token is made here and handed to the server
+ * in its environment (the server never prints it); `control(route, body?)` calls the control
+ * API with it and resolves `{ status, body }`.
  */
-export function startDemoServer (timeoutMs = 30_000) {
+export function startDemoServer (timeoutMs = 30_000, { port = 0, env = {} } = {}) {
+  const token = randomBytes(32).toString('base64url');
   const server = spawn(process.execPath, [path.join(root, 'www/server.mjs')], {
     cwd: root,
-    env: { ...process.env, PORT: '0' },
+    env: { ...process.env, PORT: String(port), ILP_STACK_CONTROL_TOKEN: token, ...env },
     stdio: ['ignore', 'pipe', 'inherit']
   });
   process.on('exit', () => { try { server.kill('SIGKILL'); } catch {} });
+  const output = [];
   return new Promise((resolve, reject) => {
     let base;
     let stackControl;
     const timer = setTimeout(() => reject(new Error('www/server.mjs did not print its URL in time')), timeoutMs);
     server.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`www/server.mjs exited early (${sig ?? code})`)); });
     createInterface({ input: server.stdout }).on('line', (line) => {
+      output.push(line);
       const url = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line);
-      const control = /control (http:\/\/127\.0\.0\.1:\d+\/control\/)/.exec(line);
+      const ctl = /control (http:\/\/127\.0\.0\.1:\d+\/control\/)/.exec(line);
       if (url) base = url[1];
-      if (control) stackControl = control[1];
-      if (base && stackControl) { clearTimeout(timer); resolve({ server, base, stackControl }); }
+      if (ctl) stackControl = ctl[1];
+      if (base && stackControl) {
+        clearTimeout(timer);
+        const control = async (route, body) => {
+          const res = await fetch(stackControl + route, body === undefined
+            ? { headers: { authorization: `Bearer ${token}` } }
+            : { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          return { status: res.status, body: await res.json().catch(() => ({})) };
+        };
+        resolve({ server, base, stackControl, control, output });
+      }
     });
   });
+}
+
+/** A free TCP port on 127.0.0.1 (to restart a server on the same origin). */
+export async function freePort () {
+  const srv = net.createServer();
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address();
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+/** The value of the demo's visit cookie in a Playwright browser context. */
+export async function visitCookie (context) {
+  const c = (await context.cookies()).find((x) => x.name === 'demo_visit');
+  if (!c) throw new Error('the page has no visit cookie');
+  return c.value;
 }
 
 /** Stops `child` with SIGTERM and waits for it to exit (nothing if it already has). */
