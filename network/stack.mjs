@@ -22,10 +22,13 @@
 //   node network/stack.mjs --btp-port 0 --http-port 0 [--proxy-port 0] [--max-packet-amount N]
 //     [--rate-limit N] [--receiver-cap N] [--balance-max N] [--serve-dir DIR]
 //     [--user NAME:TOKEN]... [--no-default-user] [--allow-origin REGEX]... [--no-receipts]
-//     [--asset-code USD] [--asset-scale 9] [--user-credit N] [--registered-users-only]
+//     [--asset-code USD] [--asset-scale 9] [--user-credit N] [--user-rate N] [--registered-users-only]
 // --user-credit N: each BTP user of the browser account may have at most N source units
 //   paid or in flight, ever (a Prepare that would pass it gets T04 "exceeded the user's
-//   credit limit."); default unlimited. --registered-users-only: a BTP name must have been
+//   credit limit."); default unlimited. --user-rate N: each BTP user may send N packets per
+//   second (token bucket, capacity N; then T05 "too many requests from this account,
+//   throttling."), so one user cannot use up the account-wide --rate-limit of all; default
+//   none. --registered-users-only: a BTP name must have been
 //   registered (--user, POST /control/users) before it can authenticate; default: the first
 //   token for a new name binds it. --no-default-user: no alice:alice-secret.
 // The control token: $ILP_STACK_CONTROL_TOKEN if set (at least 32 characters), else 32
@@ -190,6 +193,7 @@ function parseArgs (argv) {
     assetCode: 'USD',
     assetScale: 9,
     userCredit: null,
+    userRate: null,
     registeredOnly: false
   }
   for (let i = 0; i < argv.length; i++) {
@@ -218,6 +222,7 @@ function parseArgs (argv) {
       case '--no-receipts': o.receipts = false; break
       case '--no-default-user': o.users = o.users.filter(([u]) => u !== 'alice'); break
       case '--user-credit': o.userCredit = next(); break
+      case '--user-rate': o.userRate = Number(next()); break
       case '--registered-users-only': o.registeredOnly = true; break
       case '--asset-code': o.assetCode = next(); break
       case '--asset-scale': o.assetScale = Number(next()); break
@@ -232,7 +237,7 @@ function parseArgs (argv) {
 
 const opts = parseArgs(process.argv.slice(2))
 for (const [k, re] of Object.entries({
-  maxPacketAmount: /^[1-9][0-9]*$/, rateLimit: /^[1-9][0-9]*$/, balanceMax: /^(0|-?[1-9][0-9]*|Infinity)$/, receiverCap: /^(0|[1-9][0-9]*)$/, userCredit: /^(0|[1-9][0-9]*)$/
+  maxPacketAmount: /^[1-9][0-9]*$/, rateLimit: /^[1-9][0-9]*$/, balanceMax: /^(0|-?[1-9][0-9]*|Infinity)$/, receiverCap: /^(0|[1-9][0-9]*)$/, userCredit: /^(0|[1-9][0-9]*)$/, userRate: /^[1-9][0-9]*$/
 })) {
   if (opts[k] != null && !re.test(String(opts[k]))) {
     process.stderr.write(`stack.mjs: invalid ${k}: ${opts[k]}\n`)
@@ -276,15 +281,30 @@ function registerUser (username, token) {
 function removeUser (username) {
   tokenMap.delete(`${username}:hashed-token`)
   userUse.delete(username)
+  userBuckets.delete(username)
 }
 function resetTokens () {
   tokenMap.clear()
   userUse.clear()
+  userBuckets.clear()
   for (const [u, t] of opts.users) registerUser(u, t)
 }
 // --user-credit: what each BTP user has had fulfilled plus what it has in flight, in source
 // units; a Prepare that would take it past the limit is refused before the connector sees it.
 const userUse = new Map() // username -> BigInt
+// --user-rate: a token bucket per BTP user (packets per second).
+const userBuckets = new Map() // username -> { tokens, at }
+function takeUserPacket (user) {
+  if (opts.userRate == null) return true
+  const now = Date.now()
+  const b = userBuckets.get(user) ?? { tokens: opts.userRate, at: now }
+  b.tokens = Math.min(opts.userRate, b.tokens + ((now - b.at) * opts.userRate) / 1000)
+  b.at = now
+  userBuckets.set(user, b)
+  if (b.tokens < 1) return false
+  b.tokens -= 1
+  return true
+}
 resetTokens()
 
 // ---------------------------------------------------------------- STREAM receiver
@@ -551,8 +571,11 @@ function guardBrowserAccount (plugin) {
       if (!tokenMap.has(`${user}:hashed-token`)) throw new Error('unknown account')
     }
   }
-  if (opts.userCredit == null) return
-  const limit = BigInt(opts.userCredit)
+  if (opts.userCredit == null && opts.userRate == null) return
+  const limit = opts.userCredit == null ? null : BigInt(opts.userCredit)
+  const reject = (plugin, code, message) => plugin.ilpAndCustomToProtocolData({
+    ilp: IlpPacket.serializeIlpReject({ code, triggeredBy: CONNECTOR_ADDRESS, message, data: Buffer.alloc(0) })
+  })
   plugin._handleCustomData = async function (from, btpPacket) {
     const { ilp } = this.protocolDataToIlpAndCustom(btpPacket.data)
     if (!ilp || !this._dataHandler) throw new Error('invalid packet, no ilp protocol data.')
@@ -560,12 +583,11 @@ function guardBrowserAccount (plugin) {
     let amount = 0n
     if (ilp[0] === IlpPacket.Type.TYPE_ILP_PREPARE) {
       try { amount = BigInt(IlpPacket.deserializeIlpPrepare(ilp).amount) } catch { amount = 0n }
+      if (!takeUserPacket(user)) return reject(this, 'T05', 'too many requests from this account, throttling.')
     }
     const used = userUse.get(user) ?? 0n
-    if (amount > 0n && used + amount > limit) {
-      return this.ilpAndCustomToProtocolData({
-        ilp: IlpPacket.serializeIlpReject({ code: 'T04', triggeredBy: CONNECTOR_ADDRESS, message: "exceeded the user's credit limit.", data: Buffer.alloc(0) })
-      })
+    if (limit != null && amount > 0n && used + amount > limit) {
+      return reject(this, 'T04', "exceeded the user's credit limit.")
     }
     userUse.set(user, used + amount) // reserved before the await: concurrent Prepares count
     let response

@@ -34,7 +34,8 @@
 // MAX_SESSIONS visits (when full, the oldest visit that has paid nothing is let go; a visit
 // with credit is never evicted: past that, 503), MAX_WALLETS wallet accounts, request bodies
 // of 4 KiB. Each visitor's BTP account may pay at most USER_CREDIT (the network's
-// --user-credit), and only accounts this server registered may connect.
+// --user-credit) and send USER_RATE packets a second, and only accounts this server
+// registered may connect.
 //
 // Spendable credit = sum over the visit's connections of what was credited for each:
 //   min(receipt-verified total, total the receiver reports for that connection)
@@ -63,6 +64,8 @@ const MAX_SESSIONS = Number(process.env.DEMO_MAX_SESSIONS ?? 500);
 const MAX_CONNECTIONS_PER_SESSION = 20;
 const MAX_WALLETS = 200;
 const USER_CREDIT = PRICE_PER_SECOND * BigInt(UNITS) * 10n; // per BTP account and run of the network
+const USER_RATE = 200; // packets per second per BTP account (a paying page sends about 5)
+const ACCOUNT_RATE = 5000; // packets per second for all visitor accounts together
 const COOKIE = 'demo_visit';
 
 if (!Number.isInteger(PORT) || PORT < 0 || PORT > 65535) {
@@ -167,8 +170,10 @@ function contentUnit (n) {
 
 // ------------------------------------------------------------------ the Interledger stack
 function startStack () {
+  // Visitor accounts only (registered here), each with a credit limit and its own packet
+  // rate, so one account cannot use up the rate all share.
   const args = ['--btp-port', '0', '--http-port', '0', '--no-default-user', '--registered-users-only',
-    '--user-credit', USER_CREDIT.toString()];
+    '--user-credit', USER_CREDIT.toString(), '--user-rate', String(USER_RATE), '--rate-limit', String(ACCOUNT_RATE)];
   const child = spawn(process.execPath, [path.join(root, 'network/stack.mjs'), ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit']

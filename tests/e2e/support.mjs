@@ -22,7 +22,7 @@ export function launchChromium () {
 
 /**
  * Starts www/server.mjs (on a free port unless `port` is given, with `env` added); resolves
- * `{ server, base, stackControl, control }` once it has printed the page URL and the
+ * `{ server, base, stackControl, control, output }` (its stdout and stderr lines) once it has printed the page URL and the
  * network's control URL. The network's control token is made here and handed to the server
  * in its environment (the server never prints it); `control(route, body?)` calls the control
  * API with it and resolves `{ status, body }`.
@@ -32,10 +32,12 @@ export function startDemoServer (timeoutMs = 30_000, { port = 0, env = {} } = {}
   const server = spawn(process.execPath, [path.join(root, 'www/server.mjs')], {
     cwd: root,
     env: { ...process.env, PORT: String(port), ILP_STACK_CONTROL_TOKEN: token, ...env },
-    stdio: ['ignore', 'pipe', 'inherit']
+    stdio: ['ignore', 'pipe', 'pipe']
   });
   process.on('exit', () => { try { server.kill('SIGKILL'); } catch {} });
+  // Everything the server (and its network) writes, for tests that check the logs.
   const output = [];
+  createInterface({ input: server.stderr }).on('line', (line) => { output.push(line); process.stderr.write(`${line}\n`); });
   return new Promise((resolve, reject) => {
     let base;
     let stackControl;
@@ -55,7 +57,7 @@ export function startDemoServer (timeoutMs = 30_000, { port = 0, env = {} } = {}
             : { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
           return { status: res.status, body: await res.json().catch(() => ({})) };
         };
-        resolve({ server, base, stackControl, control, output });
+        resolve({ server, base, stackControl, control, output, controlToken: token });
       }
     });
   });
