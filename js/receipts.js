@@ -57,7 +57,8 @@ export function checkVisitorId(visitorId) {
  *
  * verify() checks, in order: base64, length (58 bytes), version (1), that the nonce is
  * known and not expired (its secret comes from the store), the HMAC (constant time), and,
- * when `visitorId` is given, that the nonce was made for that visitor. Then the store
+ * when `visitorId` is given, that the nonce was made for that visitor (after the HMAC, so
+ * nothing is said about a nonce to a receipt that is not authentic). Then the store
  * records the receipt's total if it is higher than the last one for (nonce, stream), in
  * one atomic step, and `increase` is the difference (0n for a replay or an older receipt).
  */
@@ -118,13 +119,14 @@ export class ReceiptVerifier {
     }
     const entry = await this.#store.getNonce(fields.nonce);
     if (!entry) throw unknownNonce();
-    if (options.visitorId !== undefined && entry.visitorId !== options.visitorId) {
-      throw new ReceiptError('receipt-visitor-mismatch', 'the receipt nonce was made for another visitor');
-    }
     try {
       verifyReceipt(receipt, entry.secret);
     } catch (e) {
       throw fromCore(e);
+    }
+    const expected = options?.visitorId;
+    if (expected !== undefined && entry.visitorId !== expected) {
+      throw new ReceiptError('receipt-visitor-mismatch', 'the receipt nonce was made for another visitor');
     }
     const raised = await this.#store.raiseTotal({
       nonce: fields.nonce,
