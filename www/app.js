@@ -123,6 +123,11 @@ function useConnection (c) {
   ui.receiver.textContent = c.destinationAccount;
   ui.receiver.title = c.destinationAccount;
   document.body.dataset.run = c.run;
+  // The account fields follow the server (after a restart its connector has a new port).
+  ui.server.value = c.btpServer;
+  ui.user.value = c.btpUser;
+  // The token only goes into the password field (never shown, never logged).
+  ui.token.value = decodeURIComponent(new URL(c.btp.replace(/^btp\+ws/i, 'http')).password);
 }
 
 function applyAccount (acc) {
@@ -440,10 +445,6 @@ async function boot () {
     return;
   }
   useConnection(r.json);
-  ui.server.value = r.json.btpServer;
-  ui.user.value = r.json.btpUser;
-  // The token only goes into the password field (never shown, never logged).
-  ui.token.value = decodeURIComponent(new URL(r.json.btp.replace(/^btp\+ws/i, 'http')).password);
   $('title').textContent = r.json.title;
   renderLocked();
   ui.rate.textContent = `${amount(r.json.pricePerSecond, rateDigits(r.json.pricePerSecond)).text} / s`;

@@ -37,6 +37,10 @@
 // --user-credit) and send USER_RATE packets a second, and only accounts this server
 // registered may connect.
 //
+// Receipts are checked by the package's ReceiptVerifier with the store www/visits.mjs opens:
+// SQLite ($DEMO_STATE_DIR/demo.sqlite, default .cache/demo/) by default, Redis when
+// REDIS_URL is set. Visits live in the same store, so a restart keeps what each visit has
+// paid for and unlocked, and its cookie stays valid.
 // Spendable credit = sum over the visit's connections of what was credited for each:
 //   min(receipt-verified total, total the receiver reports for that connection)
 // while the receiver knows the connection (this run of the network), and the
@@ -54,6 +58,17 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { openVisits } from './visits.mjs';
+
+// The npm package built into pkg/ (`make demo` builds it): its ReceiptVerifier checks every
+// receipt (the Rust core's RFC 39 code) against the store visits.mjs opens.
+let init, ReceiptVerifier;
+try {
+  ({ default: init, ReceiptVerifier } = await import('../pkg/ilp_stream_web.js'));
+  await init();
+} catch (err) {
+  console.error(`demo: cannot load the package from pkg/ (run \`make demo\`, which builds it): ${err.message}`);
+  process.exit(1);
+}
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -199,8 +214,10 @@ function startStack () {
 
 let stack;
 let visits;
+let verifier;
 try {
   [stack, visits] = await Promise.all([startStack(), openVisits({ root })]);
+  verifier = new ReceiptVerifier({ store: visits.receiptStore, ttlMs: visits.ttlMs });
 } catch (err) {
   console.error(`demo: ${err.message}`);
   stack?.child.kill('SIGTERM');
@@ -230,9 +247,11 @@ const stackPost = (route, body) => stackJson(route, {
 // A visit's state (persisted by visits.mjs; amounts are BigInts here, strings there):
 //   key          sha256 of the cookie credential, hex (the credential itself is kept nowhere)
 //   username, token   its BTP account on the network (registered again after a restart)
-//   credit       what it has paid for, in total (only grows)
-//   connections  [{ nonce, secret, run, stackId, destinationAccount, sharedSecret,
+//   connections  [{ nonce, run, stackId, destinationAccount, sharedSecret,
 //                   verified (receipt total), received (receiver's, last seen), credited }]
+//                (the receipt secret is in the verifier's store only)
+// What it has paid for is the sum of `credited`, each of which only grows (a maximum, not
+// a running sum: replaying an update cannot count twice).
 //   createdAt, lastActive (ms)
 const live = new Map(); // key -> visit, in this process (a cache of the persisted store)
 const unpaid = new Map(); // key -> visit, live visits with no credit, oldest first: evicted first
@@ -245,7 +264,7 @@ const b64url = (buf) => buf.toString('base64url');
 
 function track (visit) {
   live.set(visit.key, visit);
-  if (visit.credit === 0n) unpaid.set(visit.key, visit);
+  if (creditOf(visit) === 0n) unpaid.set(visit.key, visit);
   for (const conn of visit.connections) byNonce.set(conn.nonce, { visit, conn });
 }
 function untrack (visit) {
@@ -307,7 +326,7 @@ async function newVisit () {
     registered.add(username);
     await stackPost('/control/users', { username, token });
     const now = Date.now();
-    const visit = { key, username, token, credit: 0n, connections: [], opening: 0, createdAt: now, lastActive: now };
+    const visit = { key, username, token, connections: [], opening: 0, createdAt: now, lastActive: now };
     track(visit);
     return { visit, credential };
   } finally {
@@ -323,19 +342,15 @@ async function newConnection (visit) {
   }
   visit.opening++;
   try {
-    const { nonce, secret } = await receipts.newNonce(visit.key);
+    const { nonce, secret } = await verifier.newNonce(visit.key);
     const { body: spsp, headers } = await stackJson('/.well-known/pay', {
-      headers: {
-        accept: 'application/spsp4+json',
-        'receipt-nonce': nonce.toString('base64'),
-        'receipt-secret': secret.toString('base64')
-      }
+      headers: { accept: 'application/spsp4+json', 'receipt-nonce': nonce, 'receipt-secret': secret }
     });
     if (!spsp.receipts_enabled) throw new Error('the receiver did not enable receipts');
     const stackId = headers.get('stack-connection-id');
     if (!stackId) throw new Error('the receiver did not name the new connection');
     const conn = {
-      nonce: nonce.toString('base64'),
+      nonce,
       run: RUN,
       stackId,
       destinationAccount: spsp.destination_account,
@@ -375,6 +390,7 @@ function connectionJson (visit, conn) {
 }
 
 const sum = (xs) => xs.reduce((a, b) => a + b, 0n);
+const creditOf = (visit) => sum(visit.connections.map((c) => c.credited));
 const min = (a, b) => (a < b ? a : b);
 const unlockedBy = (credit) => Math.min(UNITS, Number(credit / PRICE_PER_SECOND));
 
@@ -393,17 +409,16 @@ function credit (visit, conn) {
   if (earned <= conn.credited) return 0n;
   const delta = earned - conn.credited;
   conn.credited = earned;
-  visit.credit += delta;
   unpaid.delete(visit.key);
   return delta;
 }
 
 function account (visit) {
   return {
-    credit: visit.credit.toString(),
+    credit: creditOf(visit).toString(),
     receiptCredit: sum(visit.connections.map((c) => c.verified)).toString(),
     received: sum(visit.connections.map((c) => c.received)).toString(),
-    unlocked: unlockedBy(visit.credit),
+    unlocked: unlockedBy(creditOf(visit)),
     units: UNITS,
     pricePerSecond: PRICE_PER_SECOND.toString(),
     assetCode: ASSET_CODE,
@@ -427,51 +442,32 @@ async function freshAccount (visit) {
 }
 
 // ------------------------------------------------------------------ receipts
-// RFC 39 receipt: version(1) nonce(16) streamId(1) totalReceived(u64 BE) hmac(32).
-// newNonce(visitKey) -> { nonce, secret }; verify(text) -> { nonce (base64), totalReceived,
-// increase } or throws { status, reason }. The secrets live only here.
-const receipts = {
-  secrets: new Map(), // nonce (base64) -> { secret, total }
-  async newNonce () {
-    const nonce = crypto.randomBytes(16);
-    const secret = crypto.randomBytes(32);
-    this.secrets.set(nonce.toString('base64'), { secret, total: 0n });
-    return { nonce, secret };
-  },
-  async verify (text) {
-    const refuse = (status, reason) => { throw Object.assign(new Error(reason), { status, reason }); };
-    if (typeof text !== 'string' || text.length > 80 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
-      refuse(400, 'the receipt is not base64 of at most 80 characters');
-    }
-    const r = Buffer.from(text, 'base64');
-    if (r.length !== 58) refuse(400, `a receipt is 58 bytes, this one is ${r.length}`);
-    if (r[0] !== 1) refuse(400, `unknown receipt version ${r[0]}`);
-    const nonce = r.subarray(1, 17).toString('base64');
-    const entry = this.secrets.get(nonce);
-    if (!entry) refuse(403, 'the receipt nonce belongs to no connection');
-    const mac = crypto.createHmac('sha256', entry.secret).update(r.subarray(0, 26)).digest();
-    if (!crypto.timingSafeEqual(mac, r.subarray(26, 58))) refuse(403, 'the receipt signature is invalid (forged or altered)');
-    const total = r.readBigUInt64BE(18);
-    const increase = total > entry.total ? total - entry.total : 0n;
-    if (increase > 0n) entry.total = total;
-    return { nonce, totalReceived: total, increase };
-  }
+// The verifier's refusals, as HTTP statuses: malformed 400, not ours to credit 403.
+const RECEIPT_STATUS = {
+  'invalid-receipt-base64': 400,
+  'invalid-receipt-length': 400,
+  'invalid-receipt-version': 400,
+  'invalid-receipt-signature': 403,
+  'unknown-receipt-nonce': 403,
+  'receipt-visitor-mismatch': 403
 };
 
 async function acceptReceipt (visit, text) {
+  if (typeof text !== 'string' || text.length > 80) return { status: 400, reason: 'the receipt is not base64 of at most 80 characters' };
   let v;
   try {
-    v = await receipts.verify(text);
+    // visitorId: a genuine receipt of another visit's connection credits nothing here.
+    v = await verifier.verify(text, { visitorId: visit.key });
   } catch (err) {
-    if (err.status) return { status: err.status, reason: err.reason };
+    const status = RECEIPT_STATUS[err.code];
+    if (status) return { status, reason: `${err.code}: ${err.message}` };
     throw err;
   }
   const owner = byNonce.get(v.nonce);
-  // The nonce was made for a connection of this visit: a receipt of another visit's
-  // connection (even a genuine one) credits nothing here. (The verifier has recorded it,
-  // which only means that visit cannot use it twice either.)
   if (!owner || owner.visit !== visit) return { status: 403, reason: 'the receipt nonce belongs to no connection of this visit' };
   const { conn } = owner;
+  // (Not `increase`: with several instances on one store another may have recorded it; the
+  // visit's credit is a maximum per connection, so taking it here too counts it once.)
   if (v.totalReceived <= conn.verified) {
     return { status: 409, reason: 'the receipt is not newer than the last one accepted (replayed or stale)' };
   }
@@ -610,10 +606,10 @@ async function api (req, res, parts) {
     const n = Number(arg);
     if (n >= UNITS) return send(res, 404, { error: `there are ${UNITS} units (0 to ${UNITS - 1})` });
     const needed = BigInt(n + 1) * PRICE_PER_SECOND;
-    if (visit.credit < needed) {
+    if (creditOf(visit) < needed) {
       return send(res, 402, {
         error: 'payment required',
-        credit: visit.credit.toString(),
+        credit: creditOf(visit).toString(),
         needed: needed.toString(),
         pricePerUnit: PRICE_PER_SECOND.toString(),
         assetCode: ASSET_CODE,

@@ -3,7 +3,9 @@
 // processes stopped cleanly. Not a test file itself (node --test skips it).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,12 +31,17 @@ export function launchChromium () {
  */
 export function startDemoServer (timeoutMs = 30_000, { port = 0, env = {} } = {}) {
   const token = randomBytes(32).toString('base64url');
+  // A state folder of its own unless the test gives one (DEMO_STATE_DIR in `env`).
+  const stateDir = env.DEMO_STATE_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'demo-state-'));
   const server = spawn(process.execPath, [path.join(root, 'www/server.mjs')], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), ILP_STACK_CONTROL_TOKEN: token, ...env },
+    env: { ...process.env, PORT: String(port), ILP_STACK_CONTROL_TOKEN: token, DEMO_STATE_DIR: stateDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   });
-  process.on('exit', () => { try { server.kill('SIGKILL'); } catch {} });
+  process.on('exit', () => {
+    try { server.kill('SIGKILL'); } catch {}
+    if (!env.DEMO_STATE_DIR) rmSync(stateDir, { recursive: true, force: true });
+  });
   // Everything the server (and its network) writes, for tests that check the logs.
   const output = [];
   createInterface({ input: server.stderr }).on('line', (line) => { output.push(line); process.stderr.write(`${line}\n`); });
@@ -57,7 +64,7 @@ export function startDemoServer (timeoutMs = 30_000, { port = 0, env = {} } = {}
             : { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
           return { status: res.status, body: await res.json().catch(() => ({})) };
         };
-        resolve({ server, base, stackControl, control, output, controlToken: token });
+        resolve({ server, base, stackControl, control, output, controlToken: token, stateDir });
       }
     });
   });
