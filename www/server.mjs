@@ -302,6 +302,13 @@ async function visitOf (req) {
   return visit;
 }
 
+// Visits idle for longer than the store keeps them leave this process too (every 10 min:
+// a periodic pass, never per request).
+setInterval(() => {
+  const idle = Date.now() - visits.ttlMs;
+  for (const visit of live.values()) if (visit.lastActive < idle && visit.opening === 0) untrack(visit);
+}, 10 * 60_000).unref();
+
 // Frees a slot for one more live visit if need be: the oldest visit that has paid nothing
 // goes (it keeps nothing worth keeping). Visits with credit are never evicted. Synchronous.
 function reserveVisitSlot () {
