@@ -53,9 +53,10 @@ types: build
 	tsc -p tests/types/tsconfig.json
 
 ## The npm package in Node.js (imported by name, init() without a bundler, ws as the
-## WebSocket on Node 20) paying through the reference stack.
+## WebSocket on Node 20) paying through the reference stack; the receipt verifier
+## with each store (a throwaway redis-server for RedisStore).
 node: build
-	$(WITH) --stack -- node --test tests/node/
+	$(WITH) --stack --redis -- node --test tests/node/
 
 interop:
 	node --test tests/interop/stack-selftest.mjs

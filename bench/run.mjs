@@ -10,10 +10,13 @@
 //   first-payment  start to first fulfilled packet, median of --runs
 //   pacing         --pacing-seconds at --rate: delivered vs rate x time, packets/s
 //   idle           renderer CPU per minute while streaming at --rate (--idle-seconds)
+//   receipts       receipts verified per second by ReceiptVerifier per store (memory,
+//                  SQLite, Redis, two processes on one Redis), --receipts N each
 //   size-steps     (only when named) what each release-profile step buys in gzip bytes
 // Options: --iterations N (packet, default 100000), --throughput-amount N
 // (10000000 = 10,000 packets), --throughput-runs N (3), --runs N (7),
 // --rate N (100000 units/s), --pacing-seconds N (30), --idle-seconds N (15),
+// --receipts N (20000, a multiple of 100),
 // --quick (shorter everything, for a smoke pass).
 //
 // The network sections share one reference stack (network/stack.mjs,
@@ -26,6 +29,7 @@ import { idle } from './idle.mjs'
 import { launchChromium, printTable, startStack, writeResult } from './lib.mjs'
 import { pacing } from './pacing.mjs'
 import { packet as packetSection } from './packet.mjs'
+import { receipts } from './receipts.mjs'
 import { size } from './size.mjs'
 import { sizeSteps } from './size-steps.mjs'
 import { buildReferenceBundle } from './size.mjs'
@@ -49,7 +53,7 @@ async function packet (opts) {
   }
 }
 
-const sections = { size, packet, throughput, 'first-payment': firstPayment, pacing, idle, 'size-steps': sizeSteps }
+const sections = { size, packet, throughput, 'first-payment': firstPayment, pacing, idle, receipts, 'size-steps': sizeSteps }
 // Sections that run only when named (slow: a release build per step).
 const ON_REQUEST = new Set(['size-steps'])
 const NETWORK = new Set(['throughput', 'first-payment', 'pacing', 'idle'])
@@ -63,6 +67,7 @@ function options (argv) {
     rate: 100_000,
     pacingSeconds: 30,
     idleSeconds: 15,
+    receipts: 20_000,
     only: []
   }
   const numeric = {
@@ -72,7 +77,8 @@ function options (argv) {
     '--runs': 'runs',
     '--rate': 'rate',
     '--pacing-seconds': 'pacingSeconds',
-    '--idle-seconds': 'idleSeconds'
+    '--idle-seconds': 'idleSeconds',
+    '--receipts': 'receipts'
   }
   const set = new Set()
   for (let i = 0; i < argv.length; i++) {
@@ -83,7 +89,7 @@ function options (argv) {
       o[numeric[a]] = v
       set.add(numeric[a])
     } else if (a === '--quick') {
-      const quick = { iterations: 10_000, throughputAmount: 2_000_000, throughputRuns: 1, runs: 3, pacingSeconds: 5, idleSeconds: 5 }
+      const quick = { iterations: 10_000, throughputAmount: 2_000_000, throughputRuns: 1, runs: 3, pacingSeconds: 5, idleSeconds: 5, receipts: 2000 }
       for (const [k, v] of Object.entries(quick)) if (!set.has(k)) o[k] = v
     } else if (a === '--only') {
       o.only.push(...argv[++i].split(',').filter(Boolean))
@@ -94,6 +100,7 @@ function options (argv) {
     }
   }
   for (const s of o.only) if (!sections[s]) throw new Error(`unknown section ${s}; sections: ${Object.keys(sections).join(', ')}`)
+  if (o.receipts % 100) throw new Error('--receipts must be a multiple of 100')
   if (o.throughputAmount % 1000) throw new Error('--throughput-amount must be a multiple of 1000 (the max packet)')
   return o
 }

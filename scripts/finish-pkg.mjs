@@ -13,8 +13,14 @@
 // And it adds Web Monetization: js/monetize.js (monetize() and MonetizationEvent,
 // built on PaymentStream) is copied to pkg/monetize.js and re-exported from the
 // package entry; js/monetize.d.ts is appended to the package's declarations.
+//
+// And the publisher's half of receipts: js/receipts.js (ReceiptVerifier,
+// MemoryStore, spspWithReceipts) the same way, and the Node.js-only stores
+// js/stores/{sqlite,redis}.js as their own entry points (ilp-stream-web/stores/…,
+// with their .d.ts), whose client libraries are optional peer dependencies, so a
+// browser bundle of the package entry never pulls them.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, statSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, statSync, renameSync, copyFileSync } from 'node:fs';
 import { transformSync } from 'esbuild';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import path from 'node:path';
@@ -37,13 +43,21 @@ const { code } = transformSync(readFileSync(glue, 'utf8'), {
   loader: 'js', format: 'esm', target: 'es2020',
   minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false, legalComments: 'none',
 });
-writeFileSync(glue, `${nodeInit(code)}export{monetize,MonetizationEvent}from"./monetize.js";\n`);
-writeFileSync(path.join(pkg, 'monetize.js'), transformSync(readFileSync('js/monetize.js', 'utf8'), {
+writeFileSync(glue, `${nodeInit(code)}export{monetize,MonetizationEvent}from"./monetize.js";\n`
+  + 'export{ReceiptVerifier,ReceiptError,MemoryStore,spspWithReceipts,DEFAULT_RECEIPT_TTL_MS}from"./receipts.js";\n');
+const minifyJs = (from, to) => writeFileSync(path.join(pkg, to), transformSync(readFileSync(from, 'utf8'), {
   loader: 'js', format: 'esm', target: 'es2022',
   minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false, legalComments: 'none',
 }).code);
+minifyJs('js/monetize.js', 'monetize.js');
+minifyJs('js/receipts.js', 'receipts.js');
+mkdirSync(path.join(pkg, 'stores'), { recursive: true });
+for (const store of ['sqlite', 'redis']) {
+  minifyJs(`js/stores/${store}.js`, `stores/${store}.js`);
+  copyFileSync(`js/stores/${store}.d.ts`, path.join(pkg, `stores/${store}.d.ts`));
+}
 const dts = path.join(pkg, 'ilp_stream_web.d.ts');
-writeFileSync(dts, `${readFileSync(dts, 'utf8').trimEnd()}\n\n${readFileSync('js/monetize.d.ts', 'utf8')}`);
+writeFileSync(dts, `${readFileSync(dts, 'utf8').trimEnd()}\n\n${readFileSync('js/monetize.d.ts', 'utf8')}\n${readFileSync('js/receipts.d.ts', 'utf8')}`);
 
 // In Node.js (and only there: `process.versions.node`), a file: URL is read
 // with fs/promises. `process.getBuiltinModule` (Node 20.16+, 22.3+) needs no
@@ -74,12 +88,20 @@ return fs.then((fs)=>fs.readFile(url))}
 // reach the .wasm by name).
 const manifestPath = path.join(pkg, 'package.json');
 const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-if (!manifest.files.includes('monetize.js')) manifest.files.push('monetize.js');
+for (const file of ['monetize.js', 'receipts.js', 'stores/']) {
+  if (!manifest.files.includes(file)) manifest.files.push(file);
+}
 manifest.exports = {
   '.': { types: './ilp_stream_web.d.ts', default: './ilp_stream_web.js' },
+  './stores/sqlite': { types: './stores/sqlite.d.ts', default: './stores/sqlite.js' },
+  './stores/redis': { types: './stores/redis.d.ts', default: './stores/redis.js' },
   './ilp_stream_web_bg.wasm': './ilp_stream_web_bg.wasm',
   './package.json': './package.json',
 };
+// The stores' client libraries, at the versions the tests use (root package.json).
+const dev = JSON.parse(readFileSync('package.json', 'utf8')).devDependencies;
+manifest.peerDependencies = { 'better-sqlite3': `^${dev['better-sqlite3']}`, redis: `^${dev.redis}` };
+manifest.peerDependenciesMeta = { 'better-sqlite3': { optional: true }, redis: { optional: true } };
 writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
 
 const sizes = (file) => {
@@ -92,7 +114,8 @@ const sizes = (file) => {
 };
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const monetizeJs = path.join(pkg, 'monetize.js');
-const rows = { [path.basename(wasm)]: sizes(wasm), [path.basename(glue)]: sizes(glue), [path.basename(monetizeJs)]: sizes(monetizeJs) };
+const receiptsJs = path.join(pkg, 'receipts.js');
+const rows = { [path.basename(wasm)]: sizes(wasm), [path.basename(glue)]: sizes(glue), [path.basename(monetizeJs)]: sizes(monetizeJs), [path.basename(receiptsJs)]: sizes(receiptsJs) };
 console.log(`wasm-opt -Oz: ${kb(before)} -> ${kb(rows[path.basename(wasm)].raw)}`);
 console.log(`glue minified: ${kb(glueBefore)} -> ${kb(rows[path.basename(glue)].raw)}`);
 console.log('file                      raw        gzip      brotli');

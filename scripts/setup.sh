@@ -10,6 +10,7 @@
 #   - wasm-bindgen-cli at exactly the version of wasm-bindgen in Cargo.lock,
 #     and wasm-pack;
 #   - Chromium and chromedriver (Debian packages) for the browser tests;
+#   - redis-server (Debian's package) for the receipt store tests;
 #   - the Node packages in package-lock.json (npm ci).
 #
 # It writes .cache/bin/ with links to the chosen tools; the Makefile puts that
@@ -155,6 +156,7 @@ main() {
   install_cargo_tool wasm-bindgen-cli "$(lock_version wasm-bindgen)" wasm-bindgen
   install_cargo_tool wasm-pack "${WASM_PACK_VERSION:-0.15.1}" wasm-pack
   choose_browser
+  apt_install redis-server
   node_packages
 }
 

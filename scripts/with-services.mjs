@@ -17,6 +17,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const scripts = {
   echo: 'tests/interop/echo-server.mjs',
   stack: 'network/stack.mjs',
+  redis: 'scripts/redis-service.mjs',
 };
 const READY_TIMEOUT_MS = 60_000;
 

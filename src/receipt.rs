@@ -10,13 +10,17 @@
 //! ```
 //!
 //! A sender only passes receipts on (it never has the secret); verifiers and
-//! test receivers use [`Receipt::verify`] and [`Receipt::create`].
+//! test receivers use [`Receipt::verify`] and [`Receipt::create`]. A
+//! publisher's server gets receipts as base64 text (the `receipt` of a
+//! progress or monetization event): [`Receipt::decode_base64`] reads the
+//! nonce to look its secret up, [`Receipt::verify_base64`] checks the HMAC.
 
 use core::fmt;
 
 use hmac::Mac;
 
 use crate::codec::Reader;
+use crate::spsp::base64::{self, Base64Error};
 use crate::stream::crypto::hmac_sha256_key;
 
 /// Length of a version 1 receipt.
@@ -25,6 +29,8 @@ pub const RECEIPT_LEN: usize = 58;
 pub const RECEIPT_VERSION: u8 = 1;
 /// Length of the signed part (everything before the HMAC).
 const SIGNED_LEN: usize = 26;
+/// The longest base64 text of a receipt: 58 bytes are 80 characters padded.
+pub const RECEIPT_BASE64_MAX_LEN: usize = 80;
 
 /// A decoded receipt (its HMAC is checked only by [`Receipt::verify`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +55,21 @@ pub enum ReceiptError {
     UnsupportedVersion(u8),
     /// The HMAC does not match the secret.
     BadHmac,
+    /// The receipt text is not base64.
+    Base64(Base64Error),
+}
+
+impl ReceiptError {
+    /// A stable code for this error (what the JavaScript `ReceiptError`
+    /// carries as `code`).
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::WrongLength(_) => "invalid-receipt-length",
+            Self::UnsupportedVersion(_) => "invalid-receipt-version",
+            Self::BadHmac => "invalid-receipt-signature",
+            Self::Base64(_) => "invalid-receipt-base64",
+        }
+    }
 }
 
 impl fmt::Display for ReceiptError {
@@ -57,6 +78,7 @@ impl fmt::Display for ReceiptError {
             Self::WrongLength(len) => write!(f, "receipt is {len} bytes, expected 58"),
             Self::UnsupportedVersion(v) => write!(f, "unsupported receipt version {v}"),
             Self::BadHmac => f.write_str("receipt HMAC does not match"),
+            Self::Base64(e) => write!(f, "receipt is not base64: {e}"),
         }
     }
 }
@@ -91,6 +113,28 @@ impl Receipt {
         mac.verify_slice(&receipt.hmac)
             .map_err(|_| ReceiptError::BadHmac)?;
         Ok(receipt)
+    }
+
+    /// Decodes a receipt from its base64 text (standard or URL-safe, padded
+    /// or not) without checking its HMAC. Text longer than any receipt's is
+    /// refused as [`ReceiptError::WrongLength`] before it is decoded.
+    pub fn decode_base64(text: &str) -> Result<Self, ReceiptError> {
+        Self::decode(&Self::bytes_of(text)?)
+    }
+
+    /// Decodes a receipt from its base64 text and checks its HMAC under
+    /// `secret` in constant time.
+    pub fn verify_base64(text: &str, secret: &[u8; 32]) -> Result<Self, ReceiptError> {
+        Self::verify(&Self::bytes_of(text)?, secret)
+    }
+
+    fn bytes_of(text: &str) -> Result<Vec<u8>, ReceiptError> {
+        if text.len() > RECEIPT_BASE64_MAX_LEN {
+            // What it would decode to (at least), without decoding it.
+            let body = text.trim_end_matches('=').len();
+            return Err(ReceiptError::WrongLength(body / 4 * 3 + (body % 4) * 3 / 4));
+        }
+        base64::decode(text).map_err(ReceiptError::Base64)
     }
 
     /// Creates a signed receipt.
@@ -192,6 +236,83 @@ mod tests {
         assert_eq!(
             Receipt::decode(&v2),
             Err(ReceiptError::UnsupportedVersion(2))
+        );
+    }
+
+    // vectors/receipts.json receipt_v1 and receipt_v1_b.
+    const JS_RECEIPT_BASE64: &str =
+        "AQAAAAAAAAAAAAAAAAAAAAABAAAAAAAAAfTBIvoCUt67Zy1ZGCP3EOmVFtZzhc85fah8yPnoyL9RMA==";
+    const RECEIPT_B_BASE64: &str =
+        "AQABAgMEBQYHCAkKCwwNDg8BAAAAAAAAMDn5Xu7QNRbE42BlzHZeHGPYL23ZqQ8NM4oeVtueNaJujw==";
+
+    #[test]
+    fn verifies_base64_vectors() {
+        let a = Receipt::verify_base64(JS_RECEIPT_BASE64, &[0; 32]).unwrap();
+        assert_eq!((a.nonce, a.stream_id, a.total_received), ([0; 16], 1, 500));
+        let secret: [u8; 32] = core::array::from_fn(|i| 0x20 + i as u8);
+        let b = Receipt::verify_base64(RECEIPT_B_BASE64, &secret).unwrap();
+        let nonce: [u8; 16] = core::array::from_fn(|i| i as u8);
+        assert_eq!((b.nonce, b.stream_id, b.total_received), (nonce, 1, 12345));
+        assert_eq!(
+            Receipt::verify_base64(RECEIPT_B_BASE64, &[0; 32]),
+            Err(ReceiptError::BadHmac)
+        );
+    }
+
+    #[test]
+    fn decode_base64_reads_the_nonce_without_the_secret() {
+        let unpadded = JS_RECEIPT_BASE64.trim_end_matches('=');
+        let url_safe = RECEIPT_B_BASE64.replace('+', "-").replace('/', "_");
+        assert_eq!(
+            Receipt::decode_base64(unpadded).unwrap().total_received,
+            500
+        );
+        assert_eq!(
+            Receipt::decode_base64(&url_safe).unwrap().total_received,
+            12345
+        );
+    }
+
+    #[test]
+    fn refuses_bad_base64_text_with_codes() {
+        let cases = [
+            ("not base64!", "invalid-receipt-base64"),
+            ("AQAB", "invalid-receipt-length"),
+            ("", "invalid-receipt-length"),
+        ];
+        for (text, code) in cases {
+            assert_eq!(
+                Receipt::decode_base64(text).unwrap_err().code(),
+                code,
+                "{text}"
+            );
+        }
+        for len in [57, 59, 60, 61, 100] {
+            let text = base64::encode(&vec![1; len]);
+            assert_eq!(
+                Receipt::decode_base64(&text),
+                Err(ReceiptError::WrongLength(len)),
+                "{len} bytes, {} characters",
+                text.len()
+            );
+        }
+        let huge = "A".repeat(1 << 20);
+        assert_eq!(
+            Receipt::decode_base64(&huge),
+            Err(ReceiptError::WrongLength(786_432))
+        );
+        let mut v2 = hex(JS_RECEIPT);
+        v2[0] = 2;
+        let v2 = base64::encode(&v2);
+        assert_eq!(
+            Receipt::decode_base64(&v2).unwrap_err().code(),
+            "invalid-receipt-version"
+        );
+        assert_eq!(
+            Receipt::verify_base64(JS_RECEIPT_BASE64, &[7; 32])
+                .unwrap_err()
+                .code(),
+            "invalid-receipt-signature"
         );
     }
 

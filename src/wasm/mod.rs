@@ -10,6 +10,7 @@ mod convert;
 mod driver;
 mod options;
 mod readable;
+pub mod receipt;
 mod socket;
 mod spsp;
 

@@ -2,9 +2,15 @@
 // developer uses them (tsc --noEmit --strict; nothing runs). `make test`
 // checks it against the freshly built pkg/.
 import init, { MonetizationEvent, PaymentStream, monetize, version } from '../../pkg/ilp_stream_web.js';
+import {
+  DEFAULT_RECEIPT_TTL_MS, MemoryStore, ReceiptError, ReceiptVerifier, decodeReceipt, spspUrl, spspWithReceipts, verifyReceipt,
+} from '../../pkg/ilp_stream_web.js';
+import { SqliteStore } from '../../pkg/stores/sqlite.js';
+import { RedisStore } from '../../pkg/stores/redis.js';
 import type {
   DataDetail, PaymentResult, PaymentStreamError, PaymentStreamStats, ProgressDetail, StopDetail,
   ThrottledDetail, WebSocketConstructor, Monetization, MonetizedLink, MonetizeOptions, MonetizationErrorEvent,
+  ReceiptErrorCode, ReceiptFields, ReceiptNonce, ReceiptStore, SpspJson, VerifiedReceipt,
 } from '../../pkg/ilp_stream_web.js';
 
 // The shape of the `ws` package's class (its types are not installed here).
@@ -144,4 +150,39 @@ export async function webMonetization(): Promise<void> {
   const final = await m.stop();
   const finalTotal: string = final.totalSent;
   console.log(active, total, made.paymentPointer, finalTotal, final.links.length);
+}
+
+/** A publisher's server: receipt verification with each store. */
+export async function receiptUsage(): Promise<void> {
+  await init();
+  const stores: ReceiptStore[] = [
+    new MemoryStore(),
+    new MemoryStore({ now: () => Date.now() }),
+    new SqliteStore({ filename: 'receipts.db', busyTimeoutMs: 1000 }),
+    new RedisStore({ url: 'redis://127.0.0.1:6379', prefix: 'site:' }),
+  ];
+  const verifier = new ReceiptVerifier({ store: stores[2], ttlMs: DEFAULT_RECEIPT_TTL_MS });
+  const fresh: ReceiptNonce = await verifier.newNonce('visitor-1');
+  const headers: Record<string, string> = { 'Receipt-Nonce': fresh.nonce, 'Receipt-Secret': fresh.secret };
+  const expires: number = fresh.expiresAt;
+  const spsp: SpspJson = await spspWithReceipts({ receiver: '$wallet.example/bob', verifier, visitorId: 'visitor-1', timeoutMs: 5000 });
+  const forPage: { destination_account: string; shared_secret: string; receipts_enabled: true } = spsp;
+  try {
+    const r: VerifiedReceipt = await verifier.verify('AQAAAA…', { visitorId: 'visitor-1' });
+    const increase: bigint = r.increase;
+    const total: bigint = r.totalReceived;
+    console.log(increase, total, r.visitorId, r.nonce, r.streamId);
+  } catch (e) {
+    if (e instanceof ReceiptError) {
+      const code: ReceiptErrorCode = e.code;
+      console.log(code, e.message);
+    }
+  }
+  const visitorTotal: bigint = await verifier.total('visitor-1');
+  const fields: ReceiptFields = decodeReceipt('AQAAAA…');
+  const checked: ReceiptFields = verifyReceipt('AQAAAA…', fresh.secret);
+  const total: bigint = fields.totalReceived + checked.totalReceived;
+  const url: string = spspUrl('$wallet.example/bob');
+  for (const store of stores) await store.close?.();
+  console.log(headers, expires, forPage, visitorTotal, total, url, verifier.ttlMs, verifier.store);
 }
