@@ -13,6 +13,10 @@
 // And it adds Web Monetization: js/monetize.js (monetize() and MonetizationEvent,
 // built on PaymentStream) is copied to pkg/monetize.js and re-exported from the
 // package entry; js/monetize.d.ts is appended to the package's declarations.
+// And media playback: js/media.js (MediaBinding) is copied to pkg/media.js, the
+// entry installs its `attachMedia` on PaymentStream.prototype (at the end of the
+// glue, where the class exists: media.js cannot import it without a cycle), and
+// js/media.d.ts (merged with the class's declaration) is appended as well.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, statSync, renameSync } from 'node:fs';
 import { transformSync } from 'esbuild';
@@ -37,13 +41,18 @@ const { code } = transformSync(readFileSync(glue, 'utf8'), {
   loader: 'js', format: 'esm', target: 'es2020',
   minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false, legalComments: 'none',
 });
-writeFileSync(glue, `${nodeInit(code)}export{monetize,MonetizationEvent}from"./monetize.js";\n`);
-writeFileSync(path.join(pkg, 'monetize.js'), transformSync(readFileSync('js/monetize.js', 'utf8'), {
-  loader: 'js', format: 'esm', target: 'es2022',
-  minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false, legalComments: 'none',
-}).code);
+const media = 'import{attachMedia as __wbg_attach_media}from"./media.js";' +
+  'Object.defineProperty(PaymentStream.prototype,"attachMedia",{value:__wbg_attach_media,writable:true,configurable:true});' +
+  'export{MediaBinding}from"./media.js";';
+writeFileSync(glue, `${nodeInit(code)}export{monetize,MonetizationEvent}from"./monetize.js";\n${media}\n`);
+for (const name of ['monetize.js', 'media.js']) {
+  writeFileSync(path.join(pkg, name), transformSync(readFileSync(path.join('js', name), 'utf8'), {
+    loader: 'js', format: 'esm', target: 'es2022',
+    minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false, legalComments: 'none',
+  }).code);
+}
 const dts = path.join(pkg, 'ilp_stream_web.d.ts');
-writeFileSync(dts, `${readFileSync(dts, 'utf8').trimEnd()}\n\n${readFileSync('js/monetize.d.ts', 'utf8')}`);
+writeFileSync(dts, `${readFileSync(dts, 'utf8').trimEnd()}\n\n${readFileSync('js/monetize.d.ts', 'utf8').trimEnd()}\n\n${readFileSync('js/media.d.ts', 'utf8')}`);
 
 // In Node.js (and only there: `process.versions.node`), a file: URL is read
 // with fs/promises. `process.getBuiltinModule` (Node 20.16+, 22.3+) needs no
@@ -74,7 +83,7 @@ return fs.then((fs)=>fs.readFile(url))}
 // reach the .wasm by name).
 const manifestPath = path.join(pkg, 'package.json');
 const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-if (!manifest.files.includes('monetize.js')) manifest.files.push('monetize.js');
+for (const name of ['monetize.js', 'media.js']) if (!manifest.files.includes(name)) manifest.files.push(name);
 manifest.exports = {
   '.': { types: './ilp_stream_web.d.ts', default: './ilp_stream_web.js' },
   './ilp_stream_web_bg.wasm': './ilp_stream_web_bg.wasm',
@@ -91,8 +100,8 @@ const sizes = (file) => {
   };
 };
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-const monetizeJs = path.join(pkg, 'monetize.js');
-const rows = { [path.basename(wasm)]: sizes(wasm), [path.basename(glue)]: sizes(glue), [path.basename(monetizeJs)]: sizes(monetizeJs) };
+const rows = { [path.basename(wasm)]: sizes(wasm), [path.basename(glue)]: sizes(glue) };
+for (const name of ['monetize.js', 'media.js']) rows[name] = sizes(path.join(pkg, name));
 console.log(`wasm-opt -Oz: ${kb(before)} -> ${kb(rows[path.basename(wasm)].raw)}`);
 console.log(`glue minified: ${kb(glueBefore)} -> ${kb(rows[path.basename(glue)].raw)}`);
 console.log('file                      raw        gzip      brotli');

@@ -10,6 +10,7 @@
 #   - wasm-bindgen-cli at exactly the version of wasm-bindgen in Cargo.lock,
 #     and wasm-pack;
 #   - Chromium and chromedriver (Debian packages) for the browser tests;
+#   - ffmpeg (Debian) to generate the demo's media (scripts/make-media.mjs);
 #   - the Node packages in package-lock.json (npm ci).
 #
 # It writes .cache/bin/ with links to the chosen tools; the Makefile puts that
@@ -136,6 +137,11 @@ choose_browser() {
   link "$(where chromedriver)" chromedriver
 }
 
+# ffmpeg generates the demo's and the media tests' video (scripts/make-media.mjs).
+media_tools() {
+  have ffmpeg || apt_install ffmpeg
+}
+
 node_packages() {
   have npm || apt_install nodejs npm
   # npm ci only when the lock changed since the last install.
@@ -155,6 +161,7 @@ main() {
   install_cargo_tool wasm-bindgen-cli "$(lock_version wasm-bindgen)" wasm-bindgen
   install_cargo_tool wasm-pack "${WASM_PACK_VERSION:-0.15.1}" wasm-pack
   choose_browser
+  media_tools
   node_packages
 }
 
