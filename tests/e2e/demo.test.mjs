@@ -1,15 +1,16 @@
 // The demo site end to end: www/server.mjs (with the reference Interledger stack behind it)
 // and the page in headless Chromium, paying with the wasm SDK from pkg/ (`make e2e` builds it).
 //
-// The tests run in order and share one page: load, Start, Pause, cross-check the credit,
-// forged receipts, Resume and Stop. Nothing sleeps to wait for readiness; the only fixed
-// waits are the observation windows (credit must stay put while paused).
+// The tests run in order and share one page: load, play on the video player, pause it,
+// cross-check the credit, forged receipts, a seek back, Resume and Stop. Nothing sleeps to
+// wait for readiness; the only fixed waits are the observation windows (credit and
+// segments must stay put while paused).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir, copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { launchChromium, root, startDemoServer, stopChild } from './support.mjs';
+import { AUTOPLAY, launchChromium, root, startDemoServer, stopChild } from './support.mjs';
 
 const READY_TIMEOUT_MS = 30_000;
 const DOCS_MAX_BYTES = 150_000;
@@ -32,6 +33,16 @@ const account = async () => (await getJson(`${base}session/${session}`)).body;
 const postReceipt = (body) => getJson(`${base}session/${session}/receipt`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
 const raw = (sel) => page.$eval(sel, (el) => BigInt(el.dataset.raw ?? '0').toString()).then(BigInt);
 const abs = (x) => (x < 0n ? -x : x);
+const videoTime = () => page.$eval('#video', (v) => v.currentTime);
+const segment = async (n) => {
+  const res = await fetch(`${base}session/${session}/media/${n}`);
+  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
+};
+// The server's own record: it never served a second of video beyond the paid credit.
+function assertServedOnlyPaid (acc) {
+  assert.ok(acc.maxSegmentServed < acc.unlocked, `served up to segment ${acc.maxSegmentServed}, paid for ${acc.unlocked}`);
+  assert.ok(BigInt(acc.maxSegmentServed + 1) * BigInt(acc.pricePerSecond) <= BigInt(acc.credit));
+}
 
 // Waits until two reads of the session account, 300 ms apart, agree (the last packets and
 // receipts have settled), and returns the last one.
@@ -48,7 +59,7 @@ async function settled () {
 
 before(async () => {
   ({ server, base, stackControl } = await startDemoServer(READY_TIMEOUT_MS));
-  browser = await launchChromium();
+  browser = await launchChromium([AUTOPLAY]); // the test presses play from script
   page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
   page.on('pageerror', (err) => console.error('page error:', err.message));
 });
@@ -80,11 +91,17 @@ test('the page loads with the local demo account and the receiver', async () => 
   const locked = await getJson(`${base}session/${session}/content/0`);
   assert.equal(locked.status, 402, 'nothing is served before payment');
   assert.equal(locked.body.credit, '0');
+  assert.equal((await segment(0)).status, 402, 'no video before payment');
+  const init = await segment('init');
+  assert.equal(init.status, 200, 'the init segment (codecs, no media) is free');
+  assert.equal(init.bytes.toString('latin1', 4, 8), 'ftyp');
+  assert.equal(acc.segmentsServed, 0);
+  assert.equal(await page.$eval('#video', (v) => v.controls && v.paused), true, 'a paused video with native controls');
 });
 
-test('Start: content is unlocked within a few seconds and the music plays', async () => {
+test('play on the video player: money and segments flow, the video plays what is paid for', async () => {
   const t0 = Date.now();
-  await page.click('#start');
+  await page.$eval('#video', (v) => v.play());
   await page.waitForSelector('body[data-state="streaming"]', { timeout: 10_000 });
   await page.waitForFunction(() => Number(document.getElementById('unlocked').dataset.raw) >= 1, null, { timeout: 5_000 });
   oldReceipt = await page.$eval('#receipt', (el) => el.dataset.full);
@@ -92,14 +109,21 @@ test('Start: content is unlocked within a few seconds and the music plays', asyn
   await page.waitForSelector('#article p.unlocked', { timeout: 5_000 });
   await page.waitForFunction(() => Number(document.getElementById('unlocked').dataset.raw) >= 3, null, { timeout: 6_000 });
   const firstUnlock = Date.now() - t0;
-  await page.waitForSelector('#audio-status[data-state="playing"]', { timeout: 5_000 });
+  await page.waitForSelector('#video-status[data-state="playing"]', { timeout: 5_000 });
+  await page.waitForFunction(() => document.getElementById('video').currentTime > 1, null, { timeout: 5_000 });
   assert.ok((await page.$$('#article p.unlocked')).length >= 1);
   assert.ok((await page.$$('#segments li.paid')).length >= 3);
+  const acc = await account();
+  assert.ok(acc.segmentsServed >= 3, `segments served: ${acc.segmentsServed}`);
+  assertServedOnlyPaid(acc);
   const unit = await getJson(`${base}session/${session}/content/0`);
   assert.equal(unit.status, 200);
   assert.equal(typeof unit.body.paragraph, 'string');
-  assert.equal(Buffer.from(unit.body.audio.base64, 'base64').subarray(0, 4).toString(), 'RIFF');
-  console.log(`three seconds of content unlocked ${firstUnlock} ms after Start`);
+  const seg = await segment(0);
+  assert.equal(seg.status, 200, 'a paid second is served again');
+  assert.equal(seg.bytes.toString('latin1', 4, 8), 'moof', 'a fragmented-MP4 segment');
+  assert.ok(await videoTime() <= acc.unlocked, 'the playhead is within what is paid for');
+  console.log(`three seconds of content unlocked ${firstUnlock} ms after play`);
 
   // A screenshot of the running demo, with a few paragraphs on screen.
   await page.waitForFunction(() => Number(document.getElementById('unlocked').dataset.raw) >= 6, null, { timeout: 8_000 });
@@ -123,23 +147,29 @@ test('Start: content is unlocked within a few seconds and the music plays', asyn
   }
 });
 
-test('Pause stops the content, the music and the credit', async () => {
-  await page.click('#pause');
+test('pause on the player: the money, the segments and the content stop', async () => {
+  await page.$eval('#video', (v) => v.pause());
   await page.waitForSelector('body[data-state="paused"]', { timeout: 5_000 });
   assert.equal(await page.getAttribute('#pause', 'aria-pressed'), 'true');
   assert.equal(await page.textContent('#pause'), 'Resume');
   const a1 = await settled();
   await page.waitForFunction((n) => document.getElementById('unlocked').dataset.raw === String(n), a1.unlocked, { timeout: 3_000 });
+  await page.waitForFunction((n) => Number(document.body.dataset.segmentsAppended) === n, a1.unlocked, { timeout: 3_000 });
   const shown1 = await page.$$eval('#segments li.paid', (l) => l.length);
-  const audio1 = await page.$eval('body', (b) => b.dataset.audioTime);
+  const served1 = (await account()).segmentsServed;
+  const t1 = await videoTime();
   await page.waitForTimeout(1_500);
   const a2 = await account();
   assert.equal(a2.credit, a1.credit, 'credit unchanged while paused');
   assert.equal(a2.received, a1.received, 'the receiver got nothing more while paused');
   assert.equal(a2.unlocked, a1.unlocked);
+  assert.equal(a2.segmentsServed, served1, 'no segment served while paused');
+  assertServedOnlyPaid(a2);
   assert.equal(await page.$$eval('#segments li.paid', (l) => l.length), shown1, 'no new content while paused');
-  assert.equal(await page.$eval('body', (b) => b.dataset.audioTime), audio1, 'the music clock stands still');
-  assert.equal(await page.getAttribute('#audio-status', 'data-state'), 'paused');
+  assert.equal(await videoTime(), t1, 'the video stands still');
+  assert.equal(await page.getAttribute('#video-status', 'data-state'), 'paused');
+  // What is paid for is ahead of the playhead by at most the page's lead (2 s) and a packet.
+  assert.ok(a2.unlocked <= Math.floor(t1) + 3, `paid ${a2.unlocked} s at playhead ${t1}`);
 });
 
 test('the server credit equals what the receiver got and what the page shows as delivered', async () => {
@@ -188,14 +218,32 @@ test('forged and replayed receipts are refused and grant nothing', async () => {
   if (next < before.units) {
     const r = await getJson(`${base}session/${session}/content/${next}`);
     assert.equal(r.status, 402, 'the next unit is still locked');
+    assert.equal((await segment(next)).status, 402, 'the next second of video is not served');
+    assert.equal((await account()).maxSegmentServed < next, true);
   }
 });
 
-test('Resume pays again, Stop ends the stream', async () => {
+test('a seek back replays what was paid for without paying again', async () => {
+  const before = await settled();
+  const served = before.segmentsServed;
+  await page.$eval('#video', (v) => { v.currentTime = 0; });
+  await page.$eval('#video', (v) => v.play());
+  await page.waitForSelector('#video-status[data-state="playing"]', { timeout: 5_000 });
+  await page.waitForFunction(() => document.getElementById('video').currentTime > 2, null, { timeout: 8_000 });
+  const replaying = await settled();
+  assert.equal(replaying.received, before.received, 'replaying paid seconds pays nothing');
+  assert.equal(replaying.segmentsServed, served, 'the replayed seconds come from the page\'s buffer');
+  await page.$eval('#video', (v) => v.pause());
+  await page.waitForSelector('#video-status[data-state="paused"]', { timeout: 5_000 });
+  // Back to where the payment stood.
+  await page.$eval('#video', (v) => { v.currentTime = Math.max(0, Number(document.getElementById('unlocked').dataset.raw) - 2.5); });
+});
+
+test('Resume pays again; Stop ends the stream and the video stops at the last paid second', async () => {
   const before = await account();
   await page.click('#pause');
   await page.waitForSelector('body[data-state="streaming"]', { timeout: 5_000 });
-  await page.waitForFunction((n) => Number(document.getElementById('unlocked').dataset.raw) > n, before.unlocked, { timeout: 5_000 });
+  await page.waitForFunction((n) => Number(document.getElementById('unlocked').dataset.raw) > n, before.unlocked, { timeout: 8_000 });
   await page.click('#stop');
   await page.waitForSelector('body[data-state="stopped"]', { timeout: 10_000 });
   assert.match(await page.textContent('#status'), /Stopped/);
@@ -205,4 +253,15 @@ test('Resume pays again, Stop ends the stream', async () => {
   assert.ok(BigInt(acc.credit) > BigInt(before.credit));
   assert.ok(abs(BigInt(acc.credit) - BigInt(acc.received)) <= packet);
   assert.ok(abs((await raw('#delivered')) - BigInt(acc.received)) <= packet);
+  // The video plays on what is paid for, then waits at its end.
+  await page.waitForSelector('#video-status[data-state="waiting"]', { timeout: 8_000 });
+  const t = await videoTime();
+  await page.waitForTimeout(1_000);
+  assert.equal(await videoTime(), t, 'the video stands at the last paid second');
+  assert.ok(t <= acc.unlocked && t > acc.unlocked - 1.5, `stalled at ${t} s with ${acc.unlocked} s paid`);
+  const after = await account();
+  assert.equal(after.received, acc.received, 'nothing paid after Stop');
+  assertServedOnlyPaid(after);
+  assert.equal((await segment(after.unlocked)).status, 402, 'the next second is not served');
+  console.log(`stopped: ${after.unlocked} s paid, the video stalled at ${t.toFixed(2)} s, ${after.segmentsServed} segments served`);
 });
