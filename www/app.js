@@ -236,7 +236,7 @@ async function fetchUnit (n) {
 // any order (each carries its own timestamps). Segments stay buffered, so a seek back
 // replays them without asking the server (or paying) again.
 const player = {
-  ms: null, sb: null, queue: [], appended: new Set(),
+  ms: null, sb: null, queue: [], appended: new Set(), current: null, buffered: 0,
   async setup (type, units) {
     const el = ui.video;
     if (!window.MediaSource || !MediaSource.isTypeSupported(type)) {
@@ -248,13 +248,17 @@ const player = {
     await new Promise((resolve) => this.ms.addEventListener('sourceopen', resolve, { once: true }));
     this.ms.duration = units;
     this.sb = this.ms.addSourceBuffer(type);
-    this.sb.addEventListener('updateend', () => this.pump());
+    this.sb.addEventListener('updateend', () => {
+      if (this.current !== null && this.current >= 0) document.body.dataset.segmentsAppended = String(++this.buffered);
+      this.current = null;
+      this.pump();
+    });
     const init = await fetch(`/session/${S.session.sessionId}/media/init`, { cache: 'no-store' });
     if (!init.ok) return false;
     this.queue.push({ n: -1, bytes: await init.arrayBuffer() });
     this.pump();
     for (const type of ['timeupdate', 'playing', 'pause', 'waiting', 'seeking', 'ended']) el.addEventListener(type, () => this.tick());
-    el.addEventListener('seeking', () => this.clampSeek());
+    el.addEventListener('seeking', () => { this.clampSeek(); followPlayhead(); });
     el.addEventListener('play', onPlay);
     el.addEventListener('play', pauseButton);
     el.addEventListener('pause', pauseButton);
@@ -271,8 +275,8 @@ const player = {
   pump () {
     if (!this.sb || this.sb.updating || this.queue.length === 0) return;
     const { n, bytes } = this.queue.shift();
+    this.current = n;
     this.sb.appendBuffer(bytes);
-    if (n >= 0) document.body.dataset.segmentsAppended = String(this.appended.size);
     if (this.appended.size === S.session.units && this.queue.length === 0) {
       this.sb.addEventListener('updateend', () => { if (this.ms.readyState === 'open' && !this.sb.updating) this.ms.endOfStream(); }, { once: true });
     }
@@ -445,6 +449,7 @@ async function keepLead () {
 
 // Replaying seconds already paid for (after a seek back) pays nothing: the paced rate is
 // 0 while the playhead is more than LEAD seconds behind what is paid, and back on near it.
+// Run on `seeking` too, before the binding resumes the stream at the new position.
 function followPlayhead () {
   const s = S.stream;
   if (!s || s.state === 'stopped' || s.state === 'failed') return;

@@ -253,7 +253,8 @@ test('Resume pays again; Stop ends the stream and the video stops at the last pa
   assert.ok(BigInt(acc.credit) > BigInt(before.credit));
   assert.ok(abs(BigInt(acc.credit) - BigInt(acc.received)) <= packet);
   assert.ok(abs((await raw('#delivered')) - BigInt(acc.received)) <= packet);
-  // The video plays on what is paid for, then waits at its end.
+  // The video plays on what is paid for (every paid segment fetched), then waits at its end.
+  await page.waitForFunction((n) => Number(document.body.dataset.segmentsAppended) === n, acc.unlocked, { timeout: 5_000 });
   await page.waitForSelector('#video-status[data-state="waiting"]', { timeout: 8_000 });
   const t = await videoTime();
   await page.waitForTimeout(1_000);
@@ -264,4 +265,23 @@ test('Resume pays again; Stop ends the stream and the video stops at the last pa
   assertServedOnlyPaid(after);
   assert.equal((await segment(after.unlocked)).status, 402, 'the next second is not served');
   console.log(`stopped: ${after.unlocked} s paid, the video stalled at ${t.toFixed(2)} s, ${after.segmentsServed} segments served`);
+});
+
+test('Start again on a new connection and play to the end: exactly one price per second of video', async () => {
+  await page.click('#start');
+  await page.waitForSelector('body[data-state="streaming"]', { timeout: 10_000 });
+  await page.waitForSelector('#video-status[data-state="finished"]', { timeout: 40_000 });
+  await page.waitForSelector('body[data-state="stopped"]', { timeout: 10_000 });
+  assert.match(await page.textContent('#status'), /Everything is paid for/);
+  const acc = await settled();
+  const all = BigInt(acc.units) * BigInt(acc.pricePerSecond);
+  assert.equal(acc.connections.length, 2, 'a second STREAM connection');
+  assert.equal(BigInt(acc.received), all, 'the receiver got one price per second of video, no more');
+  assert.equal(BigInt(acc.credit), all);
+  assert.equal(acc.unlocked, acc.units);
+  assert.equal(acc.maxSegmentServed, acc.units - 1);
+  assertServedOnlyPaid(acc);
+  assert.equal(await page.$eval('#video', (v) => v.ended), true);
+  assert.equal(await page.$$eval('#article p.unlocked', (l) => l.length), acc.units / 2, 'every paragraph unlocked');
+  console.log(`played to the end: ${acc.received} paid for ${acc.units} s, ${acc.segmentsServed} segments served`);
 });
