@@ -144,7 +144,11 @@ fn a_stream_paused_while_idle_starts_paused_and_pay_still_works() {
     let config = client_config(10_000, None, 9);
     let mut sim = Sim::unstarted(config, PeerConfig::default(), LinkConfig::default(), 9);
     sim.act(|c, now| c.pause(now)).unwrap();
-    assert_eq!(sim.client.state(), State::Idle, "pause() alone starts nothing");
+    assert_eq!(
+        sim.client.state(),
+        State::Idle,
+        "pause() alone starts nothing"
+    );
     sim.act(|c, now| c.start(now)).unwrap();
     sim.run_for(3 * SECOND);
     assert!(sim.started(), "start() resolves once connected");
@@ -154,11 +158,17 @@ fn a_stream_paused_while_idle_starts_paused_and_pay_still_works() {
     sim.act(|c, now| c.pay(5_000, now)).unwrap();
     sim.run_for(2 * SECOND);
     assert_eq!(sim.payment_done().map(|(sent, _, _)| sent), Some(5_000));
-    assert_eq!(sim.peer.total_received, 5_000, "only the payment, nothing paced");
+    assert_eq!(
+        sim.peer.total_received, 5_000,
+        "only the payment, nothing paced"
+    );
     sim.act(|c, now| c.resume(now)).unwrap();
     sim.run_for(2 * SECOND);
     assert!(sim.peer.total_received > 5_000, "paced money once resumed");
-    assert_eq!(states(&sim), [State::Connecting, State::Paused, State::Streaming]);
+    assert_eq!(
+        states(&sim),
+        [State::Connecting, State::Paused, State::Streaming]
+    );
 }
 
 #[test]
