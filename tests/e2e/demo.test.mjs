@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir, copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { AUTOPLAY, launchChromium, root, startDemoServer, stopChild } from './support.mjs';
+import { launchChromium, root, startDemoServer, stopChild } from './support.mjs';
 
 const READY_TIMEOUT_MS = 30_000;
 const DOCS_MAX_BYTES = 150_000;
@@ -59,7 +59,7 @@ async function settled () {
 
 before(async () => {
   ({ server, base, stackControl } = await startDemoServer(READY_TIMEOUT_MS));
-  browser = await launchChromium([AUTOPLAY]); // the test presses play from script
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
   page.on('pageerror', (err) => console.error('page error:', err.message));
 });
@@ -101,7 +101,8 @@ test('the page loads with the local demo account and the receiver', async () => 
 
 test('play on the video player: money and segments flow, the video plays what is paid for', async () => {
   const t0 = Date.now();
-  await page.$eval('#video', (v) => v.play());
+  // A click on the paused video is its native controls' play button.
+  await page.click('#video');
   await page.waitForSelector('body[data-state="streaming"]', { timeout: 10_000 });
   await page.waitForFunction(() => Number(document.getElementById('unlocked').dataset.raw) >= 1, null, { timeout: 5_000 });
   oldReceipt = await page.$eval('#receipt', (el) => el.dataset.full);
@@ -148,7 +149,8 @@ test('play on the video player: money and segments flow, the video plays what is
 });
 
 test('pause on the player: the money, the segments and the content stop', async () => {
-  await page.$eval('#video', (v) => v.pause());
+  await page.click('#video'); // a click on the playing video pauses it
+  assert.equal(await page.$eval('#video', (v) => v.paused), true);
   await page.waitForSelector('body[data-state="paused"]', { timeout: 5_000 });
   assert.equal(await page.getAttribute('#pause', 'aria-pressed'), 'true');
   assert.equal(await page.textContent('#pause'), 'Resume');
