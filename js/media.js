@@ -44,6 +44,9 @@ export class MediaBinding {
   #stalled = false; // paused by `stalled` while the element may still be playing
 
   constructor(stream, element, options = {}) {
+    if (typeof stream?.pause !== 'function' || typeof stream.resume !== 'function') {
+      throw typedError(TypeError, 'invalid-option', 'attachMedia is called on a PaymentStream');
+    }
     if (options === null || typeof options !== 'object') {
       throw typedError(TypeError, 'invalid-option', 'options must be an object');
     }
@@ -103,8 +106,6 @@ export class MediaBinding {
     if (bound.get(this.#stream) === this) bound.delete(this.#stream);
   }
 
-  [Symbol.dispose]() { this.detach(); }
-
   /** The element is playing right now: not paused, ended or seeking, with data to go on. */
   #playing() {
     const el = this.#element;
@@ -127,6 +128,12 @@ export class MediaBinding {
       // Only a stream that is stopping refuses; it pays nothing more either way.
     }
   }
+}
+
+// `using binding = stream.attachMedia(video)` detaches at the end of the block, where
+// the browser has explicit resource management.
+if (typeof Symbol.dispose === 'symbol') {
+  Object.defineProperty(MediaBinding.prototype, Symbol.dispose, { value() { this.detach(); }, writable: true, configurable: true });
 }
 
 /**

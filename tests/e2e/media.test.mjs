@@ -293,6 +293,10 @@ test('bad input throws typed errors', async () => {
     const b = s.attachMedia(el);
     out.twice = code(() => s.attachMedia(el));
     b.detach();
+    const disposed = s.attachMedia(el);
+    disposed[Symbol.dispose]();
+    out.disposed = disposed.attached;
+    out.direct = code(() => new window.lib.MediaBinding({}, el));
     await s.stop();
     out.afterStop = code(() => s.attachMedia(el));
     return out;
@@ -302,5 +306,7 @@ test('bad input throws typed errors', async () => {
   }
   assert.match(errors.badOption[3], /whenHidden/);
   assert.deepEqual(errors.twice.slice(0, 2), ['PaymentStreamError', 'invalid-state']);
+  assert.equal(errors.disposed, false, 'Symbol.dispose (using) detaches');
+  assert.deepEqual(errors.direct.slice(0, 2), ['PaymentStreamError', 'invalid-option'], 'a binding needs a PaymentStream');
   assert.deepEqual(errors.afterStop.slice(0, 2), ['PaymentStreamError', 'invalid-state']);
 });
