@@ -263,6 +263,7 @@ const player = {
     el.addEventListener('play', pauseButton);
     el.addEventListener('pause', pauseButton);
     el.addEventListener('waiting', keepLead);
+    document.addEventListener('visibilitychange', keepLead);
     el.addEventListener('timeupdate', followPlayhead);
     return true;
   },
@@ -394,6 +395,7 @@ function listen (stream) {
     if (S.stream !== stream) return;
     const { state } = e.detail;
     setState(state);
+    if (state === 'streaming' || state === 'paused') keepLead();
     if (state === 'streaming') status(`Paying ${amount(S.session.pricePerSecond, rateDigits(S.session.pricePerSecond)).text} per second while the video plays.`);
     if (state === 'paused') { status(ui.video.paused ? 'Paused with the video: no money is moving.' : 'Waiting for the video: no money is moving.'); setTimeout(refreshAccount, 400); }
     if (state === 'connecting') status('Connecting to the connector…');
@@ -432,10 +434,12 @@ function paidOrPending () {
 }
 
 // While the video should play, keep LEAD seconds paid ahead of the playhead with pay():
-// at the start (nothing is paid, so nothing can play) and whenever the player starves.
+// at the start (nothing is paid, so nothing can play), whenever the player starves, and
+// when the stream is back (connected again, the page visible again). Not while the page is
+// hidden: the stream pauses then (attachMedia's whenHidden 'pause'), and so does the lead.
 async function keepLead () {
   const s = S.stream;
-  if (!s || S.topUp || ui.video.paused || (s.state !== 'streaming' && s.state !== 'paused')) return;
+  if (!s || S.topUp || ui.video.paused || document.hidden || (s.state !== 'streaming' && s.state !== 'paused')) return;
   const price = BigInt(S.session.pricePerSecond);
   const target = BigInt(Math.min(S.session.units, Math.floor(ui.video.currentTime) + LEAD)) * price;
   const short = target - paidOrPending();

@@ -241,6 +241,29 @@ test('a seek back replays what was paid for without paying again', async () => {
   await page.$eval('#video', (v) => { v.currentTime = Math.max(0, Number(document.getElementById('unlocked').dataset.raw) - 2.5); });
 });
 
+test('a hidden page pauses the payment; the video plays what is paid, then waits until the page is back', async () => {
+  const setHidden = (hidden) => page.evaluate((hidden) => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+  await page.$eval('#video', (v) => v.play());
+  await page.waitForSelector('body[data-state="streaming"]', { timeout: 8_000 });
+  await setHidden(true);
+  await page.waitForSelector('body[data-state="paused"]', { timeout: 3_000 });
+  const hidden = await settled();
+  await page.waitForSelector('#video-status[data-state="waiting"]', { timeout: 8_000 });
+  await page.waitForTimeout(1_000);
+  const still = await account();
+  assert.equal(still.received, hidden.received, 'nothing paid while hidden');
+  assert.ok(await videoTime() <= still.unlocked, 'the video waits at the last paid second');
+  await setHidden(false);
+  await page.waitForSelector('body[data-state="streaming"]', { timeout: 8_000 });
+  await page.waitForFunction((n) => Number(document.getElementById('unlocked').dataset.raw) > n, still.unlocked, { timeout: 8_000 });
+  await page.click('#video');
+  await page.waitForSelector('body[data-state="paused"]', { timeout: 3_000 });
+});
+
 test('Resume pays again; Stop ends the stream and the video stops at the last paid second', async () => {
   const before = await account();
   await page.click('#pause');
