@@ -50,6 +50,7 @@ const S = {
   requested: new Set(),
   pendingReceipt: null,
   posting: false,
+  starting: false, // a stream is being made
   binding: null, // the stream following the video (stream.attachMedia)
   topUp: null // a pay() of the lead in progress
 };
@@ -383,7 +384,17 @@ async function startStream () {
       await stream.start();
       keepLead();
     } catch (err) {
-      if (S.stream === stream) { showError(err); setState(stream.state); status('Not paying.'); }
+      if (S.stream === stream) {
+        showError(err);
+        setState(stream.state);
+        status('Not paying.');
+        // A stream that failed to start is done with: the next play (or Start) makes a new one.
+        if (stream.state === 'failed' || stream.state === 'stopped') {
+          S.binding?.detach();
+          S.stream = null;
+          S.binding = null;
+        }
+      }
     }
   } finally {
     S.starting = false;

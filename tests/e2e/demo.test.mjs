@@ -310,3 +310,23 @@ test('Start again on a new connection and play to the end: exactly one price per
   assert.equal(await page.$$eval('#article p.unlocked', (l) => l.length), acc.units / 2, 'every paragraph unlocked');
   console.log(`played to the end: ${acc.received} paid for ${acc.units} s, ${acc.segmentsServed} segments served`);
 });
+
+test('a wrong token: the error is shown, nothing plays, and the next Start pays', async () => {
+  const fresh = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+  try {
+    await fresh.goto(base);
+    await fresh.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    const token = await fresh.inputValue('#btp-token');
+    await fresh.fill('#btp-token', 'not-the-token');
+    await fresh.click('#start');
+    await fresh.waitForSelector('body[data-state="failed"]', { timeout: 10_000 });
+    assert.match(await fresh.textContent('#error'), /refused this account/);
+    assert.equal(await fresh.$eval('#video', (v) => v.currentTime), 0, 'nothing paid, nothing played');
+    await fresh.fill('#btp-token', token);
+    await fresh.click('#start');
+    await fresh.waitForSelector('body[data-state="streaming"]', { timeout: 10_000 });
+    await fresh.waitForFunction(() => document.getElementById('video').currentTime > 0.5, null, { timeout: 8_000 });
+  } finally {
+    await fresh.close();
+  }
+});
