@@ -13,7 +13,7 @@ WASM_TARGET := wasm32-unknown-unknown
 CHROMEDRIVER = $(CURDIR)/.cache/bin/chromedriver
 WITH = node scripts/with-services.mjs
 
-.PHONY: help setup test lint unit browser interop types node build demo doc bench fuzz clean
+.PHONY: help setup test lint unit browser interop types node build media demo doc bench fuzz clean
 
 help:
 	@echo "make demo   build the package and run the demo site (prints its URL)"
@@ -74,13 +74,17 @@ build: setup
 	wasm-pack -q build --release --target web --out-dir pkg
 	node scripts/finish-pkg.mjs
 
-demo: build
+## The demo's and the tests' video, generated once with ffmpeg into .cache/media/.
+media: setup
+	node scripts/make-media.mjs
+
+demo: build media
 	node www/server.mjs
 
 ## The demo site end to end in headless Chromium (needs pkg/), the attack suite against
 ## it, and its restart with each store (a throwaway redis-server for REDIS_URL).
 .PHONY: e2e
-e2e: build
+e2e: build media
 	$(WITH) --redis -- node --test tests/e2e/
 
 ## BENCH_ARGS, e.g. "--quick" or "--only size,throughput --pacing-seconds 10" (bench/run.mjs).

@@ -19,6 +19,11 @@
 // js/stores/{sqlite,redis}.js as their own entry points (ilp-stream-web/stores/…,
 // with their .d.ts), whose client libraries are optional peer dependencies, so a
 // browser bundle of the package entry never pulls them.
+//
+// And media playback: js/media.js (MediaBinding) is copied to pkg/media.js, the
+// entry installs its `attachMedia` on PaymentStream.prototype (at the end of the
+// glue, where the class exists: media.js cannot import it without a cycle), and
+// js/media.d.ts (merged with the class's declaration) is appended as well.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, statSync, renameSync, copyFileSync } from 'node:fs';
 import { transformSync } from 'esbuild';
@@ -43,21 +48,25 @@ const { code } = transformSync(readFileSync(glue, 'utf8'), {
   loader: 'js', format: 'esm', target: 'es2020',
   minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false, legalComments: 'none',
 });
+const media = 'import{attachMedia as __wbg_attach_media}from"./media.js";' +
+  'Object.defineProperty(PaymentStream.prototype,"attachMedia",{value:__wbg_attach_media,writable:true,configurable:true});' +
+  'export{MediaBinding}from"./media.js";';
 writeFileSync(glue, `${nodeInit(code)}export{monetize,MonetizationEvent}from"./monetize.js";\n`
-  + 'export{ReceiptVerifier,ReceiptError,MemoryStore,spspWithReceipts,DEFAULT_RECEIPT_TTL_MS}from"./receipts.js";\n');
+  + 'export{ReceiptVerifier,ReceiptError,MemoryStore,spspWithReceipts,DEFAULT_RECEIPT_TTL_MS}from"./receipts.js";\n'
+  + `${media}\n`);
 const minifyJs = (from, to) => writeFileSync(path.join(pkg, to), transformSync(readFileSync(from, 'utf8'), {
   loader: 'js', format: 'esm', target: 'es2022',
   minifyWhitespace: true, minifySyntax: true, minifyIdentifiers: false, legalComments: 'none',
 }).code);
-minifyJs('js/monetize.js', 'monetize.js');
-minifyJs('js/receipts.js', 'receipts.js');
+for (const name of ['monetize.js', 'media.js', 'receipts.js']) minifyJs(`js/${name}`, name);
 mkdirSync(path.join(pkg, 'stores'), { recursive: true });
 for (const store of ['sqlite', 'redis']) {
   minifyJs(`js/stores/${store}.js`, `stores/${store}.js`);
   copyFileSync(`js/stores/${store}.d.ts`, path.join(pkg, `stores/${store}.d.ts`));
 }
 const dts = path.join(pkg, 'ilp_stream_web.d.ts');
-writeFileSync(dts, `${readFileSync(dts, 'utf8').trimEnd()}\n\n${readFileSync('js/monetize.d.ts', 'utf8')}\n${readFileSync('js/receipts.d.ts', 'utf8')}`);
+const extraDts = ['monetize', 'media', 'receipts'].map((n) => readFileSync(`js/${n}.d.ts`, 'utf8').trimEnd()).join('\n\n');
+writeFileSync(dts, `${readFileSync(dts, 'utf8').trimEnd()}\n\n${extraDts}\n`);
 
 // In Node.js (and only there: `process.versions.node`), a file: URL is read
 // with fs/promises. `process.getBuiltinModule` (Node 20.16+, 22.3+) needs no
@@ -88,7 +97,7 @@ return fs.then((fs)=>fs.readFile(url))}
 // reach the .wasm by name).
 const manifestPath = path.join(pkg, 'package.json');
 const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-for (const file of ['monetize.js', 'receipts.js', 'stores/']) {
+for (const file of ['monetize.js', 'media.js', 'receipts.js', 'stores/']) {
   if (!manifest.files.includes(file)) manifest.files.push(file);
 }
 manifest.exports = {
@@ -113,9 +122,8 @@ const sizes = (file) => {
   };
 };
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-const monetizeJs = path.join(pkg, 'monetize.js');
-const receiptsJs = path.join(pkg, 'receipts.js');
-const rows = { [path.basename(wasm)]: sizes(wasm), [path.basename(glue)]: sizes(glue), [path.basename(monetizeJs)]: sizes(monetizeJs), [path.basename(receiptsJs)]: sizes(receiptsJs) };
+const rows = { [path.basename(wasm)]: sizes(wasm), [path.basename(glue)]: sizes(glue) };
+for (const name of ['monetize.js', 'media.js', 'receipts.js']) rows[name] = sizes(path.join(pkg, name));
 console.log(`wasm-opt -Oz: ${kb(before)} -> ${kb(rows[path.basename(wasm)].raw)}`);
 console.log(`glue minified: ${kb(glueBefore)} -> ${kb(rows[path.basename(glue)].raw)}`);
 console.log('file                      raw        gzip      brotli');

@@ -11,6 +11,7 @@
 #     and wasm-pack;
 #   - Chromium and chromedriver (Debian packages) for the browser tests;
 #   - redis-server (Debian's package) for the receipt store tests;
+#   - ffmpeg (Debian) to generate the demo's media (scripts/make-media.mjs);
 #   - the Node packages in package-lock.json (npm ci).
 #
 # It writes .cache/bin/ with links to the chosen tools; the Makefile puts that
@@ -137,6 +138,11 @@ choose_browser() {
   link "$(where chromedriver)" chromedriver
 }
 
+# ffmpeg generates the demo's and the media tests' video (scripts/make-media.mjs).
+media_tools() {
+  have ffmpeg || apt_install ffmpeg
+}
+
 node_packages() {
   have npm || apt_install nodejs npm
   # npm ci only when the lock changed since the last install.
@@ -157,6 +163,7 @@ main() {
   install_cargo_tool wasm-pack "${WASM_PACK_VERSION:-0.15.1}" wasm-pack
   choose_browser
   apt_install redis-server
+  media_tools
   node_packages
 }
 

@@ -139,6 +139,57 @@ fn a_stream_paused_before_start_starts_paused() {
 }
 
 #[test]
+fn a_stream_paused_while_idle_starts_paused_and_pay_still_works() {
+    // A page binding the stream to a paused media element before start().
+    let config = client_config(10_000, None, 9);
+    let mut sim = Sim::unstarted(config, PeerConfig::default(), LinkConfig::default(), 9);
+    sim.act(|c, now| c.pause(now)).unwrap();
+    assert_eq!(
+        sim.client.state(),
+        State::Idle,
+        "pause() alone starts nothing"
+    );
+    sim.act(|c, now| c.start(now)).unwrap();
+    sim.run_for(3 * SECOND);
+    assert!(sim.started(), "start() resolves once connected");
+    assert_eq!(states(&sim), [State::Connecting, State::Paused]);
+    assert_eq!(sim.peer.total_received, 0, "no paced money while paused");
+    // A discrete payment goes through while paused.
+    sim.act(|c, now| c.pay(5_000, now)).unwrap();
+    sim.run_for(2 * SECOND);
+    assert_eq!(sim.payment_done().map(|(sent, _, _)| sent), Some(5_000));
+    assert_eq!(
+        sim.peer.total_received, 5_000,
+        "only the payment, nothing paced"
+    );
+    sim.act(|c, now| c.resume(now)).unwrap();
+    sim.run_for(2 * SECOND);
+    assert!(sim.peer.total_received > 5_000, "paced money once resumed");
+    assert_eq!(
+        states(&sim),
+        [State::Connecting, State::Paused, State::Streaming]
+    );
+}
+
+#[test]
+fn pause_and_resume_while_connecting_leave_the_last_word() {
+    // A media element that plays, waits and plays again before the stream is up.
+    let mut sim = resolving(10_000, 10);
+    sim.act(|c, now| c.pause(now)).unwrap();
+    sim.act(|c, now| c.resume(now)).unwrap();
+    sim.act(|c, now| c.pause(now)).unwrap();
+    sim.run_for(3 * SECOND);
+    assert_eq!(states(&sim), [State::Connecting, State::Paused]);
+    assert_eq!(sim.peer.total_received, 0);
+    let mut sim = resolving(10_000, 11);
+    sim.act(|c, now| c.pause(now)).unwrap();
+    sim.act(|c, now| c.resume(now)).unwrap();
+    sim.run_for(3 * SECOND);
+    assert_eq!(states(&sim), [State::Connecting, State::Streaming]);
+    assert!(sim.peer.total_received > 0);
+}
+
+#[test]
 fn an_spsp_query_that_never_answers_fails_at_the_connect_timeout() {
     let mut config = client_config(10_000, None, 8);
     config.receiver = None;

@@ -1,8 +1,13 @@
 // The demo page: pays the receiver every second with ilp-stream-web, forwards each STREAM
 // receipt to the server, and shows the content the server unlocks for the verified credit.
+// The video plays through Media Source Extensions from one-second segments the server
+// hands out only against that credit, and the payment follows the player
+// (stream.attachMedia): pausing the video stops the money, and without money the video
+// stops at the last second paid for.
 // The visit is an HttpOnly cookie the page never sees; every request here is same-origin.
-// If the server restarts (a new `run`) or the stream fails while the visitor wants to pay,
-// the page asks for a new connection and carries on: the credit is kept by the server.
+// If the server restarts (a new `run`: its network, and so this connection, are gone) or
+// the stream fails while the video should play, the page asks for a new connection and
+// pays on: what the visit has paid for is kept by the server.
 import init, { PaymentStream } from '/pkg/ilp_stream_web.js';
 
 const $ = (id) => document.getElementById(id);
@@ -12,7 +17,7 @@ const ui = {
   rate: $('rate'), sent: $('sent'), delivered: $('delivered'), credit: $('credit'), unlocked: $('unlocked'),
   receipt: $('receipt'), receiptNote: $('receipt-note'),
   server: $('btp-server'), user: $('btp-user'), token: $('btp-token'), receiver: $('receiver'),
-  article: $('article'), segments: $('segments'), audioStatus: $('audio-status')
+  article: $('article'), segments: $('segments'), videoStatus: $('video-status'), video: $('video')
 };
 
 // Plain-words versions of the SDK's error codes.
@@ -49,10 +54,17 @@ const S = {
   requested: new Set(),
   pendingReceipt: null,
   posting: false,
-  wantPaying: false, // Start pressed, and not Stop since (nor everything paid)
+  starting: false, // a stream is being made
+  binding: null, // the stream following the video (stream.attachMedia)
+  topUp: null, // a pay() of the lead in progress
   reconnecting: false
 };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Seconds paid ahead of the playhead. Paying exactly as the video plays would leave the
+// player always just short of the next segment (and a waiting player pauses the
+// payment), so the page keeps this much bought ahead with pay(): at the end of the video
+// the total is the same, one price per second.
+const LEAD = 2;
 
 // ------------------------------------------------------------------ formatting
 function amount (raw, digits = 6) {
@@ -99,9 +111,15 @@ function setState (state) {
   ui.start.disabled = !S.session || allPaid || !(state === 'idle' || state === 'stopped' || state === 'failed');
   ui.pause.disabled = !live;
   ui.stop.disabled = !(live || state === 'connecting');
-  ui.pause.textContent = state === 'paused' ? 'Resume' : 'Pause';
-  ui.pause.setAttribute('aria-pressed', String(state === 'paused'));
+  pauseButton();
   for (const f of [ui.server, ui.user, ui.token]) f.disabled = state === 'connecting' || live;
+}
+
+// The panel's Pause button pauses and plays the video (the payment follows it).
+function pauseButton () {
+  const paused = ui.video.paused && Boolean(S.stream);
+  ui.pause.textContent = paused ? 'Resume' : 'Pause';
+  ui.pause.setAttribute('aria-pressed', String(paused));
 }
 
 // ------------------------------------------------------------------ server API
@@ -145,22 +163,29 @@ async function refreshAccount () {
   const r = await api('GET', '/session').catch(() => ({ ok: false }));
   if (!r.ok) return;
   applyAccount(r.json);
-  if (r.json.run !== S.session.run && S.wantPaying) reconnect();
+  if (r.json.run !== S.session.run) {
+    S.connectionUsed = true; // that connection is gone with the old run: Start asks for a new one
+    if (S.stream || !ui.video.paused) reconnect();
+  }
 }
 
 // The server restarted (its network with it: the old connection is gone) or the stream
-// failed: drop the stream and pay on a new connection, retrying until the server answers.
+// failed while the video should play: drop the stream and pay on a new connection,
+// retrying until the server answers.
 async function reconnect () {
   if (S.reconnecting) return;
   S.reconnecting = true;
   const old = S.stream;
+  S.binding?.detach();
   S.stream = null;
+  S.binding = null;
   old?.stop().catch(() => {});
+  S.connectionUsed = true;
   status('Lost the connection; reconnecting to the demo server…');
   document.body.dataset.reconnects = String(Number(document.body.dataset.reconnects ?? 0) + 1);
   try {
-    for (let i = 0; i < 120 && S.wantPaying; i++) {
-      if (await start({ reconnecting: true })) return;
+    for (let i = 0; i < 120 && !S.stream; i++) {
+      if (await startStream()) return;
       await sleep(1000);
     }
   } finally {
@@ -236,8 +261,13 @@ function renderLocked () {
 
 async function fetchUnit (n) {
   S.requested.add(n);
-  const r = await api('GET', `/session/content/${n}`).catch(() => ({ ok: false }));
-  if (!r.ok) { S.requested.delete(n); return; }
+  const [r, seg] = await Promise.all([
+    api('GET', `/session/content/${n}`).catch(() => ({ ok: false })),
+    fetch(`/session/media/${n}`, { cache: 'no-store' })
+      .then((res) => (res.ok ? res.arrayBuffer() : null)).catch(() => null)
+  ]);
+  // Not paid yet (or the network failed): asked again once more credit arrives.
+  if (!r.ok || !seg) { S.requested.delete(n); return; }
   const unit = r.json;
   if (unit.paragraph !== null) {
     const p = $(`para-${unit.paragraphIndex}`);
@@ -248,70 +278,94 @@ async function fetchUnit (n) {
   li.classList.add('paid');
   li.title = `second ${n + 1}: paid`;
   document.body.dataset.unitsShown = String(ui.segments.querySelectorAll('.paid').length);
-  player.add(n, unit.audio.base64);
+  player.add(n, seg);
 }
 
-// ------------------------------------------------------------------ audio: plays only what is paid for
+// ------------------------------------------------------------------ video: plays only what is paid for
+// A MediaSource fed with the init segment (free) and then each paid one-second segment, in
+// any order (each carries its own timestamps). Segments stay buffered, so a seek back
+// replays them without asking the server (or paying) again.
 const player = {
-  ctx: null, out: null, buffers: [], starts: [], next: 0, nextTime: 0,
-  ensure () {
-    if (this.ctx || !window.AudioContext) return;
-    this.ctx = new AudioContext();
-    this.out = this.ctx.createGain();
-    this.out.gain.value = 0.8;
-    this.out.connect(this.ctx.destination);
-    setInterval(() => this.tick(), 120);
-  },
-  async add (n, base64) {
-    if (!this.ctx) return;
-    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-    try {
-      this.buffers[n] = await this.ctx.decodeAudioData(bytes.buffer);
-    } catch {
-      return;
+  ms: null, sb: null, queue: [], appended: new Set(), current: null, buffered: 0,
+  async setup (type, units) {
+    const el = ui.video;
+    if (!window.MediaSource || !MediaSource.isTypeSupported(type)) {
+      this.show('locked', 'this browser cannot play the video (Media Source Extensions, VP9 + Opus)');
+      return false;
     }
-    this.schedule();
+    this.ms = new MediaSource();
+    el.src = URL.createObjectURL(this.ms);
+    await new Promise((resolve) => this.ms.addEventListener('sourceopen', resolve, { once: true }));
+    this.ms.duration = units;
+    this.sb = this.ms.addSourceBuffer(type);
+    this.sb.addEventListener('updateend', () => {
+      if (this.current !== null && this.current >= 0) document.body.dataset.segmentsAppended = String(++this.buffered);
+      this.current = null;
+      this.pump();
+    });
+    const init = await fetch('/session/media/init', { cache: 'no-store' });
+    if (!init.ok) return false;
+    this.queue.push({ n: -1, bytes: await init.arrayBuffer() });
+    this.pump();
+    for (const type of ['timeupdate', 'playing', 'pause', 'waiting', 'seeking', 'ended']) el.addEventListener(type, () => this.tick());
+    el.addEventListener('seeking', () => { this.clampSeek(); followPlayhead(); });
+    el.addEventListener('play', onPlay);
+    el.addEventListener('play', pauseButton);
+    el.addEventListener('pause', pauseButton);
+    el.addEventListener('waiting', keepLead);
+    document.addEventListener('visibilitychange', keepLead);
+    el.addEventListener('timeupdate', followPlayhead);
+    return true;
   },
-  schedule () {
-    const ctx = this.ctx;
-    while (this.buffers[this.next]) {
-      const now = ctx.currentTime;
-      // Starved (or first): start a moment from now; otherwise butt-join the next second.
-      if (this.nextTime < now + 0.03) this.nextTime = now + (this.next === 0 ? 0.25 : 0.08);
-      const src = ctx.createBufferSource();
-      src.buffer = this.buffers[this.next];
-      src.connect(this.out);
-      src.start(this.nextTime);
-      this.starts[this.next] = this.nextTime;
-      this.nextTime += src.buffer.duration;
-      this.next++;
+  add (n, bytes) {
+    if (this.appended.has(n) || !this.sb) return;
+    this.appended.add(n);
+    this.queue.push({ n, bytes });
+    this.pump();
+  },
+  pump () {
+    if (!this.sb || this.sb.updating || this.queue.length === 0) return;
+    const { n, bytes } = this.queue.shift();
+    this.current = n;
+    this.sb.appendBuffer(bytes);
+    if (this.appended.size === S.session.units && this.queue.length === 0) {
+      this.sb.addEventListener('updateend', () => { if (this.ms.readyState === 'open' && !this.sb.updating) this.ms.endOfStream(); }, { once: true });
     }
   },
-  pause () { if (this.ctx && this.ctx.state === 'running') this.ctx.suspend(); this.tick(); },
-  resume () { if (this.ctx && this.ctx.state !== 'running') this.ctx.resume(); },
+  /** Seconds 0 .. paidEnd are paid for and here, without a gap. */
+  paidEnd () {
+    let n = 0;
+    while (this.appended.has(n)) n++;
+    return n;
+  },
+  // No skipping ahead of what is paid for: a seek past it lands on its last second.
+  clampSeek () {
+    const el = ui.video;
+    const end = this.paidEnd();
+    if (el.currentTime > end) el.currentTime = Math.max(0, end - 0.5);
+  },
+  show (state, text) {
+    if (ui.videoStatus.dataset.state !== state || ui.videoStatus.textContent !== text) {
+      ui.videoStatus.dataset.state = state;
+      ui.videoStatus.textContent = text;
+    }
+  },
   tick () {
-    if (!this.ctx || !S.session) return;
-    const t = this.ctx.currentTime;
-    let now = -1;
-    this.starts.forEach((s, i) => {
-      const li = ui.segments.children[i];
-      const playing = t >= s && t < s + 1;
-      if (playing) now = i;
-      li.classList.toggle('now', playing);
-      li.classList.toggle('played', t >= s + 1);
+    if (!S.session) return;
+    const el = ui.video;
+    const t = el.currentTime;
+    const now = Math.floor(t);
+    [...ui.segments.children].forEach((li, i) => {
+      li.classList.toggle('now', i === now && !el.ended);
+      li.classList.toggle('played', i < now || el.ended);
     });
     const units = S.session.units;
-    let state; let text;
-    if (this.next >= units && t >= this.nextTime) { state = 'finished'; text = 'finished: all paid for and played'; }
-    else if (this.ctx.state !== 'running' && this.next > 0) { state = 'paused'; text = 'paused with the payment'; }
-    else if (now >= 0) { state = 'playing'; text = `playing second ${now + 1} of ${units}`; }
-    else if (this.next > 0 || S.stream) { state = 'waiting'; text = 'waiting for the next paid second…'; }
-    else { state = 'locked'; text = 'locked: press Start to pay for it'; }
-    if (ui.audioStatus.dataset.state !== state || ui.audioStatus.textContent !== text) {
-      ui.audioStatus.dataset.state = state;
-      ui.audioStatus.textContent = text;
-    }
-    document.body.dataset.audioTime = t.toFixed(2);
+    if (el.ended) this.show('finished', 'finished: all paid for and played');
+    else if (el.paused && this.appended.size > 0) this.show('paused', 'paused, and so is the payment');
+    else if (el.paused) this.show('locked', 'press play: the video is paid for as it plays');
+    else if (el.readyState >= 3 && !el.seeking) this.show('playing', `playing second ${now + 1} of ${units}`);
+    else this.show('waiting', S.stream ? 'waiting for the next paid second…' : 'stopped at the last second paid for');
+    document.body.dataset.videoTime = t.toFixed(2);
   }
 };
 
@@ -329,52 +383,88 @@ function showTotals () {
   showAmount(ui.delivered, S.totals.delivered);
 }
 
-// Resolves true once a stream was started (or failed on its own), false when the demo
-// server gave no connection.
-async function start ({ reconnecting = false } = {}) {
-  if (!reconnecting) {
-    clearError();
-    player.ensure(); // inside the click: browsers allow audio to start from a user gesture
-    player.resume();
-  }
-  S.wantPaying = true;
-  if (S.connectionUsed) {
-    // A stopped STREAM connection is finished; a new one (new receipt nonce) continues the visit.
-    const r = await api('POST', '/session/connection').catch(() => ({ ok: false, json: {} }));
-    if (!r.ok) {
-      if (!reconnecting) showError(null, r.json.error ? `The demo server says: ${r.json.error}` : 'The demo server could not open a new connection.');
-      return false;
-    }
-    useConnection(r.json);
-    applyAccount(r.json);
-    S.base = { ...S.totals };
-    if (S.unlocked >= S.session.units) { S.wantPaying = false; return true; }
-  }
-  const price = BigInt(S.session.pricePerSecond);
-  const remaining = price * BigInt(S.session.units) - BigInt(ui.credit.dataset.raw || '0');
-  let stream;
+// Start (and play on the player): the video plays, and its `play` starts paying.
+function start () {
+  clearError();
+  if (ui.video.paused) ui.video.play().catch((err) => showError(null, `The video could not play: ${err.message}`));
+  else startStream();
+}
+
+// The player was asked to play: without a live stream, one starts (following the video).
+function onPlay () {
+  if (!S.stream) startStream();
+  else keepLead();
+}
+
+// Resolves false when the demo server gave no new connection, else true.
+async function startStream () {
+  if (S.stream || S.starting) return true;
+  S.starting = true;
   try {
-    stream = new PaymentStream({
-      btp: btpUrl(),
-      destinationAccount: S.session.destinationAccount,
-      sharedSecret: S.session.sharedSecret,
-      amountPerSecond: S.session.pricePerSecond,
-      maxTotal: (remaining > 0n ? remaining : price).toString()
-    });
-  } catch (err) {
-    showError(err);
+    if (S.connectionUsed) {
+      // A stopped STREAM connection is finished; a new one (new receipt nonce) continues the visit.
+      const r = await api('POST', '/session/connection').catch(() => ({ ok: false, json: {} }));
+      if (!r.ok) {
+        if (!S.reconnecting) showError(null, r.json.error ? `The demo server says: ${r.json.error}` : 'The demo server could not open a new connection.');
+        return false;
+      }
+      useConnection(r.json);
+      applyAccount(r.json);
+      S.base = { ...S.totals };
+    }
+    const price = BigInt(S.session.pricePerSecond);
+    const remaining = price * BigInt(S.session.units) - S.totals.sent;
+    if (remaining <= 0n) return;
+    let stream;
+    try {
+      stream = new PaymentStream({
+        btp: btpUrl(),
+        destinationAccount: S.session.destinationAccount,
+        sharedSecret: S.session.sharedSecret,
+        amountPerSecond: S.session.pricePerSecond,
+        maxTotal: remaining.toString()
+      });
+    } catch (err) {
+      showError(err);
+      return;
+    }
+    S.stream = stream;
+    S.connectionUsed = true;
+    listen(stream);
+    // The payment follows the player from here: it starts paused while the video waits.
+    S.binding = stream.attachMedia(ui.video);
+    S.starting = false;
+    try {
+      await stream.start();
+      keepLead();
+    } catch (err) {
+      if (S.stream === stream) {
+        showError(err);
+        setState(stream.state);
+        status('Not paying.');
+        // A stream that failed to start is done with: the next play (or Start) makes a new one.
+        if (stream.state === 'failed' || stream.state === 'stopped') {
+          S.binding?.detach();
+          S.stream = null;
+          S.binding = null;
+        }
+      }
+    }
     return true;
+  } finally {
+    S.starting = false;
   }
-  S.stream = stream;
-  S.connectionUsed = true;
+}
+
+function listen (stream) {
   stream.addEventListener('statechange', (e) => {
     if (S.stream !== stream) return;
     const { state } = e.detail;
     setState(state);
-    if (state === 'streaming') { player.resume(); status(`Paying ${amount(S.session.pricePerSecond, rateDigits(S.session.pricePerSecond)).text} per second.`); }
-    if (state === 'paused') { player.pause(); status('Paused: no money is moving, and the content waits.'); setTimeout(refreshAccount, 400); }
+    if (state === 'streaming' || state === 'paused') keepLead();
+    if (state === 'streaming') status(`Paying ${amount(S.session.pricePerSecond, rateDigits(S.session.pricePerSecond)).text} per second while the video plays.`);
+    if (state === 'paused') { status(ui.video.paused ? 'Paused with the video: no money is moving.' : 'Waiting for the video: no money is moving.'); setTimeout(refreshAccount, 400); }
     if (state === 'connecting') status('Connecting to the connector…');
-    if (state === 'failed') player.pause();
     if (state === 'stopped' || state === 'failed') setTimeout(refreshAccount, 400);
   });
   stream.addEventListener('start', (e) => {
@@ -396,30 +486,59 @@ async function start ({ reconnecting = false } = {}) {
     S.totals = { sent: S.base.sent + BigInt(d.totalSent), delivered: S.base.delivered + BigInt(d.totalDelivered) };
     showTotals();
     status(STOP_REASONS[d.reason] ?? 'Stopped.');
-    // Paid in full: the last seconds keep playing. Otherwise the music stops with the money.
-    if (d.reason !== 'max-total') player.pause();
+    // The binding detached itself; the video plays what is paid for, then waits.
     S.stream = null;
-    if (d.reason === 'max-total') S.wantPaying = false;
-    if (d.reason === 'error' && S.wantPaying) setTimeout(reconnect, 500);
+    S.binding = null;
+    player.tick();
+    // Failed (e.g. the server and its network restarted) while the video should play.
+    if (d.reason === 'error' && !ui.video.paused) setTimeout(reconnect, 500);
   });
-  try {
-    await stream.start();
-  } catch (err) {
-    if (S.stream === stream) { showError(err); setState(stream.state); status('Not paying.'); }
-  }
-  return true;
 }
 
-function pauseOrResume () {
+/** Source units sent or on their way, over every connection of this visit. */
+function paidOrPending () {
   const s = S.stream;
-  if (!s) return;
-  try {
-    if (s.state === 'paused') s.resume(); else s.pause();
-  } catch (err) { showError(err); }
+  return S.base.sent + (s ? BigInt(s.totalSent) + BigInt(s.totalInDoubt) : 0n);
+}
+
+// While the video should play, keep LEAD seconds paid ahead of the playhead with pay():
+// at the start (nothing is paid, so nothing can play), whenever the player starves, and
+// when the stream is back (connected again, the page visible again). Not while the page is
+// hidden: the stream pauses then (attachMedia's whenHidden 'pause'), and so does the lead.
+async function keepLead () {
+  const s = S.stream;
+  if (!s || S.topUp || ui.video.paused || document.hidden || (s.state !== 'streaming' && s.state !== 'paused')) return;
+  const price = BigInt(S.session.pricePerSecond);
+  const target = BigInt(Math.min(S.session.units, Math.floor(ui.video.currentTime) + LEAD)) * price;
+  const short = target - paidOrPending();
+  if (short <= 0n) return;
+  S.topUp = s.pay(short).catch(() => {}).finally(() => {
+    S.topUp = null;
+    // The player may have moved on (or starved again) meanwhile.
+    if (!ui.video.paused && ui.video.readyState < 3) keepLead();
+  });
+}
+
+// Replaying seconds already paid for (after a seek back) pays nothing: the paced rate is
+// 0 while the playhead is more than LEAD seconds behind what is paid, and back on near it.
+// Run on `seeking` too, before the binding resumes the stream at the new position.
+function followPlayhead () {
+  const s = S.stream;
+  if (!s || s.state === 'stopped' || s.state === 'failed') return;
+  const price = BigInt(S.session.pricePerSecond);
+  const paidSeconds = Number(paidOrPending() / price);
+  const rate = paidSeconds - ui.video.currentTime > LEAD + 0.5 ? '0' : S.session.pricePerSecond;
+  if (s.amountPerSecond !== rate) {
+    try { s.setAmountPerSecond(rate); } catch {}
+  }
+}
+
+// The panel's Pause is the player's: the payment follows the video.
+function pauseOrResume () {
+  if (ui.video.paused) start(); else ui.video.pause();
 }
 
 async function stop () {
-  S.wantPaying = false;
   const s = S.stream;
   if (!s) return;
   ui.stop.disabled = true;
@@ -437,7 +556,7 @@ async function boot () {
     return;
   }
   // The cookie's visit if there is one (a reload, or after a restart: what was paid for
-  // stays unlocked), else a new one.
+  // stays unlocked and is not paid again), else a new one.
   const r = await api('POST', '/session').catch(() => ({ ok: false, json: {} }));
   if (!r.ok) {
     status('The demo server could not create a session.');
@@ -445,16 +564,23 @@ async function boot () {
     return;
   }
   useConnection(r.json);
+  // What earlier page loads of this visit paid counts as sent: the lead is not bought twice.
+  S.base = { sent: BigInt(r.json.credit), delivered: BigInt(r.json.credit) };
+  S.totals = { ...S.base };
   $('title').textContent = r.json.title;
   renderLocked();
+  if (!(await player.setup(r.json.mediaType, r.json.units))) {
+    showError(null, 'The video cannot be played here.');
+  }
   ui.rate.textContent = `${amount(r.json.pricePerSecond, rateDigits(r.json.pricePerSecond)).text} / s`;
   showTotals();
   applyAccount(r.json);
   setState('idle');
   status(`Ready. Press Start to pay ${amount(r.json.pricePerSecond, rateDigits(r.json.pricePerSecond)).text} per second for this page.`);
-  ui.start.addEventListener('click', () => start());
-  // While paying, the credit is re-read every 2 s; a new server run means reconnecting.
-  setInterval(() => { if (S.wantPaying && !S.reconnecting) refreshAccount(); }, 2000);
+  ui.start.addEventListener('click', start);
+  // While paying (or meant to), the credit is re-read every 2 s; a new server run means
+  // reconnecting.
+  setInterval(() => { if ((S.stream || !ui.video.paused) && !S.reconnecting) refreshAccount(); }, 2000);
   ui.pause.addEventListener('click', pauseOrResume);
   ui.stop.addEventListener('click', stop);
   $('account-form').addEventListener('submit', (e) => { e.preventDefault(); if (!ui.start.disabled) start(); });

@@ -17,9 +17,12 @@
 //                                  after the server restarted)
 //   POST /session/receipt          body: base64 receipt -> verified, the increase is credited
 //   GET  /session                  { credit, receiptCredit, received, unlocked, run, ... }
-//   GET  /session/content/:n       unit n (a second of music, every other unit a paragraph)
-//                                  once credit >= (n + 1) * price, else 402; paid units stay
-//                                  free to fetch again
+//   GET  /session/content/:n       unit n (every other unit a paragraph) once
+//                                  credit >= (n + 1) * price, else 402; paid units stay free
+//                                  to fetch again
+//   GET  /session/media/init       the video's init segment (codecs only, no media: free)
+//   GET  /session/media/:n         second n of the video (a fragmented-MP4 segment) under the
+//                                  same rule as content/:n: credit >= (n + 1) * price, else 402
 //
 // and the Web Monetization page (/monetized.html: link tags and listeners only):
 //
@@ -74,7 +77,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
 const PORT = Number(process.env.PORT ?? 8080);
 const PRICE_PER_SECOND = 100_000n; // USD at scale 9: 0.0001 USD per second, like Coil's rate
-const UNITS = 24; // seconds of content: 24 one-second music segments, 12 paragraphs
+const UNITS = 24; // seconds of content: 24 one-second video segments, 12 paragraphs
 const MAX_SESSIONS = Number(process.env.DEMO_MAX_SESSIONS ?? 500);
 const MAX_CONNECTIONS_PER_SESSION = 20;
 const MAX_WALLETS = 200;
@@ -97,7 +100,7 @@ const ARTICLE = {
   title: 'Paying by the second',
   paragraphs: [
     'Every page you read was paid for somehow. For most of the web’s history that meant advertising: your attention was sold in an auction you never saw, and the writer kept a thin slice of what was left.',
-    'This page works differently. While you read it, your browser sends a small payment every second — a ten-thousandth of a dollar here — and each second you pay for unlocks the next piece of this text and the next second of music.',
+    'This page works differently. While you read it, your browser sends a small payment every second — a ten-thousandth of a dollar here — and each second you pay for unlocks the next piece of this text and the next second of the video.',
     'The money travels over Interledger. Your browser holds an account at a connector, reached over a WebSocket with the Bilateral Transfer Protocol. The connector forwards each packet towards the receiver, who fulfils it to claim the money.',
     'Nothing here is a promise to pay later. A packet is either fulfilled, and the money moved, or rejected, and it did not. The sender in this page is a Rust library compiled to WebAssembly that speaks ILPv4, BTP and STREAM itself — no browser extension involved.',
     'STREAM splits a payment into many small packets and encrypts everything the two ends say to each other. It also lets sender and receiver agree on how much arrived: that is the figure shown as “delivered” in the panel beside this text.',
@@ -105,81 +108,33 @@ const ARTICLE = {
     'With every fulfilled packet the receiver signs a receipt: the total received so far on your stream, sealed with that secret. Your browser cannot forge one, because it never sees the secret; it only passes each receipt along.',
     'The server checks the signature, checks that the receipt belongs to your connection, and credits only the increase over the last receipt it accepted. Replaying an old receipt, or sending random bytes, earns nothing at all.',
     'As a second line of defence the server also asks the receiver how much really arrived on your connection, and spends the smaller of the two figures. Receipts keep the check cheap; the cross-check keeps it honest.',
-    'Pause the stream and both the text and the music stop. Resume, and they pick up where they left off. There is no subscription, no account to create and nothing to cancel.',
+    'Pause the video and the payment stops with it; play, and both pick up where they left off. Stop paying and the video stops at the last second you paid for. There is no subscription, no account to create and nothing to cancel.',
     'Per-second payments change what a small site can ask for. A reader who stays for two minutes pays for two minutes; one who leaves after five seconds pays for five. Price and attention finally line up.',
     'That is the end of the article, and you paid for all of it — less than a quarter of a cent. Thank you for reading. Press Stop whenever you like: the stream closes and the receiver keeps the final total.'
   ]
 };
 const PARAGRAPH_EVERY = UNITS / ARTICLE.paragraphs.length; // a paragraph every 2 units
 
-// A gentle arpeggiated progression, synthesized once at start-up (22.05 kHz, 16-bit mono),
-// then cut into one-second WAV segments. Cut from one continuous signal, so segments played
-// back to back join without a click.
-const SAMPLE_RATE = 22050;
-function synthesize (seconds) {
-  const n = seconds * SAMPLE_RATE;
-  const out = new Float32Array(n);
-  const hz = (midi) => 440 * 2 ** ((midi - 69) / 12);
-  // One chord per 2 s: C, Am, F, G, C, Em, F, G, Am, F, G, C (root position triads + octave).
-  const chords = [
-    [60, 64, 67], [57, 60, 64], [53, 57, 60], [55, 59, 62],
-    [60, 64, 67], [52, 55, 59], [53, 57, 60], [55, 59, 62],
-    [57, 60, 64], [53, 57, 60], [55, 59, 62], [60, 64, 67]
-  ];
-  const pattern = [0, 1, 2, 3, 2, 1, 2, 3]; // indexes into [root, third, fifth, octave]
-  const note = (start, midi, dur, gain, bright) => {
-    const f = hz(midi);
-    const s0 = Math.floor(start * SAMPLE_RATE);
-    const len = Math.min(Math.floor(dur * SAMPLE_RATE), n - s0);
-    for (let i = 0; i < len; i++) {
-      const t = i / SAMPLE_RATE;
-      const env = Math.min(1, t / 0.008) * Math.exp(-t / (dur * 0.35));
-      const w = 2 * Math.PI * f * t;
-      out[s0 + i] += gain * env * (Math.sin(w) + bright * Math.sin(2 * w) + bright * 0.3 * Math.sin(3 * w));
-    }
-  };
-  const step = 0.25; // eighth notes at 120 bpm
-  for (let c = 0; c * 2 < seconds; c++) {
-    const chord = chords[c % chords.length];
-    const tones = [...chord, chord[0] + 12];
-    const t0 = c * 2;
-    note(t0, chord[0] - 24, 2.4, 0.32, 0.15); // bass
-    note(t0, chord[1] - 12, 2.2, 0.09, 0.05); // soft pad tone
-    pattern.forEach((p, i) => note(t0 + i * step, tones[p] + 12, 0.9, 0.16, 0.25));
-  }
-  // A little echo (375 ms, feedback 0.3), then a fade-out over the last second.
-  const d = Math.floor(0.375 * SAMPLE_RATE);
-  for (let i = d; i < n; i++) out[i] += 0.3 * out[i - d];
-  let peak = 0;
-  for (let i = 0; i < n; i++) peak = Math.max(peak, Math.abs(out[i]));
-  const fade = SAMPLE_RATE;
-  for (let i = 0; i < n; i++) {
-    const g = i >= n - fade ? (n - i) / fade : 1;
-    out[i] = (out[i] / peak) * 0.6 * g;
-  }
-  return out;
+// The video: one-second fragmented-MP4 segments (VP9 + Opus) and their init segment,
+// generated locally by scripts/make-media.mjs (`make demo` runs it) into .cache/media/.
+const MEDIA_DIR = path.join(root, '.cache/media');
+let media;
+try {
+  media = JSON.parse(await readFile(path.join(MEDIA_DIR, 'media.json'), 'utf8'));
+  if (media.segments.length !== UNITS) throw new Error(`${media.segments.length} segments, not ${UNITS}`);
+  media.init = await readFile(path.join(MEDIA_DIR, 'init.mp4'));
+  media.data = await Promise.all(media.segments.map((_, n) => readFile(path.join(MEDIA_DIR, `${n}.m4s`))));
+} catch (err) {
+  console.error(`demo: no media in .cache/media (${err.message}); run \`make media\` (or node scripts/make-media.mjs)`);
+  process.exit(1);
 }
-function wav (samples) {
-  const data = Buffer.alloc(samples.length * 2);
-  samples.forEach((s, i) => data.writeInt16LE(Math.round(Math.max(-1, Math.min(1, s)) * 32767), i * 2));
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0); h.writeUInt32LE(36 + data.length, 4); h.write('WAVE', 8);
-  h.write('fmt ', 12); h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(SAMPLE_RATE, 24); h.writeUInt32LE(SAMPLE_RATE * 2, 28); h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34); h.write('data', 36); h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
-}
-const music = synthesize(UNITS);
-const segments = Array.from({ length: UNITS }, (_, i) =>
-  wav(music.subarray(i * SAMPLE_RATE, (i + 1) * SAMPLE_RATE)).toString('base64'));
 
 function contentUnit (n) {
   const p = n % PARAGRAPH_EVERY === 0 ? n / PARAGRAPH_EVERY : null;
   return {
     n,
     paragraphIndex: p,
-    paragraph: p === null ? null : ARTICLE.paragraphs[p],
-    audio: { type: 'audio/wav', seconds: 1, base64: segments[n] }
+    paragraph: p === null ? null : ARTICLE.paragraphs[p]
   };
 }
 
@@ -250,6 +205,7 @@ const stackPost = (route, body) => stackJson(route, {
 //   connections  [{ nonce, run, stackId, destinationAccount, sharedSecret,
 //                   verified (receipt total), received (receiver's, last seen), credited }]
 //                (the receipt secret is in the verifier's store only)
+//   served       { segments, maxSegment }: what was handed out of the video (counted)
 // What it has paid for is the sum of `credited`, each of which only grows (a maximum, not
 // a running sum: replaying an update cannot count twice).
 //   createdAt, lastActive (ms)
@@ -333,7 +289,7 @@ async function newVisit () {
     registered.add(username);
     await stackPost('/control/users', { username, token });
     const now = Date.now();
-    const visit = { key, username, token, connections: [], opening: 0, createdAt: now, lastActive: now };
+    const visit = { key, username, token, connections: [], opening: 0, served: { segments: 0, maxSegment: -1 }, createdAt: now, lastActive: now };
     track(visit);
     return { visit, credential };
   } finally {
@@ -392,6 +348,7 @@ function connectionJson (visit, conn) {
     paragraphs: ARTICLE.paragraphs.length,
     title: ARTICLE.title,
     run: RUN,
+    mediaType: media.mimeType,
     ...account(visit)
   };
 }
@@ -431,6 +388,9 @@ function account (visit) {
     assetCode: ASSET_CODE,
     assetScale: ASSET_SCALE,
     run: RUN,
+    // What this server handed out of the video: never past `unlocked`.
+    segmentsServed: visit.served.segments,
+    maxSegmentServed: visit.served.maxSegment,
     connections: visit.connections.map((c) => ({
       destinationAccount: c.destinationAccount,
       receiptCredit: c.verified.toString(),
@@ -609,7 +569,8 @@ async function api (req, res, parts) {
     }
     return send(res, 200, { ok: true, totalReceived: result.totalReceived.toString(), credited: result.delta.toString(), ...account(visit) });
   }
-  if (what === 'content' && m === 'GET' && /^(0|[1-9][0-9]{0,5})$/.test(arg ?? '')) {
+  if (what === 'media' && m === 'GET' && arg === 'init') return send(res, 200, media.init, 'video/mp4');
+  if ((what === 'content' || what === 'media') && m === 'GET' && /^(0|[1-9][0-9]{0,5})$/.test(arg ?? '')) {
     const n = Number(arg);
     if (n >= UNITS) return send(res, 404, { error: `there are ${UNITS} units (0 to ${UNITS - 1})` });
     const needed = BigInt(n + 1) * PRICE_PER_SECOND;
@@ -623,7 +584,11 @@ async function api (req, res, parts) {
         assetScale: ASSET_SCALE
       });
     }
-    return send(res, 200, contentUnit(n));
+    if (what === 'content') return send(res, 200, contentUnit(n));
+    // A paid second is served again on request (a seek back replays it, paid once).
+    visit.served.segments++;
+    visit.served.maxSegment = Math.max(visit.served.maxSegment, n);
+    return send(res, 200, media.data[n], 'video/mp4');
   }
   return send(res, 404, { error: 'unknown route' });
 }

@@ -27,6 +27,7 @@ export function encodeVisit (visit) {
     token: visit.token,
     createdAt: visit.createdAt,
     lastActive: visit.lastActive,
+    served: visit.served,
     connections: visit.connections.map((c) => ({
       nonce: c.nonce,
       run: c.run,
@@ -44,6 +45,7 @@ export function decodeVisit (text) {
   const v = JSON.parse(text);
   for (const c of v.connections) for (const k of ['verified', 'received', 'credited']) c[k] = BigInt(c[k]);
   v.opening = 0;
+  v.served ??= { segments: 0, maxSegment: -1 };
   return v;
 }
 

@@ -13,14 +13,17 @@ import { chromium } from 'playwright-core';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Debian's Chromium, headless, with the flags this machine needs as root. */
-export function launchChromium () {
+/** Debian's Chromium, headless, with the flags this machine needs as root (and `extraArgs`). */
+export function launchChromium (extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run']
+      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run', ...extraArgs]
   });
 }
+
+/** Media elements may play() without a user gesture (the media tests press play from script). */
+export const AUTOPLAY = '--autoplay-policy=no-user-gesture-required';
 
 /**
  * Starts www/server.mjs (on a free port unless `port` is given, with `env` added); resolves

@@ -190,6 +190,14 @@ pub struct Sim {
 impl Sim {
     /// A started simulation.
     pub fn new(config: ClientConfig, peer: PeerConfig, link: LinkConfig, seed: u64) -> Self {
+        let mut sim = Self::unstarted(config, peer, link, seed);
+        sim.client.start(T0).unwrap();
+        sim.drain();
+        sim
+    }
+
+    /// A simulation whose client is still idle: `start()` not called yet.
+    pub fn unstarted(config: ClientConfig, peer: PeerConfig, link: LinkConfig, seed: u64) -> Self {
         let max_total = config.max_total;
         let mut sim = Self {
             spsp_silent: false,
@@ -221,7 +229,6 @@ impl Sim {
             sends_after_stop: 0,
             lost_fulfilled: (0, 0),
         };
-        sim.client.start(T0).unwrap();
         sim.drain();
         sim
     }

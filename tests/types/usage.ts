@@ -1,7 +1,7 @@
 // Type-checks the npm package's TypeScript declarations the way a web
 // developer uses them (tsc --noEmit --strict; nothing runs). `make test`
 // checks it against the freshly built pkg/.
-import init, { MonetizationEvent, PaymentStream, monetize, version } from '../../pkg/ilp_stream_web.js';
+import init, { MediaBinding, MonetizationEvent, PaymentStream, monetize, version } from '../../pkg/ilp_stream_web.js';
 import {
   DEFAULT_RECEIPT_TTL_MS, MemoryStore, ReceiptError, ReceiptVerifier, decodeReceipt, spspUrl, spspWithReceipts, verifyReceipt,
 } from '../../pkg/ilp_stream_web.js';
@@ -11,6 +11,7 @@ import type {
   DataDetail, PaymentResult, PaymentStreamError, PaymentStreamStats, ProgressDetail, StopDetail,
   ThrottledDetail, WebSocketConstructor, Monetization, MonetizedLink, MonetizeOptions, MonetizationErrorEvent,
   ReceiptErrorCode, ReceiptFields, ReceiptNonce, ReceiptStore, SpspJson, VerifiedReceipt,
+  AttachMediaOptions,
 } from '../../pkg/ilp_stream_web.js';
 
 // The shape of the `ws` package's class (its types are not installed here).
@@ -185,4 +186,30 @@ export async function receiptUsage(): Promise<void> {
   const url: string = spspUrl('$wallet.example/bob');
   for (const store of stores) await store.close?.();
   console.log(headers, expires, forPage, visitorTotal, total, url, verifier.ttlMs, verifier.store);
+}
+
+/** Pay while the video plays: one line binds the stream to the element. */
+export async function media(): Promise<void> {
+  await init();
+  const s = new PaymentStream({ btp: 'btp+wss://c.example', receiver: '$w.example/bob', amountPerSecond: '100000' });
+  const video = document.querySelector('video') as HTMLVideoElement;
+  const binding: MediaBinding = s.attachMedia(video);
+  await s.start();
+  const el: HTMLMediaElement = binding.element;
+  const same: PaymentStream = binding.stream;
+  const on: boolean = binding.attached;
+  binding.detach();
+  const options: AttachMediaOptions = { whenHidden: 'continue' };
+  const audio = new Audio();
+  {
+    using again = s.attachMedia(audio, options);
+    console.log(again.attached);
+  }
+  // @ts-expect-error: whenHidden is 'pause' or 'continue'
+  s.attachMedia(audio, { whenHidden: 'sometimes' });
+  // @ts-expect-error: a media element, not any element
+  s.attachMedia(document.body);
+  // @ts-expect-error: made by attachMedia only
+  new MediaBinding();
+  console.log(el.currentTime, same.state, on, binding instanceof MediaBinding);
 }
