@@ -595,8 +595,9 @@ async function api (req, res, parts) {
 
 let ownHosts = [];
 // Refuses what no page of this site sends: a Host naming another server (DNS rebinding), a
-// POST without this site's Origin, a request a page of another origin made.
-function refusal (req) {
+// POST without this site's Origin, a request a page of another origin made. The pages
+// themselves may be linked to from anywhere (a navigation); the API may not.
+function refusal (req, api) {
   const host = String(req.headers.host ?? '').toLowerCase();
   if (!ownHosts.includes(host)) return 'Host must name this server';
   const origin = req.headers.origin;
@@ -604,15 +605,16 @@ function refusal (req) {
   if (req.method !== 'GET' && req.method !== 'HEAD' && !ours) return 'a POST must come from this site (Origin)';
   if (origin !== undefined && !ours) return 'requests from other origins are not served';
   const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return 'requests from other sites are not served';
+  if (api && site !== undefined && site !== 'same-origin' && site !== 'none') return 'requests from other sites are not served';
   return null;
 }
+const API_PREFIXES = ['/session', '/wallet', '/pay/'];
 
 async function handle (req, res) {
-  const why = refusal(req);
-  if (why) return send(res, 403, { error: why });
   const url = new URL(req.url, 'http://localhost');
   const p = url.pathname;
+  const why = refusal(req, API_PREFIXES.some((a) => p.startsWith(a)));
+  if (why) return send(res, 403, { error: why });
   if (p === '/session' || p.startsWith('/session/')) {
     return api(req, res, p.split('/').slice(2).filter(Boolean));
   }

@@ -378,6 +378,8 @@ test('Origin and Host are checked', async () => {
     ['GET content, foreign Host', rawGet(`${origin}/session/content/0`, { host: `evil.example:${new URL(origin).port}`, cookie: `demo_visit=${victim.cookie}` })]
   ];
   for (const [name, p] of cases) assert.equal((await p).status, 403, name);
+  // The page itself may be linked to from another site (a navigation carries no Origin).
+  assert.equal((await req(`${origin}/`, { origin: null, headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } })).status, 200);
   // localhost names the same server.
   const viaLocalhost = await rawGet(`${origin}/session/content/0`, { host: `localhost:${new URL(origin).port}`, cookie: `demo_visit=${victim.cookie}` });
   assert.equal(viaLocalhost.status, 200);
