@@ -70,7 +70,8 @@
 //   GET  /control/totals           {connections, streamConnected, closed, totalReceived, dataLength,
 //                                   receivers: {<key>: {kind, assetScale, address, connections,
 //                                   totalReceived}}, proxy: <GET /control/proxy>}
-//   GET  /control/info             the ready-line object (current ports/config)
+//   GET  /control/info             the ready-line object (current ports/config), without the
+//                                  known user's token and without the control token
 //   POST /control/config           {maxPacketAmount?, rateLimit?, balanceMax?, throughput?,
 //                                   receiverCap?, receiver?}
 //                                  (null = default; connector settings (the first four)
@@ -914,10 +915,12 @@ function totalsJson () {
   }
 }
 
-function infoJson () {
-  // With --no-default-user and no --user there is no known user: URLs without credentials.
+// The ready line (withCredentials: the known user's token in the BTP URLs and knownUser),
+// or GET /control/info (no token of any kind). With --no-default-user and no --user there is
+// no known user: URLs without credentials.
+function infoJson (withCredentials = false) {
   const [u, t] = opts.users[0] ?? []
-  const cred = u ? `${encodeURIComponent(u)}:${encodeURIComponent(t)}@` : ''
+  const cred = u && withCredentials ? `${encodeURIComponent(u)}:${encodeURIComponent(t)}@` : ''
   return {
     ready: true,
     btpUrl: `btp+ws://${cred}127.0.0.1:${btpPort}`,
@@ -933,7 +936,7 @@ function infoJson () {
     proxyBtpUrl: `btp+ws://${cred}127.0.0.1:${proxyPort}`,
     proxyBtpBaseUrl: `btp+ws://127.0.0.1:${proxyPort}`,
     proxyPort,
-    knownUser: u ? { username: u, token: t } : null,
+    knownUser: u ? (withCredentials ? { username: u, token: t } : { username: u }) : null,
     config,
     pid: process.pid
   }
@@ -1100,7 +1103,7 @@ httpServer.listen(opts.httpPort, opts.host)
 await once(httpServer, 'listening')
 const httpPort = httpServer.address().port
 
-process.stdout.write(JSON.stringify({ ...infoJson(), controlToken: CONTROL_TOKEN }) + '\n')
+process.stdout.write(JSON.stringify({ ...infoJson(true), controlToken: CONTROL_TOKEN }) + '\n')
 
 // ---------------------------------------------------------------- shutdown
 let shuttingDown = false
