@@ -81,10 +81,11 @@ media: setup
 demo: build media
 	node www/server.mjs
 
-## The demo site end to end in headless Chromium (needs pkg/).
+## The demo site end to end in headless Chromium (needs pkg/), the attack suite against
+## it, and its restart with each store (a throwaway redis-server for REDIS_URL).
 .PHONY: e2e
 e2e: build media
-	node --test tests/e2e/
+	$(WITH) --redis -- node --test tests/e2e/
 
 ## BENCH_ARGS, e.g. "--quick" or "--only size,throughput --pacing-seconds 10" (bench/run.mjs).
 bench: build

@@ -108,7 +108,7 @@ export async function startStack (args = []) {
   return {
     info,
     async get (path) {
-      const res = await fetch(info.httpUrl + path)
+      const res = await fetch(info.httpUrl + path, { headers: { authorization: `Bearer ${info.controlToken}` } })
       return res.json()
     },
     async stop () {

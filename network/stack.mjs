@@ -21,24 +21,45 @@
 // CLI (all optional):
 //   node network/stack.mjs --btp-port 0 --http-port 0 [--proxy-port 0] [--max-packet-amount N]
 //     [--rate-limit N] [--receiver-cap N] [--balance-max N] [--serve-dir DIR]
-//     [--user NAME:TOKEN]... [--allow-origin REGEX]... [--no-receipts]
-//     [--asset-code USD] [--asset-scale 9]
+//     [--user NAME:TOKEN]... [--no-default-user] [--allow-origin REGEX]... [--no-receipts]
+//     [--asset-code USD] [--asset-scale 9] [--user-credit N] [--user-rate N] [--registered-users-only]
+// --user-credit N: each BTP user of the browser account may have at most N source units
+//   paid or in flight, ever (a Prepare that would pass it gets T04 "exceeded the user's
+//   credit limit."); default unlimited. --user-rate N: each BTP user may send N packets per
+//   second (token bucket, capacity N; then T05 "too many requests from this account,
+//   throttling."), so one user cannot use up the account-wide --rate-limit of all; default
+//   none. --registered-users-only: a BTP name must have been
+//   registered (--user, POST /control/users) before it can authenticate; default: the first
+//   token for a new name binds it. --no-default-user: no alice:alice-secret.
+// The control token: $ILP_STACK_CONTROL_TOKEN if set (at least 32 characters), else 32
+// random bytes (base64url) made at start; only the ready line reports it.
 // Port 0 = pick a free port. When everything listens, ONE line of JSON goes to stdout:
 //   {"ready":true,"btpUrl":"btp+ws://alice:alice-secret@127.0.0.1:P","btpBaseUrl":"btp+ws://127.0.0.1:P",
 //    "btpPort":P,"httpUrl":"http://127.0.0.1:H","paymentPointerUrl":"http://127.0.0.1:H/.well-known/pay",
 //    "assetCode":"USD","assetScale":9,"connectorAddress":"test.connector",
 //    "browserAddressPrefix":"test.connector.browser","receiverAddress":"test.connector.receiver",
 //    "proxyBtpUrl":"btp+ws://alice:alice-secret@127.0.0.1:X","proxyBtpBaseUrl":"btp+ws://127.0.0.1:X",
-//    "proxyPort":X,"knownUser":{"username":"alice","token":"alice-secret"},"config":{...},"pid":N}
+//    "proxyPort":X,"knownUser":{"username":"alice","token":"alice-secret"},"config":{...},"pid":N,
+//    "controlToken":"..."}
 // Nothing else is written to stdout. Logs (connector, plugins, stream) only when DEBUG is set,
 // then to stderr. SIGINT/SIGTERM: close everything, exit 0.
 //
-// Control API (JSON, same HTTP server, CORS *):
-//   GET  /control/connections      [{id, name, receiver, assetScale, destinationAccount,
-//                                    streamConnected, closed, totalReceived, packets, dataLength,
-//                                    dataBase64 (first 1 MiB), streams, receiptsEnabled,
-//                                    receiptNonce, receiptSecret (base64), ...}]
-//   GET  /control/connections/:id  one record (id = "c1", "c2", ... in SPSP query order)
+// Control API (JSON, same HTTP server). Test and operator use only, never for pages:
+//   every request needs `Authorization: Bearer <controlToken>` (else 401, no CORS headers);
+//   the server listens on loopback only, answers loopback peers only, and only to a Host
+//   header naming itself (127.0.0.1 / localhost / [::1] with its port), else 403 (DNS
+//   rebinding). CORS headers (the request's Origin echoed) go only on authorised answers to
+//   loopback origins, for the wasm browser tests, whose page is on another loopback port.
+//   No control answer carries a secret: no receipt secrets, BTP tokens or shared secrets.
+//   GET  /control/connections      {connections: [{id, name, receiver, assetScale,
+//                                    destinationAccount, streamConnected, closed,
+//                                    totalReceived, packets, dataLength, streams,
+//                                    receiptsEnabled, receiptNonce, receiptSource, ...}]}
+//                                  (no data: that is in the single record)
+//   GET  /control/connections/:id  one record (id = "c1", "c2", ... in SPSP query order), with
+//                                  dataBase64: the first 64 KiB received (kept for at most
+//                                  DATA_KEEP_TOTAL bytes over all connections). An SPSP answer
+//                                  names its record in the `Stack-Connection-Id` header.
 //   POST /control/connections/:id/write {base64, streamId?, end?}  the receiver writes these
 //                                  bytes to the stream (default: the first one the sender
 //                                  opened, i.e. id 1) with stream.write(); end: true also
@@ -49,7 +70,8 @@
 //   GET  /control/totals           {connections, streamConnected, closed, totalReceived, dataLength,
 //                                   receivers: {<key>: {kind, assetScale, address, connections,
 //                                   totalReceived}}, proxy: <GET /control/proxy>}
-//   GET  /control/info             the ready-line object (current ports/config)
+//   GET  /control/info             the ready-line object (current ports/config), without the
+//                                  known user's token and without the control token
 //   POST /control/config           {maxPacketAmount?, rateLimit?, balanceMax?, throughput?,
 //                                   receiverCap?, receiver?}
 //                                  (null = default; connector settings (the first four)
@@ -62,6 +84,7 @@
 //                                  clients dropped), wait downMs, listen again on the same port.
 //                                  Connector, receiver links and STREAM state are kept.
 //   POST /control/users            {username, token}  pre-register a token
+//   POST /control/users/remove     {username}  forget a user (its token and credit use)
 //   POST /control/reset            forget connections/totals (all receivers), restore tokens,
 //                                  start config and the proxy (no fault, counters 0), re-create
 //                                  the browser account (fresh balance)
@@ -169,7 +192,10 @@ function parseArgs (argv) {
     ],
     receipts: true,
     assetCode: 'USD',
-    assetScale: 9
+    assetScale: 9,
+    userCredit: null,
+    userRate: null,
+    registeredOnly: false
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -195,6 +221,10 @@ function parseArgs (argv) {
       }
       case '--allow-origin': o.allowOrigins.push(next()); break
       case '--no-receipts': o.receipts = false; break
+      case '--no-default-user': o.users = o.users.filter(([u]) => u !== 'alice'); break
+      case '--user-credit': o.userCredit = next(); break
+      case '--user-rate': o.userRate = Number(next()); break
+      case '--registered-users-only': o.registeredOnly = true; break
       case '--asset-code': o.assetCode = next(); break
       case '--asset-scale': o.assetScale = Number(next()); break
       case '-h': case '--help':
@@ -208,13 +238,19 @@ function parseArgs (argv) {
 
 const opts = parseArgs(process.argv.slice(2))
 for (const [k, re] of Object.entries({
-  maxPacketAmount: /^[1-9][0-9]*$/, rateLimit: /^[1-9][0-9]*$/, balanceMax: /^(0|-?[1-9][0-9]*|Infinity)$/, receiverCap: /^(0|[1-9][0-9]*)$/
+  maxPacketAmount: /^[1-9][0-9]*$/, rateLimit: /^[1-9][0-9]*$/, balanceMax: /^(0|-?[1-9][0-9]*|Infinity)$/, receiverCap: /^(0|[1-9][0-9]*)$/, userCredit: /^(0|[1-9][0-9]*)$/, userRate: /^[1-9][0-9]*$/
 })) {
   if (opts[k] != null && !re.test(String(opts[k]))) {
     process.stderr.write(`stack.mjs: invalid ${k}: ${opts[k]}\n`)
     process.exit(2)
   }
 }
+const CONTROL_TOKEN = process.env.ILP_STACK_CONTROL_TOKEN || crypto.randomBytes(32).toString('base64url')
+if (CONTROL_TOKEN.length < 32) {
+  process.stderr.write('stack.mjs: ILP_STACK_CONTROL_TOKEN must have at least 32 characters\n')
+  process.exit(2)
+}
+const CONTROL_AUTH = crypto.createHash('sha256').update(`Bearer ${CONTROL_TOKEN}`).digest()
 const CONNECTOR_ADDRESS = 'test.connector'
 const log = (...m) => { if (process.env.DEBUG) console.error('[stack]', ...m) }
 
@@ -243,9 +279,32 @@ function registerUser (username, token) {
   tokenMap.set(`${username}:hashed-token`,
     BtpPacket.base64url(crypto.createHash('sha256').update(token).digest()))
 }
+function removeUser (username) {
+  tokenMap.delete(`${username}:hashed-token`)
+  userUse.delete(username)
+  userBuckets.delete(username)
+}
 function resetTokens () {
   tokenMap.clear()
+  userUse.clear()
+  userBuckets.clear()
   for (const [u, t] of opts.users) registerUser(u, t)
+}
+// --user-credit: what each BTP user has had fulfilled plus what it has in flight, in source
+// units; a Prepare that would take it past the limit is refused before the connector sees it.
+const userUse = new Map() // username -> BigInt
+// --user-rate: a token bucket per BTP user (packets per second).
+const userBuckets = new Map() // username -> { tokens, at }
+function takeUserPacket (user) {
+  if (opts.userRate == null) return true
+  const now = Date.now()
+  const b = userBuckets.get(user) ?? { tokens: opts.userRate, at: now }
+  b.tokens = Math.min(opts.userRate, b.tokens + ((now - b.at) * opts.userRate) / 1000)
+  b.at = now
+  userBuckets.set(user, b)
+  if (b.tokens < 1) return false
+  b.tokens -= 1
+  return true
 }
 resetTokens()
 
@@ -265,15 +324,30 @@ function newRecord (fields) {
     packets: 0, // money-carrying Prepares fulfilled
     dataLength: 0,
     dataChunks: [],
+    dataKept: 0,
     streams: new Map(),
     error: null,
     ...fields
   }
   connections.set(tag, rec)
+  // Bounded: past MAX_RECORDS the oldest record is forgotten (its money stays in the totals).
+  if (connections.size > MAX_RECORDS) forgetRecord(connections.keys().next().value)
   return rec
 }
+const MAX_RECORDS = 20_000
+function forgetRecord (tag) {
+  const r = connections.get(tag)
+  if (!r) return
+  dataKept -= r.dataKept
+  connections.delete(tag)
+}
 
-const DATA_KEEP = 1 << 20 // keep at most 1 MiB of received data per connection for inspection
+// Received data kept for inspection (GET /control/connections/:id): at most DATA_KEEP bytes
+// per connection and DATA_KEEP_TOTAL over all of them, so a sender cannot grow the stack
+// without bound by sending data (the rest is counted, then dropped).
+const DATA_KEEP = 64 << 10
+const DATA_KEEP_TOTAL = 16 << 20
+let dataKept = 0
 
 function trackConnection (conn, receiver) {
   const rec = connections.get(conn.connectionTag)
@@ -296,8 +370,13 @@ function trackConnection (conn, receiver) {
     stream.on('data', (chunk) => {
       s.dataLength += chunk.length
       r.dataLength += chunk.length
-      const kept = r.dataChunks.reduce((n, c) => n + c.length, 0)
-      if (kept < DATA_KEEP) r.dataChunks.push(chunk.subarray(0, DATA_KEEP - kept))
+      const room = Math.min(DATA_KEEP - r.dataKept, DATA_KEEP_TOTAL - dataKept)
+      if (room > 0) {
+        const keep = Buffer.from(chunk.subarray(0, room)) // a copy: not a view pinning the whole chunk
+        r.dataChunks.push(keep)
+        r.dataKept += keep.length
+        dataKept += keep.length
+      }
     })
     stream.on('close', () => { s.closed = true })
     stream.on('error', (err) => { s.error = String(err && err.message) })
@@ -306,7 +385,7 @@ function trackConnection (conn, receiver) {
   conn.on('error', (err) => { r.error = String(err && err.message) })
 }
 
-function recordJson (r) {
+function recordJson (r, withData = true) {
   return {
     id: r.id,
     name: r.name,
@@ -320,13 +399,12 @@ function recordJson (r) {
     totalReceived: r.totalReceived.toString(),
     packets: r.packets,
     dataLength: r.dataLength,
-    dataBase64: Buffer.concat(r.dataChunks).toString('base64'),
+    ...(withData ? { dataBase64: Buffer.concat(r.dataChunks).toString('base64') } : {}),
     streams: [...r.streams.values()].map(s => ({
       id: s.id, received: s.received.toString(), dataLength: s.dataLength, closed: s.closed, error: s.error || null
     })),
     receiptsEnabled: r.receiptsEnabled,
     receiptNonce: r.receiptNonce ? r.receiptNonce.toString('base64') : null,
-    receiptSecret: r.receiptSecret ? r.receiptSecret.toString('base64') : null,
     receiptSource: r.receiptSource,
     webMonetizationId: r.webMonetizationId || null,
     error: r.error
@@ -478,8 +556,51 @@ async function startBrowserAccount () {
     // The strings become unanchored RegExps, hence ^...$.
     allowedOrigins: opts.allowOrigins
   }, { store: tokenStore }) // a store => username accounts + token binding (see header)
+  guardBrowserAccount(browserPlugin)
   await app.addPlugin('browser', browserAccountInfo())
   btpPort = await listeningPort(browserPlugin._wss)
+}
+
+// mini-accounts' hooks (src/index.ts): _connect runs after the token check, before the auth
+// Response (a throw becomes BTP Error F00 and the socket closes); _handleCustomData gets
+// every non-IL-DCP packet of an authenticated user (`from` = prefix + username).
+function guardBrowserAccount (plugin) {
+  const prefix = `${CONNECTOR_ADDRESS}.browser.`
+  if (opts.registeredOnly) {
+    plugin._connect = async (address) => {
+      const user = address.slice(prefix.length)
+      if (!tokenMap.has(`${user}:hashed-token`)) throw new Error('unknown account')
+    }
+  }
+  if (opts.userCredit == null && opts.userRate == null) return
+  const limit = opts.userCredit == null ? null : BigInt(opts.userCredit)
+  const reject = (plugin, code, message) => plugin.ilpAndCustomToProtocolData({
+    ilp: IlpPacket.serializeIlpReject({ code, triggeredBy: CONNECTOR_ADDRESS, message, data: Buffer.alloc(0) })
+  })
+  plugin._handleCustomData = async function (from, btpPacket) {
+    const { ilp } = this.protocolDataToIlpAndCustom(btpPacket.data)
+    if (!ilp || !this._dataHandler) throw new Error('invalid packet, no ilp protocol data.')
+    const user = from.startsWith(prefix) ? from.slice(prefix.length) : from
+    let amount = 0n
+    if (ilp[0] === IlpPacket.Type.TYPE_ILP_PREPARE) {
+      try { amount = BigInt(IlpPacket.deserializeIlpPrepare(ilp).amount) } catch { amount = 0n }
+      if (!takeUserPacket(user)) return reject(this, 'T05', 'too many requests from this account, throttling.')
+    }
+    const used = userUse.get(user) ?? 0n
+    if (limit != null && amount > 0n && used + amount > limit) {
+      return reject(this, 'T04', "exceeded the user's credit limit.")
+    }
+    userUse.set(user, used + amount) // reserved before the await: concurrent Prepares count
+    let response
+    try {
+      response = await this._dataHandler(ilp)
+    } finally {
+      if (!response || response[0] !== IlpPacket.Type.TYPE_ILP_FULFILL) {
+        userUse.set(user, (userUse.get(user) ?? amount) - amount) // not paid: released
+      }
+    }
+    return this.ilpAndCustomToProtocolData({ ilp: response })
+  }
 }
 
 async function stopBrowserAccount () {
@@ -677,15 +798,39 @@ const MIME = {
 
 function send (res, status, body, type = 'application/json', extra = {}) {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body))
-  res.writeHead(status, { ...CORS, 'Content-Type': type, 'Content-Length': buf.length, 'Cache-Control': 'no-store', ...extra })
+  // Control answers get CORS only where control() put it on `res.cors` (authorised requests).
+  const cors = res.controlRoute ? (res.cors || {}) : CORS
+  res.writeHead(status, { ...cors, 'Content-Type': type, 'Content-Length': buf.length, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', ...extra })
   res.end(buf)
 }
 
+const BODY_MAX = 1 << 20 // control request bodies (a write of up to 768 KiB of data)
 async function readJson (req) {
   const chunks = []
-  for await (const c of req) chunks.push(c)
+  let n = 0
+  for await (const c of req) {
+    n += c.length
+    if (n > BODY_MAX) throw Object.assign(new Error('request body too large'), { status: 413 })
+    chunks.push(c)
+  }
   const text = Buffer.concat(chunks).toString('utf8').trim()
-  return text ? JSON.parse(text) : {}
+  try {
+    return text ? JSON.parse(text) : {}
+  } catch {
+    throw Object.assign(new Error('the body is not JSON'), { status: 400 })
+  }
+}
+
+// Who may talk to this server at all: loopback peers, naming this server in Host.
+const isLoopback = (a) => typeof a === 'string' && (/^127\./.test(a) || a === '::1' || /^::ffff:127\./.test(a))
+function hostIsOurs (host) {
+  const port = httpServer.address().port
+  return typeof host === 'string' && [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host.toLowerCase())
+}
+const loopbackOrigin = (o) => typeof o === 'string' && opts.allowOrigins.some(re => new RegExp(re).test(o))
+function controlAuthorised (req) {
+  const got = crypto.createHash('sha256').update(String(req.headers.authorization || '')).digest()
+  return crypto.timingSafeEqual(got, CONTROL_AUTH)
 }
 
 function b64 (v) { return Buffer.from(String(v).replace(/-/g, '+').replace(/_/g, '/'), 'base64') }
@@ -722,8 +867,7 @@ function spsp (req, res, name) {
     name,
     receiver: r.key,
     assetScale: r.assetScale,
-    receiptNonce,
-    receiptSecret,
+    receiptNonce, // the secret is handed to the receiver only, never kept or shown here
     receiptSource,
     webMonetizationId: req.headers['web-monetization-id']
   })
@@ -749,7 +893,7 @@ function spsp (req, res, name) {
     destination_account: destinationAccount,
     shared_secret: sharedSecret.toString('base64'),
     receipts_enabled: receiptsEnabled
-  }, spspType)
+  }, spspType, { 'Stack-Connection-Id': rec.id })
 }
 
 function totalsJson () {
@@ -771,11 +915,15 @@ function totalsJson () {
   }
 }
 
-function infoJson () {
-  const [u, t] = opts.users[0]
+// The ready line (withCredentials: the known user's token in the BTP URLs and knownUser),
+// or GET /control/info (no token of any kind). With --no-default-user and no --user there is
+// no known user: URLs without credentials.
+function infoJson (withCredentials = false) {
+  const [u, t] = opts.users[0] ?? []
+  const cred = u && withCredentials ? `${encodeURIComponent(u)}:${encodeURIComponent(t)}@` : ''
   return {
     ready: true,
-    btpUrl: `btp+ws://${encodeURIComponent(u)}:${encodeURIComponent(t)}@127.0.0.1:${btpPort}`,
+    btpUrl: `btp+ws://${cred}127.0.0.1:${btpPort}`,
     btpBaseUrl: `btp+ws://127.0.0.1:${btpPort}`,
     btpPort,
     httpUrl: `http://127.0.0.1:${httpPort}`,
@@ -785,10 +933,10 @@ function infoJson () {
     connectorAddress: CONNECTOR_ADDRESS,
     browserAddressPrefix: `${CONNECTOR_ADDRESS}.browser`,
     receiverAddress: receivers.stream.address,
-    proxyBtpUrl: `btp+ws://${encodeURIComponent(u)}:${encodeURIComponent(t)}@127.0.0.1:${proxyPort}`,
+    proxyBtpUrl: `btp+ws://${cred}127.0.0.1:${proxyPort}`,
     proxyBtpBaseUrl: `btp+ws://127.0.0.1:${proxyPort}`,
     proxyPort,
-    knownUser: { username: u, token: t },
+    knownUser: u ? (withCredentials ? { username: u, token: t } : { username: u }) : null,
     config,
     pid: process.pid
   }
@@ -812,7 +960,7 @@ const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
 
 async function control (req, res, route) {
   const m = req.method
-  if (m === 'GET' && route === 'connections') return send(res, 200, { connections: [...connections.values()].map(recordJson) })
+  if (m === 'GET' && route === 'connections') return send(res, 200, { connections: [...connections.values()].map(r => recordJson(r, false)) })
   if (m === 'GET' && route.startsWith('connections/')) {
     const r = connections.get(route.slice('connections/'.length))
     return r ? send(res, 200, recordJson(r)) : send(res, 404, { error: 'no such connection' })
@@ -853,6 +1001,11 @@ async function control (req, res, route) {
     registerUser(String(body.username), String(body.token))
     return send(res, 200, { ok: true })
   }
+  if (route === 'users/remove') {
+    if (!body.username) return send(res, 400, { error: 'username required' })
+    removeUser(String(body.username))
+    return send(res, 200, { ok: true })
+  }
   if (route === 'proxy') {
     const err = setProxy(body)
     return err ? send(res, 400, { error: err }) : send(res, 200, { ok: true, proxy: proxyJson() })
@@ -863,6 +1016,7 @@ async function control (req, res, route) {
   }
   if (route === 'reset') {
     connections.clear()
+    dataKept = 0
     totalReceived = 0n
     for (const r of Object.values(receivers)) r.totalReceived = 0n
     resetTokens()
@@ -906,8 +1060,25 @@ function serveStatic (req, res, pathname) {
 async function handle (req, res) {
   const url = new URL(req.url, 'http://localhost')
   const p = url.pathname
+  if (!isLoopback(req.socket.remoteAddress) || !hostIsOurs(req.headers.host)) {
+    res.controlRoute = p.startsWith('/control/')
+    return send(res, 403, { error: 'loopback only, and Host must name this server' })
+  }
+  if (p.startsWith('/control/')) {
+    res.controlRoute = true
+    const origin = req.headers.origin
+    const cors = loopbackOrigin(origin)
+      ? { 'Access-Control-Allow-Origin': origin, Vary: 'Origin', 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type', 'Access-Control-Max-Age': '600' }
+      : {}
+    // A preflight carries no credentials and learns nothing but that a token is needed.
+    if (req.method === 'OPTIONS') { res.writeHead(204, cors); return res.end() }
+    if (!controlAuthorised(req)) {
+      return send(res, 401, { error: 'the control API needs Authorization: Bearer <controlToken> (see the ready line)' }, 'application/json', { 'WWW-Authenticate': 'Bearer' })
+    }
+    res.cors = cors
+    return control(req, res, p.slice('/control/'.length).replace(/\/+$/, ''))
+  }
   if (req.method === 'OPTIONS') { res.writeHead(204, CORS); return res.end() }
-  if (p.startsWith('/control/')) return control(req, res, p.slice('/control/'.length).replace(/\/+$/, ''))
   const accept = String(req.headers.accept || '')
   const wantsSpsp = /application\/spsp4?\+json/.test(accept)
   // SPSP: /.well-known/pay always; /<name> when the client asks for SPSP, or for any path
@@ -918,14 +1089,13 @@ async function handle (req, res) {
     if (/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/.test(name)) return spsp(req, res, name)
   }
   if ((req.method === 'GET' || req.method === 'HEAD') && opts.serveDir) return serveStatic(req, res, p)
-  if (req.method === 'GET' && p === '/') return send(res, 200, infoJson())
   return send(res, 404, { error: 'not found' })
 }
 
 const httpServer = http.createServer((req, res) => {
   handle(req, res).catch((err) => {
     log('http error', err)
-    if (!res.headersSent) send(res, 500, { error: String(err && err.message) })
+    if (!res.headersSent) send(res, err.status || 500, { error: String(err && err.message) })
     else res.destroy()
   })
 })
@@ -933,7 +1103,7 @@ httpServer.listen(opts.httpPort, opts.host)
 await once(httpServer, 'listening')
 const httpPort = httpServer.address().port
 
-process.stdout.write(JSON.stringify(infoJson()) + '\n')
+process.stdout.write(JSON.stringify({ ...infoJson(true), controlToken: CONTROL_TOKEN }) + '\n')
 
 // ---------------------------------------------------------------- shutdown
 let shuttingDown = false

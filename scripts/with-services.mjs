@@ -6,7 +6,8 @@
 // Each service is a Node script that prints one JSON line {"ready":true,...}
 // once it is listening; nothing here sleeps for a fixed time. Every field of
 // that line is passed to COMMAND as ILP_TEST_<SERVICE>_<FIELD> (camelCase
-// turned into SNAKE_CASE), e.g. ILP_TEST_ECHO_URL, ILP_TEST_STACK_BTP_URL.
+// turned into SNAKE_CASE), e.g. ILP_TEST_ECHO_URL, ILP_TEST_STACK_BTP_URL,
+// ILP_TEST_STACK_CONTROL_TOKEN (the stack's control API token; its value is not echoed).
 // The exit code is COMMAND's; services are stopped on every path out.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -84,7 +85,8 @@ try {
   stopAll();
   process.exit(1);
 }
-for (const [k, v] of Object.entries(env)) console.error(`with-services: ${k}=${v}`);
+// The control token is for COMMAND only: never echoed.
+for (const [k, v] of Object.entries(env)) console.error(`with-services: ${k}=${/TOKEN$/.test(k) ? '(hidden)' : v}`);
 const run = spawn(command[0], command.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } });
 run.on('exit', (code, signal) => {
   stopAll();

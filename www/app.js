@@ -4,6 +4,10 @@
 // hands out only against that credit, and the payment follows the player
 // (stream.attachMedia): pausing the video stops the money, and without money the video
 // stops at the last second paid for.
+// The visit is an HttpOnly cookie the page never sees; every request here is same-origin.
+// If the server restarts (a new `run`: its network, and so this connection, are gone) or
+// the stream fails while the video should play, the page asks for a new connection and
+// pays on: what the visit has paid for is kept by the server.
 import init, { PaymentStream } from '/pkg/ilp_stream_web.js';
 
 const $ = (id) => document.getElementById(id);
@@ -52,8 +56,10 @@ const S = {
   posting: false,
   starting: false, // a stream is being made
   binding: null, // the stream following the video (stream.attachMedia)
-  topUp: null // a pay() of the lead in progress
+  topUp: null, // a pay() of the lead in progress
+  reconnecting: false
 };
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // Seconds paid ahead of the playhead. Paying exactly as the video plays would leave the
 // player always just short of the next segment (and a waiting player pauses the
 // payment), so the page keeps this much bought ahead with pay(): at the end of the video
@@ -122,7 +128,8 @@ async function api (method, route, body) {
     method,
     headers: body === undefined ? {} : { 'content-type': 'text/plain' },
     body,
-    cache: 'no-store'
+    cache: 'no-store',
+    credentials: 'same-origin'
   });
   const json = await res.json().catch(() => ({}));
   return { ok: res.ok, status: res.status, json };
@@ -133,7 +140,12 @@ function useConnection (c) {
   S.asset = { code: c.assetCode, scale: c.assetScale };
   ui.receiver.textContent = c.destinationAccount;
   ui.receiver.title = c.destinationAccount;
-  document.body.dataset.session = c.sessionId;
+  document.body.dataset.run = c.run;
+  // The account fields follow the server (after a restart its connector has a new port).
+  ui.server.value = c.btpServer;
+  ui.user.value = c.btpUser;
+  // The token only goes into the password field (never shown, never logged).
+  ui.token.value = decodeURIComponent(new URL(c.btp.replace(/^btp\+ws/i, 'http')).password);
 }
 
 function applyAccount (acc) {
@@ -148,8 +160,37 @@ function applyAccount (acc) {
 
 async function refreshAccount () {
   if (!S.session) return;
-  const r = await api('GET', `/session/${S.session.sessionId}`);
-  if (r.ok) applyAccount(r.json);
+  const r = await api('GET', '/session').catch(() => ({ ok: false }));
+  if (!r.ok) return;
+  applyAccount(r.json);
+  if (r.json.run !== S.session.run) {
+    S.connectionUsed = true; // that connection is gone with the old run: Start asks for a new one
+    if (S.stream || !ui.video.paused) reconnect();
+  }
+}
+
+// The server restarted (its network with it: the old connection is gone) or the stream
+// failed while the video should play: drop the stream and pay on a new connection,
+// retrying until the server answers.
+async function reconnect () {
+  if (S.reconnecting) return;
+  S.reconnecting = true;
+  const old = S.stream;
+  S.binding?.detach();
+  S.stream = null;
+  S.binding = null;
+  old?.stop().catch(() => {});
+  S.connectionUsed = true;
+  status('Lost the connection; reconnecting to the demo server…');
+  document.body.dataset.reconnects = String(Number(document.body.dataset.reconnects ?? 0) + 1);
+  try {
+    for (let i = 0; i < 120 && !S.stream; i++) {
+      if (await startStream()) return;
+      await sleep(1000);
+    }
+  } finally {
+    S.reconnecting = false;
+  }
 }
 
 // Only the newest receipt matters (each one carries the running total), so at most one
@@ -164,7 +205,14 @@ async function pumpReceipts () {
     while (S.pendingReceipt) {
       const receipt = S.pendingReceipt;
       S.pendingReceipt = null;
-      const r = await api('POST', `/session/${S.session.sessionId}/receipt`, receipt);
+      let r;
+      try {
+        r = await api('POST', '/session/receipt', receipt);
+      } catch (err) {
+        // The server is away (restarting?): keep the receipt unless a newer one came, retry.
+        S.pendingReceipt ??= receipt;
+        throw err;
+      }
       ui.receipt.textContent = short(receipt);
       ui.receipt.dataset.full = receipt;
       ui.receipt.title = 'STREAM receipt (RFC 39), base64';
@@ -181,6 +229,7 @@ async function pumpReceipts () {
   } catch {
     ui.receiptNote.textContent = 'server unreachable';
     ui.receiptNote.className = 'note bad';
+    setTimeout(() => { if (!S.posting && S.pendingReceipt) pumpReceipts(); }, 1000);
   } finally {
     S.posting = false;
   }
@@ -213,8 +262,8 @@ function renderLocked () {
 async function fetchUnit (n) {
   S.requested.add(n);
   const [r, seg] = await Promise.all([
-    api('GET', `/session/${S.session.sessionId}/content/${n}`).catch(() => ({ ok: false })),
-    fetch(`/session/${S.session.sessionId}/media/${n}`, { cache: 'no-store' })
+    api('GET', `/session/content/${n}`).catch(() => ({ ok: false })),
+    fetch(`/session/media/${n}`, { cache: 'no-store' })
       .then((res) => (res.ok ? res.arrayBuffer() : null)).catch(() => null)
   ]);
   // Not paid yet (or the network failed): asked again once more credit arrives.
@@ -254,7 +303,7 @@ const player = {
       this.current = null;
       this.pump();
     });
-    const init = await fetch(`/session/${S.session.sessionId}/media/init`, { cache: 'no-store' });
+    const init = await fetch('/session/media/init', { cache: 'no-store' });
     if (!init.ok) return false;
     this.queue.push({ n: -1, bytes: await init.arrayBuffer() });
     this.pump();
@@ -347,15 +396,20 @@ function onPlay () {
   else keepLead();
 }
 
+// Resolves false when the demo server gave no new connection, else true.
 async function startStream () {
-  if (S.stream || S.starting) return;
+  if (S.stream || S.starting) return true;
   S.starting = true;
   try {
     if (S.connectionUsed) {
       // A stopped STREAM connection is finished; a new one (new receipt nonce) continues the visit.
-      const r = await api('POST', `/session/${S.session.sessionId}/connection`);
-      if (!r.ok) { showError(null, 'The demo server could not open a new connection.'); return; }
+      const r = await api('POST', '/session/connection').catch(() => ({ ok: false, json: {} }));
+      if (!r.ok) {
+        if (!S.reconnecting) showError(null, r.json.error ? `The demo server says: ${r.json.error}` : 'The demo server could not open a new connection.');
+        return false;
+      }
       useConnection(r.json);
+      applyAccount(r.json);
       S.base = { ...S.totals };
     }
     const price = BigInt(S.session.pricePerSecond);
@@ -396,6 +450,7 @@ async function startStream () {
         }
       }
     }
+    return true;
   } finally {
     S.starting = false;
   }
@@ -424,7 +479,7 @@ function listen (stream) {
     if (!ui.error.hidden && BigInt(d.amountDelivered) > 0n) clearError();
     if (d.receipt) forwardReceipt(d.receipt);
   });
-  stream.addEventListener('error', (e) => showError(e.detail.code, e.detail.message));
+  stream.addEventListener('error', (e) => { if (S.stream === stream) showError(e.detail.code, e.detail.message); });
   stream.addEventListener('stop', (e) => {
     if (S.stream !== stream) return;
     const d = e.detail;
@@ -435,6 +490,8 @@ function listen (stream) {
     S.stream = null;
     S.binding = null;
     player.tick();
+    // Failed (e.g. the server and its network restarted) while the video should play.
+    if (d.reason === 'error' && !ui.video.paused) setTimeout(reconnect, 500);
   });
 }
 
@@ -498,6 +555,8 @@ async function boot () {
     status('Could not load the payment library (pkg/). Run `make demo` to build it.');
     return;
   }
+  // The cookie's visit if there is one (a reload, or after a restart: what was paid for
+  // stays unlocked and is not paid again), else a new one.
   const r = await api('POST', '/session').catch(() => ({ ok: false, json: {} }));
   if (!r.ok) {
     status('The demo server could not create a session.');
@@ -505,10 +564,9 @@ async function boot () {
     return;
   }
   useConnection(r.json);
-  ui.server.value = r.json.btpServer;
-  ui.user.value = r.json.btpUser;
-  // The token only goes into the password field (never shown, never logged).
-  ui.token.value = decodeURIComponent(new URL(r.json.btp.replace(/^btp\+ws/i, 'http')).password);
+  // What earlier page loads of this visit paid counts as sent: the lead is not bought twice.
+  S.base = { sent: BigInt(r.json.credit), delivered: BigInt(r.json.credit) };
+  S.totals = { ...S.base };
   $('title').textContent = r.json.title;
   renderLocked();
   if (!(await player.setup(r.json.mediaType, r.json.units))) {
@@ -516,11 +574,13 @@ async function boot () {
   }
   ui.rate.textContent = `${amount(r.json.pricePerSecond, rateDigits(r.json.pricePerSecond)).text} / s`;
   showTotals();
-  showAmount(ui.credit, '0');
-  ui.unlocked.textContent = `0 / ${r.json.units} s`;
+  applyAccount(r.json);
   setState('idle');
   status(`Ready. Press Start to pay ${amount(r.json.pricePerSecond, rateDigits(r.json.pricePerSecond)).text} per second for this page.`);
   ui.start.addEventListener('click', start);
+  // While paying (or meant to), the credit is re-read every 2 s; a new server run means
+  // reconnecting.
+  setInterval(() => { if ((S.stream || !ui.video.paused) && !S.reconnecting) refreshAccount(); }, 2000);
   ui.pause.addEventListener('click', pauseOrResume);
   ui.stop.addEventListener('click', stop);
   $('account-form').addEventListener('submit', (e) => { e.preventDefault(); if (!ui.start.disabled) start(); });

@@ -4,19 +4,25 @@
 //
 //   node www/server.mjs            (PORT=8080 by default; PORT=0 picks a free port)
 //
-// Starts the reference Interledger stack (network/stack.mjs) as a child process and
-// reads its ready line, then serves the page, /pkg/ and this API on 127.0.0.1:
+// Starts the local Interledger network (network/stack.mjs) as a child process and reads its
+// ready line, then serves the page, /pkg/ and this API on 127.0.0.1. A visit is proven by
+// an unguessable credential (32 random bytes) in an HttpOnly, SameSite=Strict cookie; it
+// never appears in a URL, a response body or a log line. The API:
 //
-//   POST /session                  new visitor session: a per-session BTP account (registered
-//                                  on the stack) and a fresh STREAM connection whose receipts
-//                                  are keyed with a nonce + secret that never leave this process
-//   POST /session/:id/connection   another STREAM connection for the same session (after Stop)
-//   POST /session/:id/receipt      body: base64 receipt -> verified, the increase is credited
-//   GET  /session/:id              { credit, receiptCredit, received, unlocked, ... }
-//   GET  /session/:id/content/:n   unit n (every other unit a paragraph) once credit >= (n + 1) * price, else 402
-//   GET  /session/:id/media/init   the video's init segment (codecs only, no media: free)
-//   GET  /session/:id/media/:n     second n of the video (a fragmented-MP4 segment) under the same
-//                                  rule as content/:n: credit >= (n + 1) * price, else 402
+//   POST /session                  this visit (the cookie's, or a new one: sets the cookie):
+//                                  its BTP account on the network and a fresh STREAM
+//                                  connection whose receipts are keyed with a nonce + secret
+//                                  that never leave this server
+//   POST /session/connection       another STREAM connection for this visit (after Stop, or
+//                                  after the server restarted)
+//   POST /session/receipt          body: base64 receipt -> verified, the increase is credited
+//   GET  /session                  { credit, receiptCredit, received, unlocked, run, ... }
+//   GET  /session/content/:n       unit n (every other unit a paragraph) once
+//                                  credit >= (n + 1) * price, else 402; paid units stay free
+//                                  to fetch again
+//   GET  /session/media/init       the video's init segment (codecs only, no media: free)
+//   GET  /session/media/:n         second n of the video (a fragmented-MP4 segment) under the
+//                                  same rule as content/:n: credit >= (n + 1) * price, else 402
 //
 // and the Web Monetization page (/monetized.html: link tags and listeners only):
 //
@@ -24,9 +30,28 @@
 //                                  stack's receivers /stream/wm-author and /stream/wm-platform)
 //   POST /wallet                   the stand-in wallet's BTP account (a fresh user) and rate
 //
-// Spendable credit = sum over the session's connections of
-//   min(receipt-verified total, total the receiver reports for that connection).
-// Stdout gets the URL lines only; nothing secret (tokens, receipt secrets) is ever logged.
+// Every request must name this server in Host (127.0.0.1 or localhost with its port, against
+// DNS rebinding); every POST must come from this server's own Origin, and no request from a
+// page of another origin is served (Origin / Sec-Fetch-Site). Limits, each checked and taken
+// with no await in between: MAX_CONNECTIONS_PER_SESSION STREAM connections per visit,
+// MAX_SESSIONS visits (when full, the oldest visit that has paid nothing is let go; a visit
+// with credit is never evicted: past that, 503), MAX_WALLETS wallet accounts, request bodies
+// of 4 KiB. Each visitor's BTP account may pay at most USER_CREDIT (the network's
+// --user-credit) and send USER_RATE packets a second, and only accounts this server
+// registered may connect.
+//
+// Receipts are checked by the package's ReceiptVerifier with the store www/visits.mjs opens:
+// SQLite ($DEMO_STATE_DIR/demo.sqlite, default .cache/demo/) by default, Redis when
+// REDIS_URL is set. Visits live in the same store, so a restart keeps what each visit has
+// paid for and unlocked, and its cookie stays valid.
+// Spendable credit = sum over the visit's connections of what was credited for each:
+//   min(receipt-verified total, total the receiver reports for that connection)
+// while the receiver knows the connection (this run of the network), and the
+// receipt-verified total for connections of an earlier run.
+// Stdout gets the URL lines only; nothing secret (tokens, cookies, receipt secrets) is ever
+// logged. The network's control API needs its per-run token, which this server keeps to
+// itself; with ILP_STACK_CONTROL_TOKEN set by a parent (the tests), the network uses that
+// one and the control URL is printed too (the parent already knows the token).
 // SIGINT/SIGTERM/SIGHUP: stop the HTTP server and the stack, then exit.
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -35,17 +60,38 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { openVisits } from './visits.mjs';
+
+// The npm package built into pkg/ (`make demo` builds it): its ReceiptVerifier checks every
+// receipt (the Rust core's RFC 39 code) against the store visits.mjs opens.
+let init, ReceiptVerifier;
+try {
+  ({ default: init, ReceiptVerifier } = await import('../pkg/ilp_stream_web.js'));
+  await init();
+} catch (err) {
+  console.error(`demo: cannot load the package from pkg/ (run \`make demo\`, which builds it): ${err.message}`);
+  process.exit(1);
+}
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
 const PORT = Number(process.env.PORT ?? 8080);
 const PRICE_PER_SECOND = 100_000n; // USD at scale 9: 0.0001 USD per second, like Coil's rate
 const UNITS = 24; // seconds of content: 24 one-second video segments, 12 paragraphs
-const MAX_SESSIONS = 500;
+const MAX_SESSIONS = Number(process.env.DEMO_MAX_SESSIONS ?? 500);
 const MAX_CONNECTIONS_PER_SESSION = 20;
+const MAX_WALLETS = 200;
+const USER_CREDIT = PRICE_PER_SECOND * BigInt(UNITS) * 10n; // per BTP account and run of the network
+const USER_RATE = 200; // packets per second per BTP account (a paying page sends about 5)
+const ACCOUNT_RATE = 5000; // packets per second for all visitor accounts together
+const COOKIE = 'demo_visit';
 
 if (!Number.isInteger(PORT) || PORT < 0 || PORT > 65535) {
   console.error(`demo: invalid PORT ${process.env.PORT}`);
+  process.exit(2);
+}
+if (!Number.isInteger(MAX_SESSIONS) || MAX_SESSIONS < 1) {
+  console.error(`demo: invalid DEMO_MAX_SESSIONS ${process.env.DEMO_MAX_SESSIONS}`);
   process.exit(2);
 }
 
@@ -94,7 +140,11 @@ function contentUnit (n) {
 
 // ------------------------------------------------------------------ the Interledger stack
 function startStack () {
-  const child = spawn(process.execPath, [path.join(root, 'network/stack.mjs'), '--btp-port', '0', '--http-port', '0'], {
+  // Visitor accounts only (registered here), each with a credit limit and its own packet
+  // rate, so one account cannot use up the rate all share.
+  const args = ['--btp-port', '0', '--http-port', '0', '--no-default-user', '--registered-users-only',
+    '--user-credit', USER_CREDIT.toString(), '--user-rate', String(USER_RATE), '--rate-limit', String(ACCOUNT_RATE)];
+  const child = spawn(process.execPath, [path.join(root, 'network/stack.mjs'), ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit']
   });
@@ -118,81 +168,175 @@ function startStack () {
 }
 
 let stack;
+let visits;
+let verifier;
 try {
-  stack = await startStack();
+  [stack, visits] = await Promise.all([startStack(), openVisits({ root })]);
+  verifier = new ReceiptVerifier({ store: visits.receiptStore, ttlMs: visits.ttlMs });
 } catch (err) {
   console.error(`demo: ${err.message}`);
+  stack?.child.kill('SIGTERM');
   process.exit(1);
 }
 const STACK = stack.info.httpUrl;
+const STACK_AUTH = { authorization: `Bearer ${stack.info.controlToken}` };
 const BTP_BASE = stack.info.btpBaseUrl; // btp+ws://127.0.0.1:P, no credentials
+const BTP_HOST = new URL(BTP_BASE.replace(/^btp\+/, 'http+')).host;
 const ASSET_CODE = stack.info.assetCode;
 const ASSET_SCALE = stack.info.assetScale;
+// This run of the server and its network: connections opened in it can be cross-checked
+// with the receiver; those of earlier runs only by their receipts.
+const RUN = crypto.randomBytes(8).toString('hex');
 
 async function stackJson (route, init = {}) {
-  const res = await fetch(STACK + route, init);
+  const res = await fetch(STACK + route, { ...init, headers: { ...STACK_AUTH, ...init.headers } });
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(`stack ${route}: HTTP ${res.status} ${body.error ?? body.message ?? ''}`.trim());
-  return body;
+  if (!res.ok) throw new Error(`stack ${route.split('/').slice(0, 3).join('/')}: HTTP ${res.status}`);
+  return { body, headers: res.headers };
 }
+const stackPost = (route, body) => stackJson(route, {
+  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body)
+});
 
-// ------------------------------------------------------------------ sessions
+// ------------------------------------------------------------------ visits
+// A visit's state (persisted by visits.mjs; amounts are BigInts here, strings there):
+//   key          sha256 of the cookie credential, hex (the credential itself is kept nowhere)
+//   username, token   its BTP account on the network (registered again after a restart)
+//   connections  [{ nonce, run, stackId, destinationAccount, sharedSecret,
+//                   verified (receipt total), received (receiver's, last seen), credited }]
+//                (the receipt secret is in the verifier's store only)
+//   served       { segments, maxSegment }: what was handed out of the video (counted)
+// What it has paid for is the sum of `credited`, each of which only grows (a maximum, not
+// a running sum: replaying an update cannot count twice).
+//   createdAt, lastActive (ms)
+const live = new Map(); // key -> visit, in this process (a cache of the persisted store)
+const unpaid = new Map(); // key -> visit, live visits with no credit, oldest first: evicted first
+let opening = 0; // visits being created (their slot is reserved)
+const byNonce = new Map(); // receipt nonce (base64) -> { visit, conn } for live visits
+const registered = new Set(); // usernames registered on this run of the network
+
+const keyOf = (credential) => crypto.createHash('sha256').update(credential).digest('hex');
 const b64url = (buf) => buf.toString('base64url');
-const sessions = new Map(); // id -> session
 
-async function newConnection (session) {
-  if (session.connections.length >= MAX_CONNECTIONS_PER_SESSION) {
-    throw Object.assign(new Error('too many connections for this session'), { status: 429 });
-  }
-  const nonce = crypto.randomBytes(16);
-  const secret = crypto.randomBytes(32);
-  const spsp = await stackJson('/.well-known/pay', {
-    headers: {
-      accept: 'application/spsp4+json',
-      'receipt-nonce': nonce.toString('base64'),
-      'receipt-secret': secret.toString('base64'),
-      'web-monetization-id': session.id
+function track (visit) {
+  live.set(visit.key, visit);
+  if (creditOf(visit) === 0n) unpaid.set(visit.key, visit);
+  for (const conn of visit.connections) byNonce.set(conn.nonce, { visit, conn });
+}
+function untrack (visit) {
+  live.delete(visit.key);
+  unpaid.delete(visit.key);
+  for (const conn of visit.connections) byNonce.delete(conn.nonce);
+}
+const persist = (visit) => visits.save(visit).catch((err) => console.error(`demo: could not save a visit: ${err.message}`));
+
+// The visit a request's cookie proves, or null.
+async function visitOf (req) {
+  const credential = cookie(req, COOKIE);
+  if (!credential || !/^[A-Za-z0-9_-]{43}$/.test(credential)) return null;
+  const key = keyOf(credential);
+  let visit = live.get(key);
+  if (!visit) {
+    const stored = await visits.load(key);
+    if (!stored) return null;
+    visit = live.get(key) ?? stored; // another request may have loaded it meanwhile
+    if (!live.has(key)) {
+      if (!reserveVisitSlot()) throw Object.assign(new Error('the demo is full right now; try again later'), { status: 503 });
+      track(visit);
     }
-  });
-  if (!spsp.receipts_enabled) throw new Error('the receiver did not enable receipts');
-  const { connections } = await stackJson('/control/connections');
-  const rec = connections.find((c) => c.destinationAccount === spsp.destination_account);
-  if (!rec) throw new Error('the receiver does not list the new connection');
-  const conn = {
-    nonce,
-    secret,
-    destinationAccount: spsp.destination_account,
-    sharedSecret: spsp.shared_secret,
-    stackId: rec.id,
-    accepted: new Map() // streamId -> last accepted totalReceived (BigInt)
-  };
-  session.connections.push(conn);
-  return conn;
+  }
+  visit.lastActive = Date.now();
+  if (!registered.has(visit.username)) {
+    registered.add(visit.username); // before the await: one registration per run
+    try {
+      await stackPost('/control/users', { username: visit.username, token: visit.token });
+    } catch (err) {
+      registered.delete(visit.username);
+      throw err;
+    }
+  }
+  return visit;
 }
 
-async function newSession () {
-  if (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value); // oldest
-  const id = b64url(crypto.randomBytes(12));
-  const username = `visitor-${id.replace(/[^A-Za-z0-9]/g, '').slice(0, 10).toLowerCase()}`;
-  const token = b64url(crypto.randomBytes(24));
-  await stackJson('/control/users', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, token })
-  });
-  const session = { id, username, token, createdAt: Date.now(), connections: [], served: { segments: 0, maxSegment: -1 } };
-  await newConnection(session);
-  sessions.set(id, session);
-  return session;
+// Visits idle for longer than the store keeps them leave this process too (every 10 min:
+// a periodic pass, never per request).
+setInterval(() => {
+  const idle = Date.now() - visits.ttlMs;
+  for (const visit of live.values()) if (visit.lastActive < idle && visit.opening === 0) untrack(visit);
+}, 10 * 60_000).unref();
+
+// Frees a slot for one more live visit if need be: the oldest visit that has paid nothing
+// goes (it keeps nothing worth keeping). Visits with credit are never evicted. Synchronous.
+function reserveVisitSlot () {
+  if (live.size + opening < MAX_SESSIONS) return true;
+  const oldest = unpaid.values().next().value;
+  if (!oldest) return false;
+  untrack(oldest);
+  visits.remove(oldest.key).catch(() => {});
+  stackPost('/control/users/remove', { username: oldest.username }).catch(() => {});
+  registered.delete(oldest.username);
+  return true;
 }
 
-function connectionJson (session, conn) {
-  const btpUrl = new URL(BTP_BASE.replace(/^btp\+/, 'http+'));
+async function newVisit () {
+  if (!reserveVisitSlot()) throw Object.assign(new Error('the demo is full right now; try again later'), { status: 503 });
+  opening++;
+  try {
+    const credential = b64url(crypto.randomBytes(32));
+    const key = keyOf(credential);
+    const username = `visitor-${key.slice(0, 16)}`;
+    const token = b64url(crypto.randomBytes(24));
+    registered.add(username);
+    await stackPost('/control/users', { username, token });
+    const now = Date.now();
+    const visit = { key, username, token, connections: [], opening: 0, served: { segments: 0, maxSegment: -1 }, createdAt: now, lastActive: now };
+    track(visit);
+    return { visit, credential };
+  } finally {
+    opening--;
+  }
+}
+
+// A new STREAM connection for `visit`; the slot is taken before the SPSP query and given
+// back if it fails, so concurrent requests cannot pass the cap.
+async function newConnection (visit) {
+  if (visit.connections.length + visit.opening >= MAX_CONNECTIONS_PER_SESSION) {
+    throw Object.assign(new Error('too many connections for this visit'), { status: 429 });
+  }
+  visit.opening++;
+  try {
+    const { nonce, secret } = await verifier.newNonce(visit.key);
+    const { body: spsp, headers } = await stackJson('/.well-known/pay', {
+      headers: { accept: 'application/spsp4+json', 'receipt-nonce': nonce, 'receipt-secret': secret }
+    });
+    if (!spsp.receipts_enabled) throw new Error('the receiver did not enable receipts');
+    const stackId = headers.get('stack-connection-id');
+    if (!stackId) throw new Error('the receiver did not name the new connection');
+    const conn = {
+      nonce,
+      run: RUN,
+      stackId,
+      destinationAccount: spsp.destination_account,
+      sharedSecret: spsp.shared_secret,
+      verified: 0n,
+      received: 0n,
+      credited: 0n
+    };
+    if (!live.has(visit.key)) throw Object.assign(new Error('this visit has ended'), { status: 410 });
+    visit.connections.push(conn);
+    byNonce.set(conn.nonce, { visit, conn });
+    await persist(visit);
+    return conn;
+  } finally {
+    visit.opening--;
+  }
+}
+
+function connectionJson (visit, conn) {
   return {
-    sessionId: session.id,
-    btp: `btp+ws://${encodeURIComponent(session.username)}:${encodeURIComponent(session.token)}@${btpUrl.host}`,
+    btp: `btp+ws://${encodeURIComponent(visit.username)}:${encodeURIComponent(visit.token)}@${BTP_HOST}`,
     btpServer: BTP_BASE,
-    btpUser: session.username,
+    btpUser: visit.username,
     destinationAccount: conn.destinationAccount,
     sharedSecret: conn.sharedSecret,
     assetCode: ASSET_CODE,
@@ -203,66 +347,128 @@ function connectionJson (session, conn) {
     paragraphEvery: PARAGRAPH_EVERY,
     paragraphs: ARTICLE.paragraphs.length,
     title: ARTICLE.title,
-    mediaType: media.mimeType
+    run: RUN,
+    mediaType: media.mimeType,
+    ...account(visit)
   };
 }
 
 const sum = (xs) => xs.reduce((a, b) => a + b, 0n);
+const creditOf = (visit) => sum(visit.connections.map((c) => c.credited));
+const min = (a, b) => (a < b ? a : b);
+const unlockedBy = (credit) => Math.min(UNITS, Number(credit / PRICE_PER_SECOND));
 
-async function account (session) {
-  const per = await Promise.all(session.connections.map(async (conn) => {
-    const rec = await stackJson(`/control/connections/${encodeURIComponent(conn.stackId)}`);
-    const received = BigInt(rec.totalReceived);
-    const receipts = sum([...conn.accepted.values()]);
-    return { conn, received, receipts, credit: receipts < received ? receipts : received };
-  }));
-  const credit = sum(per.map((p) => p.credit));
-  const unlocked = Math.min(UNITS, Number(credit / PRICE_PER_SECOND));
+// What the receiver has for a connection of this run (one request, by its id).
+async function refreshReceived (conn) {
+  if (conn.run !== RUN) return;
+  const { body } = await stackJson(`/control/connections/${encodeURIComponent(conn.stackId)}`);
+  const received = BigInt(body.totalReceived);
+  if (received > conn.received) conn.received = received;
+}
+
+// Credits what `conn` has newly earned: the verified receipt total, capped by what the
+// receiver reports while it knows the connection. Synchronous; amounts only grow.
+function credit (visit, conn) {
+  const earned = conn.run === RUN ? min(conn.verified, conn.received) : conn.verified;
+  if (earned <= conn.credited) return 0n;
+  const delta = earned - conn.credited;
+  conn.credited = earned;
+  unpaid.delete(visit.key);
+  return delta;
+}
+
+function account (visit) {
   return {
-    sessionId: session.id,
-    credit: credit.toString(),
-    receiptCredit: sum(per.map((p) => p.receipts)).toString(),
-    received: sum(per.map((p) => p.received)).toString(),
-    unlocked,
+    credit: creditOf(visit).toString(),
+    receiptCredit: sum(visit.connections.map((c) => c.verified)).toString(),
+    received: sum(visit.connections.map((c) => c.received)).toString(),
+    unlocked: unlockedBy(creditOf(visit)),
     units: UNITS,
     pricePerSecond: PRICE_PER_SECOND.toString(),
     assetCode: ASSET_CODE,
     assetScale: ASSET_SCALE,
+    run: RUN,
     // What this server handed out of the video: never past `unlocked`.
-    segmentsServed: session.served.segments,
-    maxSegmentServed: session.served.maxSegment,
-    connections: per.map((p) => ({
-      destinationAccount: p.conn.destinationAccount,
-      receiptCredit: p.receipts.toString(),
-      received: p.received.toString()
+    segmentsServed: visit.served.segments,
+    maxSegmentServed: visit.served.maxSegment,
+    connections: visit.connections.map((c) => ({
+      destinationAccount: c.destinationAccount,
+      receiptCredit: c.verified.toString(),
+      received: c.received.toString(),
+      current: c.run === RUN
     }))
   };
 }
 
-// RFC 39 receipt: version(1) nonce(16) streamId(1) totalReceived(u64 BE) hmac(32).
-// Returns { status, reason } on refusal, or { streamId, total, delta } after crediting.
-function acceptReceipt (session, text) {
-  if (typeof text !== 'string' || text.length > 80 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
-    return { status: 400, reason: 'the receipt is not base64 of at most 80 characters' };
+async function freshAccount (visit) {
+  await Promise.all(visit.connections.map(refreshReceived));
+  let changed = false;
+  for (const conn of visit.connections) if (credit(visit, conn) > 0n) changed = true;
+  if (changed) await persist(visit);
+  return account(visit);
+}
+
+// ------------------------------------------------------------------ receipts
+// The verifier's refusals, as HTTP statuses: malformed 400, not ours to credit 403.
+const RECEIPT_STATUS = {
+  'invalid-receipt-base64': 400,
+  'invalid-receipt-length': 400,
+  'invalid-receipt-version': 400,
+  'invalid-receipt-signature': 403,
+  'unknown-receipt-nonce': 403,
+  'receipt-visitor-mismatch': 403
+};
+
+async function acceptReceipt (visit, text) {
+  if (typeof text !== 'string' || text.length > 80) return { status: 400, reason: 'the receipt is not base64 of at most 80 characters' };
+  let v;
+  try {
+    // visitorId: a genuine receipt of another visit's connection credits nothing here.
+    v = await verifier.verify(text, { visitorId: visit.key });
+  } catch (err) {
+    const status = RECEIPT_STATUS[err.code];
+    if (status) return { status, reason: `${err.code}: ${err.message}` };
+    throw err;
   }
-  const r = Buffer.from(text, 'base64');
-  if (r.length !== 58) return { status: 400, reason: `a receipt is 58 bytes, this one is ${r.length}` };
-  if (r[0] !== 1) return { status: 400, reason: `unknown receipt version ${r[0]}` };
-  const nonce = r.subarray(1, 17);
-  const conn = session.connections.find((c) => crypto.timingSafeEqual(c.nonce, nonce));
-  if (!conn) return { status: 403, reason: 'the receipt nonce belongs to no connection of this session' };
-  const mac = crypto.createHmac('sha256', conn.secret).update(r.subarray(0, 26)).digest();
-  if (!crypto.timingSafeEqual(mac, r.subarray(26, 58))) {
-    return { status: 403, reason: 'the receipt signature is invalid (forged or altered)' };
-  }
-  const streamId = r[17];
-  const total = r.readBigUInt64BE(18);
-  const last = conn.accepted.get(streamId) ?? 0n;
-  if (total <= last) {
+  const owner = byNonce.get(v.nonce);
+  if (!owner || owner.visit !== visit) return { status: 403, reason: 'the receipt nonce belongs to no connection of this visit' };
+  const { conn } = owner;
+  // (Not `increase`: with several instances on one store another may have recorded it; the
+  // visit's credit is a maximum per connection, so taking it here too counts it once.)
+  if (v.totalReceived <= conn.verified) {
     return { status: 409, reason: 'the receipt is not newer than the last one accepted (replayed or stale)' };
   }
-  conn.accepted.set(streamId, total);
-  return { streamId, total, delta: total - last };
+  conn.verified = v.totalReceived;
+  await refreshReceived(conn).catch(() => {});
+  const delta = credit(visit, conn);
+  await persist(visit);
+  return { totalReceived: v.totalReceived, delta };
+}
+
+// ------------------------------------------------------------------ wallets
+// A visitor's wallet account: a fresh BTP user on the stack (no STREAM connection yet;
+// monetize() queries SPSP per link). At most MAX_WALLETS; the oldest is let go first.
+const wallets = [];
+async function newWallet () {
+  const username = `wallet-${b64url(crypto.randomBytes(12)).replace(/[^A-Za-z0-9]/g, '').slice(0, 12).toLowerCase()}`;
+  const token = b64url(crypto.randomBytes(24));
+  wallets.push(username);
+  if (wallets.length > MAX_WALLETS) stackPost('/control/users/remove', { username: wallets.shift() }).catch(() => {});
+  await stackPost('/control/users', { username, token });
+  return {
+    btp: `btp+ws://${encodeURIComponent(username)}:${encodeURIComponent(token)}@${BTP_HOST}`,
+    amountPerSecond: PRICE_PER_SECOND.toString(),
+    assetCode: ASSET_CODE,
+    assetScale: ASSET_SCALE
+  };
+}
+
+// SPSP for a monetization link, answered by the stack's receiver for it.
+async function payTo (res, receiver) {
+  const answer = await fetch(`${STACK}/${receiver}`, { headers: { accept: 'application/spsp4+json' } });
+  const body = Buffer.from(await answer.arrayBuffer());
+  res.writeHead(answer.status, { ...SECURITY, 'Content-Type': 'application/spsp4+json', 'Content-Length': body.length });
+  res.end(body);
 }
 
 // ------------------------------------------------------------------ HTTP
@@ -276,41 +482,14 @@ const STATIC = {
   '/wallet.js': ['www/wallet.js', 'text/javascript; charset=utf-8']
 };
 const WM_RECEIVERS = { author: 'stream/wm-author', platform: 'stream/wm-platform' };
-
-// A visitor's wallet account: a fresh BTP user on the stack (no STREAM connection yet;
-// monetize() queries SPSP per link).
-async function newWallet () {
-  const id = b64url(crypto.randomBytes(9)).replace(/[^A-Za-z0-9]/g, '').slice(0, 10).toLowerCase();
-  const username = `wallet-${id}`;
-  const token = b64url(crypto.randomBytes(24));
-  await stackJson('/control/users', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, token })
-  });
-  const btpUrl = new URL(BTP_BASE.replace(/^btp\+/, 'http+'));
-  return {
-    btp: `btp+ws://${encodeURIComponent(username)}:${encodeURIComponent(token)}@${btpUrl.host}`,
-    amountPerSecond: PRICE_PER_SECOND.toString(),
-    assetCode: ASSET_CODE,
-    assetScale: ASSET_SCALE
-  };
-}
-
-// SPSP for a monetization link, answered by the stack's receiver for it.
-async function payTo (res, receiver) {
-  const answer = await fetch(`${STACK}/${receiver}`, { headers: { accept: 'application/spsp4+json' } });
-  const body = Buffer.from(await answer.arrayBuffer());
-  res.writeHead(answer.status, { ...SECURITY, 'Content-Type': answer.headers.get('content-type') ?? 'application/json', 'Content-Length': body.length });
-  res.end(body);
-}
 const PKG_TYPES = { '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.ts': 'text/plain; charset=utf-8', '.json': 'application/json' };
-const btpPort = new URL(BTP_BASE.replace(/^btp\+/, 'http+')).port;
 const SECURITY = {
   'Content-Security-Policy': [
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
-    `connect-src 'self' ws://127.0.0.1:${btpPort} ws://localhost:${btpPort}`,
+    // Any loopback port: the network's BTP port changes when the server restarts, and an
+    // open page must reach the new one.
+    "connect-src 'self' ws://127.0.0.1:* ws://localhost:*",
     "img-src 'self' data:",
     "media-src 'self' blob: data:",
     "style-src 'self'",
@@ -320,12 +499,14 @@ const SECURITY = {
   ].join('; '),
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'X-Frame-Options': 'DENY',
   'Cache-Control': 'no-store'
 };
 
-function send (res, status, body, type = 'application/json') {
+function send (res, status, body, type = 'application/json', extra = {}) {
   const buf = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-  res.writeHead(status, { ...SECURITY, 'Content-Type': type, 'Content-Length': buf.length });
+  res.writeHead(status, { ...SECURITY, 'Content-Type': type, 'Content-Length': buf.length, ...extra });
   res.end(buf);
 }
 
@@ -340,6 +521,15 @@ async function readBody (req, limit = 4096) {
   return Buffer.concat(chunks).toString('utf8').trim();
 }
 
+function cookie (req, name) {
+  for (const part of String(req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+const setCookie = (credential) => `${COOKIE}=${credential}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(visits.ttlMs / 1000)}`;
+
 async function serveFile (res, rel, type) {
   try {
     send(res, 200, await readFile(path.join(root, rel)), type);
@@ -348,50 +538,46 @@ async function serveFile (res, rel, type) {
   }
 }
 
+const noVisit = (res) => send(res, 401, { error: 'no visit: POST /session first (the visit is a cookie)' });
+
 async function api (req, res, parts) {
   const m = req.method;
-  if (parts.length === 0) {
-    if (m !== 'POST') return send(res, 405, { error: 'use POST /session' });
-    const session = await newSession();
-    return send(res, 201, connectionJson(session, session.connections[0]));
+  const [what, arg] = parts;
+  if (what === undefined && m === 'POST') {
+    let visit = await visitOf(req);
+    let credential = null;
+    if (!visit) ({ visit, credential } = await newVisit());
+    const conn = await newConnection(visit);
+    return send(res, credential ? 201 : 200, connectionJson(visit, conn), 'application/json',
+      credential ? { 'Set-Cookie': setCookie(credential) } : {});
   }
-  const session = sessions.get(parts[0]);
-  if (!session) return send(res, 404, { error: 'no such session' });
-  const [, what, arg] = parts;
-  if (what === undefined && m === 'GET') return send(res, 200, await account(session));
+  const visit = await visitOf(req);
+  if (!visit) return noVisit(res);
+  if (what === undefined && m === 'GET') return send(res, 200, await freshAccount(visit));
   if (what === 'connection' && m === 'POST' && arg === undefined) {
-    const conn = await newConnection(session);
-    return send(res, 201, connectionJson(session, conn));
+    const conn = await newConnection(visit);
+    return send(res, 201, connectionJson(visit, conn));
   }
   if (what === 'receipt' && m === 'POST' && arg === undefined) {
     let text = await readBody(req);
     if (text.startsWith('{')) {
       try { text = JSON.parse(text).receipt; } catch { text = null; }
     }
-    const before = await account(session);
-    const result = acceptReceipt(session, text);
+    const result = await acceptReceipt(visit, text);
     if (result.status) {
-      return send(res, result.status, { ok: false, reason: result.reason, credit: before.credit, unlocked: before.unlocked });
+      return send(res, result.status, { ok: false, reason: result.reason, ...account(visit) });
     }
-    const after = await account(session);
-    return send(res, 200, {
-      ok: true,
-      streamId: result.streamId,
-      totalReceived: result.total.toString(),
-      credited: result.delta.toString(),
-      ...after
-    });
+    return send(res, 200, { ok: true, totalReceived: result.totalReceived.toString(), credited: result.delta.toString(), ...account(visit) });
   }
   if (what === 'media' && m === 'GET' && arg === 'init') return send(res, 200, media.init, 'video/mp4');
   if ((what === 'content' || what === 'media') && m === 'GET' && /^(0|[1-9][0-9]{0,5})$/.test(arg ?? '')) {
     const n = Number(arg);
     if (n >= UNITS) return send(res, 404, { error: `there are ${UNITS} units (0 to ${UNITS - 1})` });
-    const acc = await account(session);
     const needed = BigInt(n + 1) * PRICE_PER_SECOND;
-    if (BigInt(acc.credit) < needed) {
+    if (creditOf(visit) < needed) {
       return send(res, 402, {
         error: 'payment required',
-        credit: acc.credit,
+        credit: creditOf(visit).toString(),
         needed: needed.toString(),
         pricePerUnit: PRICE_PER_SECOND.toString(),
         assetCode: ASSET_CODE,
@@ -400,16 +586,35 @@ async function api (req, res, parts) {
     }
     if (what === 'content') return send(res, 200, contentUnit(n));
     // A paid second is served again on request (a seek back replays it, paid once).
-    session.served.segments++;
-    session.served.maxSegment = Math.max(session.served.maxSegment, n);
+    visit.served.segments++;
+    visit.served.maxSegment = Math.max(visit.served.maxSegment, n);
     return send(res, 200, media.data[n], 'video/mp4');
   }
   return send(res, 404, { error: 'unknown route' });
 }
 
+let ownHosts = [];
+// Refuses what no page of this site sends: a Host naming another server (DNS rebinding), a
+// POST without this site's Origin, a request a page of another origin made. The pages
+// themselves may be linked to from anywhere (a navigation); the API may not.
+function refusal (req, api) {
+  const host = String(req.headers.host ?? '').toLowerCase();
+  if (!ownHosts.includes(host)) return 'Host must name this server';
+  const origin = req.headers.origin;
+  const ours = origin !== undefined && origin === `http://${host}`;
+  if (req.method !== 'GET' && req.method !== 'HEAD' && !ours) return 'a POST must come from this site (Origin)';
+  if (origin !== undefined && !ours) return 'requests from other origins are not served';
+  const site = req.headers['sec-fetch-site'];
+  if (api && site !== undefined && site !== 'same-origin' && site !== 'none') return 'requests from other sites are not served';
+  return null;
+}
+const API_PREFIXES = ['/session', '/wallet', '/pay/'];
+
 async function handle (req, res) {
   const url = new URL(req.url, 'http://localhost');
   const p = url.pathname;
+  const why = refusal(req, API_PREFIXES.some((a) => p.startsWith(a)));
+  if (why) return send(res, 403, { error: why });
   if (p === '/session' || p.startsWith('/session/')) {
     return api(req, res, p.split('/').slice(2).filter(Boolean));
   }
@@ -427,13 +632,18 @@ async function handle (req, res) {
   return send(res, 404, { error: 'not found' });
 }
 
+// A route's shape for error lines: no ids, no query, nothing a visitor chose.
+const routeOf = (url) => String(url).split('?')[0].replace(/\/[0-9]+$/, '/:n').slice(0, 40);
+
 const server = http.createServer((req, res) => {
   handle(req, res).catch((err) => {
-    if (!err.status) console.error(`demo: ${req.method} ${req.url.split('?')[0]}: ${err.message}`);
+    if (!err.status) console.error(`demo: ${req.method} ${routeOf(req.url)}: ${err.message}`);
     if (!res.headersSent) send(res, err.status ?? 502, { error: err.status ? err.message : 'the Interledger stack did not answer as expected' });
     else res.destroy();
   });
 });
+server.headersTimeout = 10_000;
+server.requestTimeout = 30_000;
 
 // ------------------------------------------------------------------ lifecycle
 let stopping = false;
@@ -450,6 +660,7 @@ async function shutdown (code = 0) {
     await exited;
     clearTimeout(hard);
   }
+  await visits.close().catch(() => {});
   process.exit(code);
 }
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => shutdown(0));
@@ -467,7 +678,10 @@ server.on('error', (err) => {
 });
 server.listen(PORT, HOST, () => {
   const { port } = server.address();
+  ownHosts = [`127.0.0.1:${port}`, `localhost:${port}`];
   console.log(`ilp-stream-web demo: open http://${HOST}:${port}/`);
   console.log(`  Web Monetization page: http://${HOST}:${port}/monetized.html`);
-  console.log(`  Interledger stack: BTP ${BTP_BASE}, control ${STACK}/control/  (Ctrl-C stops everything)`);
+  console.log(`  visits kept in ${visits.where}`);
+  if (process.env.ILP_STACK_CONTROL_TOKEN) console.log(`  Interledger stack: control ${STACK}/control/ (the token you gave)`);
+  console.log('  Ctrl-C stops everything');
 });

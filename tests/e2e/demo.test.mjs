@@ -10,32 +10,33 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir, copyFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { launchChromium, root, startDemoServer, stopChild } from './support.mjs';
+import { launchChromium, root, startDemoServer, stopChild, visitCookie } from './support.mjs';
 
 const READY_TIMEOUT_MS = 30_000;
 const DOCS_MAX_BYTES = 150_000;
 
 let server; // child process
 let base; // http://127.0.0.1:P/
-let stackControl; // http://127.0.0.1:H/control/
+let control; // the network's control API (with its token)
 let browser;
 let page;
-let session; // POST /session answer the page got (read back through the page)
+let visit; // the page's visit cookie (HttpOnly: read through the browser context)
 let packet; // one packet at the demo rate: pricePerSecond * 200 ms
 let oldReceipt;
 
 
-async function getJson (url, init) {
-  const res = await fetch(url, init);
+// As the visitor's own browser would ask: its cookie, and this site's Origin on a POST.
+async function getJson (url, init = {}) {
+  const res = await fetch(url, { ...init, headers: { cookie: `demo_visit=${visit}`, origin: base.replace(/\/$/, ''), ...init.headers } });
   return { status: res.status, body: await res.json() };
 }
-const account = async () => (await getJson(`${base}session/${session}`)).body;
-const postReceipt = (body) => getJson(`${base}session/${session}/receipt`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+const account = async () => (await getJson(`${base}session`)).body;
+const postReceipt = (body) => getJson(`${base}session/receipt`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
 const raw = (sel) => page.$eval(sel, (el) => BigInt(el.dataset.raw ?? '0').toString()).then(BigInt);
 const abs = (x) => (x < 0n ? -x : x);
 const videoTime = () => page.$eval('#video', (v) => v.currentTime);
 const segment = async (n) => {
-  const res = await fetch(`${base}session/${session}/media/${n}`);
+  const res = await fetch(`${base}session/media/${n}`, { headers: { cookie: `demo_visit=${visit}` } });
   return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
 };
 // The server's own record: it never served a second of video beyond the paid credit.
@@ -58,7 +59,7 @@ async function settled () {
 }
 
 before(async () => {
-  ({ server, base, stackControl } = await startDemoServer(READY_TIMEOUT_MS));
+  ({ server, base, control } = await startDemoServer(READY_TIMEOUT_MS));
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
   page.on('pageerror', (err) => console.error('page error:', err.message));
@@ -72,8 +73,9 @@ after(async () => {
 test('the page loads with the local demo account and the receiver', async () => {
   await page.goto(base);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
-  session = await page.$eval('body', (b) => b.dataset.session);
-  assert.match(session, /^[A-Za-z0-9_-]{16}$/);
+  visit = await visitCookie(page.context());
+  assert.match(visit, /^[A-Za-z0-9_-]{43}$/, '32 random bytes');
+  assert.ok(!(await page.evaluate(() => document.cookie)).includes(visit), 'HttpOnly: the page\'s scripts cannot read it');
   assert.match(await page.inputValue('#btp-server'), /^btp\+ws:\/\/127\.0\.0\.1:\d+$/);
   assert.match(await page.inputValue('#btp-user'), /^visitor-/);
   assert.equal(await page.getAttribute('#btp-token', 'type'), 'password');
@@ -88,7 +90,7 @@ test('the page loads with the local demo account and the receiver', async () => 
   const acc = await account();
   packet = BigInt(acc.pricePerSecond) / 5n;
   assert.equal(acc.credit, '0');
-  const locked = await getJson(`${base}session/${session}/content/0`);
+  const locked = await getJson(`${base}session/content/0`);
   assert.equal(locked.status, 402, 'nothing is served before payment');
   assert.equal(locked.body.credit, '0');
   assert.equal((await segment(0)).status, 402, 'no video before payment');
@@ -117,7 +119,7 @@ test('play on the video player: money and segments flow, the video plays what is
   const acc = await account();
   assert.ok(acc.segmentsServed >= 3, `segments served: ${acc.segmentsServed}`);
   assertServedOnlyPaid(acc);
-  const unit = await getJson(`${base}session/${session}/content/0`);
+  const unit = await getJson(`${base}session/content/0`);
   assert.equal(unit.status, 200);
   assert.equal(typeof unit.body.paragraph, 'string');
   const seg = await segment(0);
@@ -177,7 +179,7 @@ test('pause on the player: the money, the segments and the content stop', async 
 test('the server credit equals what the receiver got and what the page shows as delivered', async () => {
   const acc = await settled();
   const receiver = await page.textContent('#receiver');
-  const { body } = await getJson(`${stackControl}connections`);
+  const { body } = await control('connections');
   const conn = body.connections.find((c) => c.destinationAccount === receiver);
   assert.ok(conn, 'the receiver knows the page\'s connection');
   assert.equal(conn.receiptSource, 'headers', 'receipts are keyed with the server\'s nonce and secret');
@@ -218,7 +220,7 @@ test('forged and replayed receipts are refused and grant nothing', async () => {
   }
   const next = before.unlocked;
   if (next < before.units) {
-    const r = await getJson(`${base}session/${session}/content/${next}`);
+    const r = await getJson(`${base}session/content/${next}`);
     assert.equal(r.status, 402, 'the next unit is still locked');
     assert.equal((await segment(next)).status, 402, 'the next second of video is not served');
     assert.equal((await account()).maxSegmentServed < next, true);

@@ -31,9 +31,10 @@ function startStack () {
 }
 
 const control = async (route, body) => {
+  const auth = { authorization: `Bearer ${info.controlToken}` };
   const res = await fetch(`${info.httpUrl}/control/${route}`, body === undefined
-    ? {}
-    : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    ? { headers: auth }
+    : { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   assert.equal(res.status, 200, `control ${route}`);
   return res.json();
 };

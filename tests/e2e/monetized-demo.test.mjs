@@ -10,7 +10,7 @@ import { launchChromium, root, startDemoServer, stopChild } from './support.mjs'
 
 let server;
 let base;
-let stackControl;
+let control;
 let browser;
 let page;
 const pageErrors = [];
@@ -18,13 +18,13 @@ const pageErrors = [];
 
 /** What the stack's receivers for the page's two links got (units of 1e-9 USD). */
 async function received () {
-  const { connections } = await (await fetch(`${stackControl}connections`)).json();
+  const { connections } = (await control('connections')).body;
   const sum = (name) => connections.filter((c) => c.name === name).reduce((a, c) => a + BigInt(c.totalReceived), 0n);
   return { author: sum('stream/wm-author'), platform: sum('stream/wm-platform') };
 }
 
 before(async () => {
-  ({ server, base, stackControl } = await startDemoServer());
+  ({ server, base, control } = await startDemoServer());
   browser = await launchChromium();
   page = await browser.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));

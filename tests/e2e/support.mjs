@@ -2,6 +2,10 @@
 // machine, the demo server started and read from its ready lines, and child
 // processes stopped cleanly. Not a test file itself (node --test skips it).
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,29 +26,67 @@ export function launchChromium (extraArgs = []) {
 export const AUTOPLAY = '--autoplay-policy=no-user-gesture-required';
 
 /**
- * Starts www/server.mjs on a free port; resolves `{ server, base, stackControl }` once it
- * has printed the page URL and the network's control URL.
+ * Starts www/server.mjs (on a free port unless `port` is given, with `env` added); resolves
+ * `{ server, base, stackControl, control, output }` (its stdout and stderr lines) once it has printed the page URL and the
+ * network's control URL. The network's control token is made here and handed to the server
+ * in its environment (the server never prints it); `control(route, body?)` calls the control
+ * API with it and resolves `{ status, body }`.
  */
-export function startDemoServer (timeoutMs = 30_000) {
+export function startDemoServer (timeoutMs = 30_000, { port = 0, env = {} } = {}) {
+  const token = randomBytes(32).toString('base64url');
+  // A state folder of its own unless the test gives one (DEMO_STATE_DIR in `env`).
+  const stateDir = env.DEMO_STATE_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'demo-state-'));
   const server = spawn(process.execPath, [path.join(root, 'www/server.mjs')], {
     cwd: root,
-    env: { ...process.env, PORT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit']
+    env: { ...process.env, PORT: String(port), ILP_STACK_CONTROL_TOKEN: token, DEMO_STATE_DIR: stateDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
   });
-  process.on('exit', () => { try { server.kill('SIGKILL'); } catch {} });
+  process.on('exit', () => {
+    try { server.kill('SIGKILL'); } catch {}
+    if (!env.DEMO_STATE_DIR) rmSync(stateDir, { recursive: true, force: true });
+  });
+  // Everything the server (and its network) writes, for tests that check the logs.
+  const output = [];
+  createInterface({ input: server.stderr }).on('line', (line) => { output.push(line); process.stderr.write(`${line}\n`); });
   return new Promise((resolve, reject) => {
     let base;
     let stackControl;
     const timer = setTimeout(() => reject(new Error('www/server.mjs did not print its URL in time')), timeoutMs);
     server.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`www/server.mjs exited early (${sig ?? code})`)); });
     createInterface({ input: server.stdout }).on('line', (line) => {
+      output.push(line);
       const url = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(line);
-      const control = /control (http:\/\/127\.0\.0\.1:\d+\/control\/)/.exec(line);
+      const ctl = /control (http:\/\/127\.0\.0\.1:\d+\/control\/)/.exec(line);
       if (url) base = url[1];
-      if (control) stackControl = control[1];
-      if (base && stackControl) { clearTimeout(timer); resolve({ server, base, stackControl }); }
+      if (ctl) stackControl = ctl[1];
+      if (base && stackControl) {
+        clearTimeout(timer);
+        const control = async (route, body) => {
+          const res = await fetch(stackControl + route, body === undefined
+            ? { headers: { authorization: `Bearer ${token}` } }
+            : { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          return { status: res.status, body: await res.json().catch(() => ({})) };
+        };
+        resolve({ server, base, stackControl, control, output, controlToken: token, stateDir });
+      }
     });
   });
+}
+
+/** A free TCP port on 127.0.0.1 (to restart a server on the same origin). */
+export async function freePort () {
+  const srv = net.createServer();
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address();
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+/** The value of the demo's visit cookie in a Playwright browser context. */
+export async function visitCookie (context) {
+  const c = (await context.cookies()).find((x) => x.name === 'demo_visit');
+  if (!c) throw new Error('the page has no visit cookie');
+  return c.value;
 }
 
 /** Stops `child` with SIGTERM and waits for it to exit (nothing if it already has). */

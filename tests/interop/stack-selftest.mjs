@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { once } from 'node:events'
 import crypto from 'node:crypto'
+import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 import { ReferenceBtpPlugin as TestBtpPlugin } from './btp-plugin.mjs'
@@ -41,8 +42,10 @@ function startStack (args) {
   })
 }
 
-async function getJson (path, init) {
-  const res = await fetch(info.httpUrl + path, init)
+// Every control request carries the per-run token from the ready line.
+const auth = () => ({ authorization: `Bearer ${info.controlToken}` })
+async function getJson (path, init = {}) {
+  const res = await fetch(info.httpUrl + path, { ...init, headers: { ...auth(), ...init.headers } })
   assert.equal(res.ok, true, `${path}: HTTP ${res.status}`)
   return res.json()
 }
@@ -50,8 +53,8 @@ const post = (path, body = {}) => getJson(path, {
   method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body)
 })
 
-async function spspQuery (url = info.paymentPointerUrl, account = /^test\.connector\.receiver\./) {
-  const res = await fetch(url, { headers: { accept: 'application/spsp4+json, application/spsp+json' } })
+async function spspQuery (url = info.paymentPointerUrl, account = /^test\.connector\.receiver\./, headers = {}) {
+  const res = await fetch(url, { headers: { accept: 'application/spsp4+json, application/spsp+json', ...headers } })
   assert.equal(res.status, 200)
   assert.match(res.headers.get('content-type'), /application\/spsp4\+json/)
   assert.equal(res.headers.get('access-control-allow-origin'), '*')
@@ -63,7 +66,11 @@ async function spspQuery (url = info.paymentPointerUrl, account = /^test\.connec
 
 // Pay `amount` with the reference client; returns what the client reports as delivered.
 async function pay (amount, { user = 'alice', token = 'alice-secret', timeout, port = info.btpPort, pointer, account } = {}) {
-  const spsp = await spspQuery(pointer, account)
+  // Receipts keyed with our own nonce and secret (the control API never shows a secret).
+  const receiptSecret = crypto.randomBytes(32)
+  const spsp = await spspQuery(pointer, account, {
+    'receipt-nonce': crypto.randomBytes(16).toString('base64'), 'receipt-secret': receiptSecret.toString('base64')
+  })
   const plugin = new TestBtpPlugin({ server: `btp+ws://${user}:${token}@127.0.0.1:${port}` })
   const conn = await createConnection({
     plugin,
@@ -82,7 +89,7 @@ async function pay (amount, { user = 'alice', token = 'alice-secret', timeout, p
   // destroy() after a failure.
   await (error ? conn.destroy() : conn.end()).catch(() => {})
   await plugin.disconnect().catch(() => {})
-  return { delivered, sent, error, receipt, destination: spsp.destination_account, sourceScale: conn.sourceAssetScale, destinationScale: conn.destinationAssetScale }
+  return { delivered, sent, error, receipt, receiptSecret, destination: spsp.destination_account, sourceScale: conn.sourceAssetScale, destinationScale: conn.destinationAssetScale }
 }
 
 // Raw ILP Prepares (random condition: never fulfillable) from alice, one after the other on
@@ -164,6 +171,41 @@ test('ready line describes the stack', () => {
   assert.equal(info.paymentPointerUrl, info.httpUrl + '/.well-known/pay')
 })
 
+test('control API: token required, no CORS without it, loopback Host only, no secrets', async () => {
+  for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: info.controlToken }]) {
+    const res = await fetch(info.httpUrl + '/control/connections', { headers: { origin: 'http://127.0.0.1:1', ...headers } })
+    assert.equal(res.status, 401)
+    assert.equal(res.headers.get('access-control-allow-origin'), null, 'no CORS on a refused control request')
+  }
+  for (const route of ['reset', 'config', 'users', 'connector/restart']) {
+    const res = await fetch(`${info.httpUrl}/control/${route}`, { method: 'POST', body: '{}' })
+    assert.equal(res.status, 401, route)
+  }
+  // fetch() sets Host itself; node:http lets a test send a rebound name.
+  const withHost = (path, host) => new Promise((resolve, reject) => {
+    http.get(info.httpUrl + path, { headers: { ...auth(), host } }, (res) => { res.resume(); resolve(res.statusCode) }).on('error', reject)
+  })
+  const port = new URL(info.httpUrl).port
+  assert.equal(await withHost('/control/info', 'attacker.example'), 403, 'a foreign Host (DNS rebinding) is refused')
+  assert.equal(await withHost('/.well-known/pay', `evil.example:${port}`), 403)
+  assert.equal(await withHost('/control/info', `localhost:${port}`), 200)
+  const ok = await fetch(info.httpUrl + '/control/info', { headers: { ...auth(), origin: 'http://127.0.0.1:1' } })
+  assert.equal(ok.status, 200)
+  assert.equal(ok.headers.get('access-control-allow-origin'), 'http://127.0.0.1:1', 'authorised loopback pages (the wasm tests) may read')
+  const foreign = await fetch(info.httpUrl + '/control/info', { headers: { ...auth(), origin: 'https://attacker.example' } })
+  assert.equal(foreign.headers.get('access-control-allow-origin'), null)
+  const shown = JSON.stringify(await ok.json())
+  assert.ok(!shown.includes(info.controlToken), 'the control token is not in control answers')
+  assert.ok(!shown.includes(info.knownUser.token), 'nor a BTP token')
+  await spspQuery()
+  const { connections } = await getJson('/control/connections')
+  assert.ok(connections.length > 0)
+  for (const c of connections) {
+    assert.equal(c.receiptSecret, undefined)
+    assert.equal(c.dataBase64, undefined, 'the list carries no data')
+  }
+})
+
 test('SPSP: CORS preflight, per-query connections, 404, receipts headers', async () => {
   const pre = await fetch(info.paymentPointerUrl, { method: 'OPTIONS' })
   assert.equal(pre.status, 204)
@@ -193,9 +235,9 @@ test('reference client pays 100000 through the connector', async () => {
   const rec = await connectionFor(r.destination)
   assert.equal(rec.totalReceived, r.delivered)
   assert.equal(rec.streamConnected, true)
-  // Receipts (harness nonce/secret, shown by the control API) cover the whole amount.
+  // Receipts (keyed with the nonce/secret pay() sent) cover the whole amount.
   assert.ok(r.receipt, 'STREAM receipt received')
-  const decoded = verifyReceipt(r.receipt, Buffer.from(rec.receiptSecret, 'base64'))
+  const decoded = verifyReceipt(r.receipt, r.receiptSecret)
   assert.equal(decoded.totalReceived.toString(), '100000')
   assert.equal(decoded.nonce.toString('base64'), rec.receiptNonce)
   const totals = await getJson('/control/totals')
@@ -213,10 +255,12 @@ test('stream data is tracked per connection', async () => {
   stream.write(Buffer.from('hello from the reference client'))
   await conn.end() // waits until the send loop has flushed the data
   await plugin.disconnect()
-  const rec = await connectionFor(spsp.destination_account)
+  const rec = await getJson(`/control/connections/${(await connectionFor(spsp.destination_account)).id}`)
   assert.equal(Buffer.from(rec.dataBase64, 'base64').toString(), 'hello from the reference client')
   assert.equal(rec.dataLength, 31)
-  await eventually(async () => assert.equal((await connectionFor(spsp.destination_account)).closed, true))
+  // The receiver notices the close after its reply to the last packet settles (a retry of
+  // the close can take a few seconds): a wider bound than the default.
+  await eventually(async () => assert.equal((await connectionFor(spsp.destination_account)).closed, true), 15_000)
 })
 
 test('balanceMax makes the connector answer T04', async () => {
@@ -224,7 +268,7 @@ test('balanceMax makes the connector answer T04', async () => {
   const r = await pay(10000, { timeout: 1500 })
   assert.ok(r.error, 'cannot pay beyond the balance maximum')
   assert.equal((await connectionFor(r.destination)).totalReceived, '3000')
-  const bad = await fetch(info.httpUrl + '/control/config', { method: 'POST', body: JSON.stringify({ rateLimit: 'lots' }) })
+  const bad = await fetch(info.httpUrl + '/control/config', { method: 'POST', headers: auth(), body: JSON.stringify({ rateLimit: 'lots' }) })
   assert.equal(bad.status, 400)
   await post('/control/config', { balanceMax: null, maxPacketAmount: null })
 })
@@ -300,7 +344,7 @@ test('stateless receiver (@interledger/stream-receiver): per path and per config
   assert.equal(rec.totalReceived, '20000')
   assert.ok(rec.packets >= 20, `${rec.packets} fulfilled Prepares of at most 1000`)
   assert.ok(r.receipt, 'receipts from the stateless receiver too')
-  assert.equal(verifyReceipt(r.receipt, Buffer.from(rec.receiptSecret, 'base64')).totalReceived.toString(), '20000')
+  assert.equal(verifyReceipt(r.receipt, r.receiptSecret).totalReceived.toString(), '20000')
   // config.receiver sends /.well-known/pay (and other names) to it as well.
   await post('/control/config', { receiver: 'stateless' })
   const r2 = await pay(5000, { account: /^test\.connector\.stateless\./ })
@@ -309,7 +353,7 @@ test('stateless receiver (@interledger/stream-receiver): per path and per config
   const totals = await getJson('/control/totals')
   assert.equal(BigInt(totals.receivers.stateless.totalReceived) >= 25000n, true)
   assert.equal(totals.receivers.stateless.kind, 'stateless')
-  const bad = await fetch(info.httpUrl + '/control/config', { method: 'POST', body: JSON.stringify({ receiver: 'rafiki' }) })
+  const bad = await fetch(info.httpUrl + '/control/config', { method: 'POST', headers: auth(), body: JSON.stringify({ receiver: 'rafiki' }) })
   assert.equal(bad.status, 400)
   await post('/control/config', { receiver: null, maxPacketAmount: null })
   await spspQuery() // back to ilp-protocol-stream
@@ -351,7 +395,7 @@ test('throughput: T04 exceeded money bandwidth, refilled over refillPeriod', asy
   assert.equal(r.delivered, '500000')
   assert.ok(ms >= 1200, `500000 at 200000/s after a 200000 burst takes >= 1.5 s, took ${ms} ms`)
   for (const bad of [{ incomingAmount: '0' }, { incomingAmount: '5', refillPeriod: 10 }, { outgoingAmount: '5' }, 'lots']) {
-    const res = await fetch(info.httpUrl + '/control/config', { method: 'POST', body: JSON.stringify({ throughput: bad }) })
+    const res = await fetch(info.httpUrl + '/control/config', { method: 'POST', headers: auth(), body: JSON.stringify({ throughput: bad }) })
     assert.equal(res.status, 400, JSON.stringify(bad))
   }
   await post('/control/config', { throughput: null, maxPacketAmount: null })
@@ -474,7 +518,7 @@ test('fault proxy: dropAfter, cutAfterMs, manual cut (terminate / graceful), dro
   const p = await getJson('/control/proxy')
   assert.equal(p.dropReplies, false)
   assert.equal(p.cutAfterMs, null)
-  const bad = await fetch(info.httpUrl + '/control/proxy', { method: 'POST', body: JSON.stringify({ dropReplies: 'yes' }) })
+  const bad = await fetch(info.httpUrl + '/control/proxy', { method: 'POST', headers: auth(), body: JSON.stringify({ dropReplies: 'yes' }) })
   assert.equal(bad.status, 400)
 })
 

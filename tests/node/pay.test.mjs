@@ -22,14 +22,15 @@ const nodeMajor = Number(process.versions.node.split('.')[0]);
 
 const btp = process.env.ILP_TEST_STACK_BTP_URL;
 const http = process.env.ILP_TEST_STACK_HTTP_URL;
+const auth = { authorization: `Bearer ${process.env.ILP_TEST_STACK_CONTROL_TOKEN}` };
 const receiver = process.env.ILP_TEST_STACK_PAYMENT_POINTER_URL;
 
 let init;
 let PaymentStream;
 
 async function control(route, body) {
-  const res = await fetch(`${http}/control/${route}`, body === undefined ? {} : {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  const res = await fetch(`${http}/control/${route}`, body === undefined ? { headers: auth } : {
+    method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   });
   assert.equal(res.status, 200, `${route}: HTTP ${res.status}`);
   return res.json();

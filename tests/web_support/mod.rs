@@ -47,6 +47,14 @@ pub fn http_url() -> &'static str {
     )
 }
 
+/// The stack's control API token (`Authorization: Bearer …` on every control request).
+pub fn control_token() -> &'static str {
+    env(
+        option_env!("ILP_TEST_STACK_CONTROL_TOKEN"),
+        "ILP_TEST_STACK_CONTROL_TOKEN",
+    )
+}
+
 /// The default receiver's SPSP URL.
 pub fn pointer_url() -> &'static str {
     env(
@@ -99,7 +107,11 @@ pub async fn wait(p: impl Into<JsValue>) -> Result<JsValue, JsValue> {
 
 /// `(status, json)` of a control API request.
 pub async fn fetch_status_json(method: &str, path: &str, body: Option<&str>) -> (u16, JsValue) {
-    let init = options(&[("method", method.into())]);
+    let headers = options(&[(
+        "authorization",
+        format!("Bearer {}", control_token()).into(),
+    )]);
+    let init = options(&[("method", method.into()), ("headers", headers)]);
     if let Some(body) = body {
         Reflect::set(&init, &"body".into(), &body.into()).unwrap();
     }

@@ -1,0 +1,409 @@
+// The demo's metering against an attacker, on a running demo (www/server.mjs and its local
+// network, loopback only): every attack of issue #13's Security list, replayed. A real
+// visitor pays in headless Chromium first; after each attack the test checks that the
+// attack was refused AND that the visitor still has their credit and their content, and at
+// the end that they can go on paying.
+//
+// The attacker knows what `ps` or a port scan would tell: the demo's URL and the network's
+// HTTP and BTP ports. It does not know the control token, the visitor's cookie or tokens.
+// Scale knobs (defaults are the issue's figures): ATTACK_DATA_CONNECTIONS (480),
+// ATTACK_DATA_BYTES (1 MiB), ATTACK_CONCURRENT (3000), ATTACK_SESSIONS (1000).
+import '../../network/shim.cjs'; // before ilp-protocol-stream: Node 20 `closed` getter trap
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { launchChromium, startDemoServer, stopChild, visitCookie } from './support.mjs';
+import { ReferenceBtpPlugin } from '../interop/btp-plugin.mjs';
+
+const require = createRequire(import.meta.url);
+const IlpPacket = require('ilp-packet');
+const BtpPacket = require('btp-packet');
+const WebSocket = require('ws');
+const { createConnection } = require('ilp-protocol-stream');
+
+const DATA_CONNECTIONS = Number(process.env.ATTACK_DATA_CONNECTIONS ?? 480);
+const DATA_BYTES = Number(process.env.ATTACK_DATA_BYTES ?? 1 << 20);
+const CONCURRENT = Number(process.env.ATTACK_CONCURRENT ?? 3000);
+const SESSIONS = Number(process.env.ATTACK_SESSIONS ?? 1000);
+const MAX_CONNECTIONS_PER_SESSION = 20; // www/server.mjs
+const USER_CREDIT = 100_000n * 24n * 10n; // www/server.mjs: price * units * 10
+
+let demo; // { server, base, stackControl, control, output }
+let origin; // http://127.0.0.1:P
+let stackHttp; // the network's HTTP server (SPSP + control), http://127.0.0.1:H
+let btpPort;
+let browser;
+let page;
+let victim; // the paying visitor: { cookie, token (BTP), user, credit, unlocked }
+let evil; // a page on another origin
+let evilServer;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A request as the visitor's browser or as the attacker would send it.
+async function req (url, { method = 'GET', cookie, origin: o = origin, body, headers = {} } = {}) {
+  const res = await fetch(url, {
+    method,
+    body,
+    headers: { ...(cookie ? { cookie: `demo_visit=${cookie}` } : {}), ...(o ? { origin: o } : {}), ...headers }
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch {}
+  return { status: res.status, headers: res.headers, text, json };
+}
+// node:http, which (unlike fetch) sends the Host header it is given.
+function rawGet (url, headers) {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers }, (res) => {
+      let text = '';
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, text }));
+    }).on('error', reject);
+  });
+}
+
+/** A visit of the attacker's own: its cookie and what POST /session answered. */
+async function ownVisit () {
+  const res = await fetch(`${origin}/session`, { method: 'POST', headers: { origin } });
+  assert.equal(res.status, 201);
+  const cookie = /demo_visit=([^;]+)/.exec(res.headers.get('set-cookie'))[1];
+  return { cookie, body: await res.json() };
+}
+
+/** The visitor still has their credit (at least `victim.credit`) and their paid content. */
+async function victimKeeps (what) {
+  const acc = await req(`${origin}/session`, { cookie: victim.cookie });
+  assert.equal(acc.status, 200, `${what}: the visitor's visit answers`);
+  assert.ok(BigInt(acc.json.credit) >= victim.credit, `${what}: credit ${acc.json.credit} < ${victim.credit}`);
+  for (let n = 0; n < victim.unlocked; n++) {
+    const unit = await req(`${origin}/session/content/${n}`, { cookie: victim.cookie });
+    assert.equal(unit.status, 200, `${what}: paid unit ${n} is still served`);
+  }
+  // ... and in the page itself (its own cookie, its own origin).
+  const inPage = await page.evaluate(async () => (await fetch('/session/content/0')).status);
+  assert.equal(inPage, 200, `${what}: the page still gets its content`);
+  return acc.json;
+}
+
+// What a page on another origin can read: runs `fetches` in the evil page; each resolves
+// 'blocked' when the browser refused to let the page read the answer.
+function fromEvilPage (fetches) {
+  return evil.evaluate(async (list) => Promise.all(list.map(async ([url, init]) => {
+    try {
+      const res = await fetch(url, init);
+      return { status: res.status, body: (await res.text()).slice(0, 200) };
+    } catch {
+      return 'blocked';
+    }
+  })), fetches);
+}
+
+// Raw BTP auth: 'ok' (auth Response), 'refused' (BTP Error or closed without answer).
+function btpAuth (user, token) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${btpPort}`);
+    const done = (v) => { clearTimeout(timer); ws.terminate(); resolve(v); };
+    const timer = setTimeout(() => done('no answer'), 5000);
+    ws.on('open', () => ws.send(BtpPacket.serializeMessage(1, [
+      { protocolName: 'auth', contentType: 0, data: Buffer.alloc(0) },
+      { protocolName: 'auth_username', contentType: 1, data: Buffer.from(user) },
+      { protocolName: 'auth_token', contentType: 1, data: Buffer.from(token) }
+    ])));
+    ws.on('message', (m) => done(BtpPacket.deserialize(m).type === BtpPacket.TYPE_RESPONSE ? 'ok' : 'refused'));
+    ws.on('close', () => done('refused'));
+    ws.on('error', () => {});
+  });
+}
+
+/** Runs `n` tasks, at most `width` at once (task(i, worker)); resolves their results (or errors) in order. */
+async function pool (n, width, task) {
+  const out = new Array(n);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, n) }, async (_, worker) => {
+    while (next < n) { const i = next++; out[i] = await task(i, worker).catch((err) => err); }
+  }));
+  return out;
+}
+
+before(async () => {
+  demo = await startDemoServer(30_000);
+  origin = demo.base.replace(/\/$/, '');
+  stackHttp = demo.stackControl.replace(/\/control\/$/, '');
+  const info = await demo.control('info');
+  btpPort = info.body.btpPort;
+  browser = await launchChromium();
+  const context = await browser.newContext();
+  page = await context.newPage();
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+  // The attacker's page: another origin on the same machine (so same-site for cookies).
+  evilServer = http.createServer((_q, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<!doctype html><title>evil</title>'); });
+  await new Promise((resolve) => evilServer.listen(0, '127.0.0.1', resolve));
+  evil = await (await browser.newContext()).newPage();
+  await evil.goto(`http://127.0.0.1:${evilServer.address().port}/`);
+
+  // The visitor pays for a few seconds of content, then pauses.
+  await page.goto(demo.base);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+  await page.click('#start');
+  await page.waitForFunction(() => Number(document.getElementById('unlocked').dataset.raw) >= 3, null, { timeout: 20_000 });
+  await page.click('#pause');
+  await page.waitForSelector('body[data-state="paused"]', { timeout: 5_000 });
+  await sleep(1000); // the last receipts land
+  const cookie = await visitCookie(context);
+  const acc = (await req(`${origin}/session`, { cookie })).json;
+  victim = {
+    cookie,
+    user: await page.inputValue('#btp-user'),
+    token: await page.inputValue('#btp-token'),
+    credit: BigInt(acc.credit),
+    unlocked: acc.unlocked
+  };
+  assert.ok(victim.unlocked >= 3, 'the visitor has paid for content');
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  evilServer?.close();
+  await stopChild(demo?.server);
+});
+
+test('credit theft: a page on another origin cannot read the control API, nor the visitor\'s session', async () => {
+  const got = await fromEvilPage([
+    [`${stackHttp}/control/connections`, {}],
+    [`${stackHttp}/control/info`, {}],
+    [`${origin}/session`, { credentials: 'include' }],
+    [`${origin}/session/content/0`, { credentials: 'include' }],
+    [`${origin}/session/connection`, { method: 'POST', credentials: 'include' }]
+  ]);
+  assert.deepEqual(got, ['blocked', 'blocked', 'blocked', 'blocked', 'blocked'], JSON.stringify(got));
+  // What those requests got on the wire (the browser would have withheld it anyway).
+  const ctl = await req(`${stackHttp}/control/connections`, { origin: evilOrigin() });
+  assert.equal(ctl.status, 401, 'no token, no control API');
+  assert.equal(ctl.headers.get('access-control-allow-origin'), null, 'no CORS on the control API');
+  const stolen = await req(`${origin}/session`, { cookie: victim.cookie, origin: evilOrigin() });
+  assert.equal(stolen.status, 403, 'even with the cookie, a request from another origin is refused');
+  assert.equal(stolen.headers.get('access-control-allow-origin'), null);
+  await victimKeeps('cross-origin reads');
+});
+
+test('credit theft: the control API (with its token) lists no secret and no visit credential', async () => {
+  const { status, body } = await demo.control('connections');
+  assert.equal(status, 200);
+  const text = JSON.stringify(body);
+  assert.ok(body.connections.length >= 1);
+  for (const c of body.connections) {
+    for (const k of ['receiptSecret', 'sharedSecret', 'token', 'dataBase64']) assert.equal(c[k], undefined, k);
+  }
+  assert.ok(!text.includes(victim.cookie), 'no visit cookie');
+  assert.ok(!text.includes(victim.token), 'no BTP token');
+  assert.ok(!text.includes(victim.user), 'no visitor account name either');
+  const info = JSON.stringify((await demo.control('info')).body);
+  assert.ok(!info.includes(victim.token));
+  await victimKeeps('listing connections');
+});
+
+test('credit theft: content and connection routes without the visitor\'s cookie give nothing of theirs', async () => {
+  const guesses = [
+    req(`${origin}/session/content/0`),
+    req(`${origin}/session/content/0`, { cookie: randomBytes(32).toString('base64url') }),
+    req(`${origin}/session/content/0`, { cookie: victim.cookie.slice(0, -1) + (victim.cookie.endsWith('A') ? 'B' : 'A') }),
+    req(`${origin}/session`, { cookie: 'x'.repeat(43) }),
+    req(`${origin}/session/connection`, { method: 'POST' }),
+    req(`${origin}/session/receipt`, { method: 'POST', body: 'AQ==' })
+  ];
+  for (const r of await Promise.all(guesses)) assert.equal(r.status, 401, r.text);
+  // The old routes with an id in the URL are gone.
+  for (const route of ['/session/abc/content/0', '/session/abc', '/session/abc/connection']) {
+    const r = await req(`${origin}${route}`, { method: route.endsWith('connection') ? 'POST' : 'GET' });
+    assert.ok([401, 404].includes(r.status), `${route}: ${r.status}`);
+  }
+  // A visit of one's own gets one's own account, never the visitor's token.
+  const mine = await ownVisit();
+  assert.notEqual(mine.cookie, victim.cookie);
+  const conn = await req(`${origin}/session/connection`, { method: 'POST', cookie: mine.cookie });
+  assert.equal(conn.status, 201);
+  assert.ok(!conn.text.includes(victim.token) && !conn.text.includes(victim.user));
+  assert.equal(conn.json.credit, '0');
+  // The visitor's receipts are worth nothing on another visit.
+  const receipt = await page.$eval('#receipt', (el) => el.dataset.full);
+  const foreign = await req(`${origin}/session/receipt`, { method: 'POST', cookie: mine.cookie, body: receipt });
+  assert.equal(foreign.status, 403);
+  assert.equal((await req(`${origin}/session`, { cookie: mine.cookie })).json.credit, '0');
+  await victimKeeps('guessed routes');
+});
+
+test('takeover and outage: reset, config, users and connector restart need the token; the demo keeps working', async () => {
+  const posts = [
+    ['reset', {}],
+    ['config', { balanceMax: 0, maxPacketAmount: 1 }],
+    ['users', { username: victim.user, token: 'attacker-token' }],
+    ['users/remove', { username: victim.user }],
+    ['connector/restart', { downMs: 60_000 }],
+    ['proxy', { dropReplies: true }],
+    ['connections/c1/write', { base64: 'AAAA' }]
+  ];
+  for (const [route, body] of posts) {
+    for (const auth of [{}, { authorization: 'Bearer nope' }, { authorization: `Bearer ${randomBytes(32).toString('base64url')}` }]) {
+      const r = await req(`${stackHttp}/control/${route}`, { method: 'POST', origin: null, body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...auth } });
+      assert.equal(r.status, 401, `${route}: HTTP ${r.status}`);
+    }
+  }
+  // From a page (any origin) the same: the browser may send it, the answer is 401.
+  const fromPage = await fromEvilPage([[`${stackHttp}/control/reset`, { method: 'POST', mode: 'no-cors', body: '{}' }]]);
+  assert.ok(fromPage[0] === 'blocked' || fromPage[0].status === 0, JSON.stringify(fromPage));
+  // A DNS-rebinding page (Host: attacker's name) is refused by the network and the demo.
+  const port = new URL(stackHttp).port;
+  assert.equal((await rawGet(`${stackHttp}/control/info`, { host: `rebind.example:${port}`, authorization: 'Bearer x' })).status, 403);
+  assert.equal((await rawGet(`${origin}/session/content/0`, { host: 'rebind.example', cookie: `demo_visit=${victim.cookie}` })).status, 403);
+  // The visitor's BTP account is still theirs: the attacker's token is refused, theirs works.
+  assert.equal(await btpAuth(victim.user, 'attacker-token'), 'refused');
+  assert.equal(await btpAuth(victim.user, victim.token), 'ok');
+  const acc = await victimKeeps('control attacks');
+  // And a new visit works (the network was not reset or reconfigured).
+  const fresh = await ownVisit();
+  assert.equal(fresh.body.credit, '0');
+  assert.ok(acc.connections.length >= 1);
+});
+
+test('a new BTP name is refused, and each demo account has a credit limit at the connector', async () => {
+  assert.equal(await btpAuth(`visitor-${randomBytes(8).toString('hex')}`, 'any-token'), 'refused', 'unregistered names are refused');
+  assert.equal(await btpAuth('alice', 'alice-secret'), 'refused', 'no default account on the demo network');
+  const mine = await ownVisit();
+  const plugin = new ReferenceBtpPlugin({ server: mine.body.btp });
+  await plugin.connect();
+  try {
+    const prepare = (amount) => plugin.sendData(IlpPacket.serializeIlpPrepare({
+      amount: amount.toString(),
+      executionCondition: randomBytes(32),
+      expiresAt: new Date(Date.now() + 10_000),
+      destination: mine.body.destinationAccount,
+      data: Buffer.alloc(0)
+    })).then((r) => IlpPacket.deserializeIlpReply(r));
+    const over = await prepare(USER_CREDIT + 1n);
+    assert.equal(over.code, 'T04', 'more than the credit limit is refused at the connector');
+    assert.match(over.message, /credit limit/);
+    // Many at once cannot pass it together either: their amounts are reserved one by one.
+    const half = USER_CREDIT / 2n + 1n;
+    const both = await Promise.all([prepare(half), prepare(half)]);
+    assert.ok(both.some((r) => r.code === 'T04'), JSON.stringify(both.map((r) => r.code)));
+    // Within the limit the Prepare goes on to the receiver (which cannot fulfil a random condition).
+    const within = await prepare(1000n);
+    assert.notEqual(within.code, 'T04');
+  } finally {
+    await plugin.disconnect().catch(() => {});
+  }
+  await victimKeeps('credit limit');
+});
+
+test(`unbounded state: ${DATA_CONNECTIONS} connections sending ${DATA_BYTES} bytes of data each stay bounded; new visits still work`, async () => {
+  const WIDTH = 12;
+  // The reference client wants a BTP connection per STREAM connection, and the receiver's
+  // packets to the sender reach only one socket of an account: so one visit (account) per
+  // worker, its connections one after the other.
+  const accounts = await Promise.all(Array.from({ length: WIDTH }, () => ownVisit()));
+  const chunk = randomBytes(DATA_BYTES);
+  const t0 = Date.now();
+  const results = await pool(DATA_CONNECTIONS, WIDTH, async (_i, worker) => {
+    const spsp = await (await fetch(`${stackHttp}/.well-known/pay`, { headers: { accept: 'application/spsp4+json' } })).json();
+    const plugin = new ReferenceBtpPlugin({ server: accounts[worker].body.btp });
+    try {
+      const conn = await createConnection({
+        plugin, destinationAccount: spsp.destination_account, sharedSecret: Buffer.from(spsp.shared_secret, 'base64')
+      });
+      const stream = conn.createStream();
+      stream.write(chunk);
+      await Promise.race([conn.end(), sleep(60_000)]);
+      await conn.destroy().catch(() => {});
+    } finally {
+      await plugin.disconnect().catch(() => {});
+    }
+  });
+  const failed = results.filter((r) => r instanceof Error);
+  const why = [...new Set(failed.map((e) => e.message.slice(0, 160)))];
+  console.log(`sent ${DATA_CONNECTIONS} x ${DATA_BYTES} bytes of STREAM data in ${Date.now() - t0} ms (${failed.length} connections failed${why.length ? `: ${why.join(' | ')}` : ''})`);
+  // (Some may be throttled: each account has its own packet rate. Most must get through,
+  // or this would test nothing.)
+  assert.ok(failed.length < DATA_CONNECTIONS / 4, `the flood itself worked: ${failed.length} failed`);
+  // The list still serialises (it carries no data), a record keeps at most 64 KiB.
+  const list = await demo.control('connections');
+  assert.equal(list.status, 200);
+  const withData = list.body.connections.filter((c) => c.dataLength > 0);
+  assert.ok(withData.length >= DATA_CONNECTIONS - failed.length, `${withData.length} connections got data`);
+  const one = await demo.control(`connections/${withData.at(-1).id}`);
+  assert.ok(Buffer.from(one.body.dataBase64, 'base64').length <= 64 << 10, 'kept data per connection is bounded');
+  // New visits and their connections still work.
+  for (let i = 0; i < 3; i++) {
+    const v = await ownVisit();
+    assert.match(v.body.destinationAccount, /^test\.connector\.receiver\./);
+  }
+  await victimKeeps('data flood');
+});
+
+test(`unbounded state: ${CONCURRENT} concurrent connection requests on one visit open at most ${MAX_CONNECTIONS_PER_SESSION}`, async () => {
+  const mine = await ownVisit(); // has 1 connection already
+  const answers = await Promise.all(Array.from({ length: CONCURRENT }, () =>
+    req(`${origin}/session/connection`, { method: 'POST', cookie: mine.cookie }).catch((err) => ({ status: String(err.cause?.code ?? err.message) }))));
+  const byStatus = {};
+  for (const a of answers) byStatus[a.status] = (byStatus[a.status] ?? 0) + 1;
+  console.log(`connection requests: ${JSON.stringify(byStatus)}`);
+  assert.equal(byStatus[201], MAX_CONNECTIONS_PER_SESSION - 1, JSON.stringify(byStatus));
+  const acc = await req(`${origin}/session`, { cookie: mine.cookie });
+  assert.equal(acc.json.connections.length, MAX_CONNECTIONS_PER_SESSION);
+  await victimKeeps('concurrent connection requests');
+});
+
+test(`unbounded state: ${SESSIONS} new visits do not push out the paying visitor`, async () => {
+  const answers = await pool(SESSIONS, 25, () => req(`${origin}/session`, { method: 'POST' }));
+  const byStatus = {};
+  for (const a of answers) byStatus[a.status ?? a.message] = (byStatus[a.status ?? a.message] ?? 0) + 1;
+  console.log(`new visits: ${JSON.stringify(byStatus)}`);
+  assert.ok((byStatus[201] ?? 0) + (byStatus[503] ?? 0) === SESSIONS, JSON.stringify(byStatus));
+  await victimKeeps('a flood of new visits');
+});
+
+test('Origin and Host are checked', async () => {
+  const evilO = evilOrigin();
+  const cases = [
+    ['POST receipt, other Origin', req(`${origin}/session/receipt`, { method: 'POST', cookie: victim.cookie, origin: evilO, body: 'AQ==' })],
+    ['POST receipt, no Origin', req(`${origin}/session/receipt`, { method: 'POST', cookie: victim.cookie, origin: null, body: 'AQ==' })],
+    ['POST connection, other Origin', req(`${origin}/session/connection`, { method: 'POST', cookie: victim.cookie, origin: evilO })],
+    ['POST session, origin "null"', req(`${origin}/session`, { method: 'POST', origin: 'null' })],
+    ['POST wallet, other Origin', req(`${origin}/wallet`, { method: 'POST', origin: evilO })],
+    ['GET content, other Origin', req(`${origin}/session/content/0`, { cookie: victim.cookie, origin: evilO })],
+    ['GET content, cross-site fetch', req(`${origin}/session/content/0`, { cookie: victim.cookie, origin: null, headers: { 'sec-fetch-site': 'same-site' } })],
+    ['GET page, foreign Host', rawGet(`${origin}/`, { host: 'evil.example' })],
+    ['GET content, foreign Host', rawGet(`${origin}/session/content/0`, { host: `evil.example:${new URL(origin).port}`, cookie: `demo_visit=${victim.cookie}` })]
+  ];
+  for (const [name, p] of cases) assert.equal((await p).status, 403, name);
+  // The page itself may be linked to from another site (a navigation carries no Origin).
+  assert.equal((await req(`${origin}/`, { origin: null, headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } })).status, 200);
+  // localhost names the same server.
+  const viaLocalhost = await rawGet(`${origin}/session/content/0`, { host: `localhost:${new URL(origin).port}`, cookie: `demo_visit=${victim.cookie}` });
+  assert.equal(viaLocalhost.status, 200);
+  await victimKeeps('bad Origin and Host');
+});
+
+test('the logs carry no visit credential, BTP token or control token', async () => {
+  const text = demo.output.join('\n');
+  assert.ok(!text.includes(victim.cookie));
+  assert.ok(!text.includes(victim.token));
+  assert.ok(!text.includes(demo.controlToken), 'the control token');
+  assert.ok(!/demo_visit=/.test(text));
+});
+
+test('after every attack the visitor pays on and gets more content', async () => {
+  const before = await victimKeeps('the end');
+  // Paused for the whole suite, the receiver may have closed the idle connection (after
+  // 60 s): then Start opens a new one, else Resume goes on with the same.
+  if (await page.$eval('body', (b) => b.dataset.state) === 'paused') await page.click('#pause');
+  else await page.click('#start');
+  await page.waitForSelector('body[data-state="streaming"]', { timeout: 10_000 });
+  await page.waitForFunction((n) => Number(document.getElementById('unlocked').dataset.raw) > n, before.unlocked, { timeout: 20_000 });
+  const after = (await req(`${origin}/session`, { cookie: victim.cookie })).json;
+  assert.ok(BigInt(after.credit) > BigInt(before.credit));
+});
+
+function evilOrigin () { return `http://127.0.0.1:${evilServer.address().port}`; }
