@@ -12,6 +12,7 @@ mod options;
 mod readable;
 mod socket;
 mod spsp;
+mod timer;
 
 use std::cell::RefCell;
 use std::rc::Rc;
