@@ -274,10 +274,16 @@ impl Sender {
     }
 
     /// Sets where the money goes, when it was not known at construction
-    /// (the receiver's SPSP answer came later). Only before the connection
-    /// starts ([`Sender::set_source`]); later calls change nothing.
+    /// (the receiver's SPSP answer came later, maybe after
+    /// [`Sender::set_source`]: the two are learnt side by side). Only before
+    /// the first packet; later calls change nothing.
     pub fn set_receiver(&mut self, destination: OwnedAddress, shared_secret: &[u8; 32]) {
-        if matches!(self.phase, Phase::NoSource) {
+        let unused = match &self.phase {
+            Phase::NoSource => true,
+            Phase::Probing { volleys, .. } => *volleys == 0 && self.in_flight.is_empty(),
+            _ => false,
+        };
+        if unused {
             self.destination = destination;
             self.keys = Keys::new(shared_secret);
         }
