@@ -34,6 +34,7 @@ async function measure (browser, stack, seconds, begin, end) {
     await page.waitForTimeout(seconds * 1000)
     const m1 = await metrics()
     const c1 = await counts()
+    const wall = (performance.now() - t0) / 1000
     // The profile is taken in a second window of the same length: sampling
     // costs CPU itself, which must not count in the metrics above.
     await cdp.send('Profiler.enable')
@@ -43,7 +44,6 @@ async function measure (browser, stack, seconds, begin, end) {
     await page.waitForTimeout(seconds * 1000)
     const { profile } = await cdp.send('Profiler.stop')
     const profileWall = (performance.now() - p0) / 1000
-    const wall = (performance.now() - t0) / 1000
     const after = end ? await page.evaluate(end.fn) : null
     const perMin = (k) => (m1[k] - m0[k]) / wall * 60 * 1000 // ms per minute
     const perSecond = Object.fromEntries(Object.keys(c0).map((k) => [k, Number(((c1[k] - c0[k]) / wall).toFixed(1))]))
