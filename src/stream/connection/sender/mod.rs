@@ -813,7 +813,16 @@ impl Sender {
             });
         }
         match kind {
-            Kind::Probe => {}
+            // A probe names the stream too: a receiver opens it on the first
+            // probe (ilp-protocol-stream then starts its own exchange-rate
+            // probe towards us), not on the first paying packet, whose
+            // fulfill would otherwise wait behind that probe (measured by
+            // bench first-payment: ~6 ms). Its random condition means it can
+            // never pay.
+            Kind::Probe => frames.push(Frame::StreamMoney {
+                stream_id: STREAM_ID,
+                shares: 1,
+            }),
             // Naming the stream (with no money: the amount is 0) asks the
             // receiver for its StreamMaxMoney, total included.
             Kind::Query | Kind::Money(_) => frames.push(Frame::StreamMoney {
