@@ -92,8 +92,9 @@ impl Socket {
     /// changes under it. Chromium's own `send` copies before it returns, but
     /// measured while streaming (bench `idle`, CPU profile, same number of
     /// sends as the reference client) its self time per call was 1.8 times
-    /// the reference client's with a view of wasm memory and 0.6 to 1.1 times
-    /// with a small array of its own: far more than the copy costs.
+    /// the reference client's with a view of wasm memory (one run) and 0.6 to
+    /// 1.4 times with a small array of its own (three runs): far more than
+    /// the copy costs.
     pub(crate) fn send(&self, bytes: &[u8]) {
         let _ = self.ws.send_with_js_u8_array(&Uint8Array::from(bytes));
     }
