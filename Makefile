@@ -25,7 +25,9 @@ help:
 setup:
 	@scripts/setup.sh
 
-## Every test, in order; any failure fails the command.
+## Every test, in order; any failure fails the command. The package it tests
+## is the stable toolchain's build (WASM_TOOLCHAIN below).
+test: export WASM_TOOLCHAIN := stable
 test: setup lint unit doc browser interop types node e2e crosscheck
 
 lint:
@@ -70,9 +72,12 @@ crosscheck:
 	cargo run -q --example reference_crosscheck -- target/interop/reference.json target/interop/ours.json
 	node tests/interop/verify-ours.mjs target/interop/ours.json
 
+## WASM_TOOLCHAIN: auto (default: nightly if installed with rust-src, else
+## stable), stable, or nightly (build-std with immediate-abort panics: smaller).
+## It says which it built (scripts/build-pkg.sh).
+WASM_TOOLCHAIN ?= auto
 build: setup
-	wasm-pack -q build --release --target web --out-dir pkg
-	node scripts/finish-pkg.mjs
+	scripts/build-pkg.sh $(WASM_TOOLCHAIN)
 
 ## The demo's and the tests' video, generated once with ffmpeg into .cache/media/.
 media: setup

@@ -13,6 +13,34 @@
 // One warm-up run each (not counted), then --runs runs; median in ms.
 import { median, openBenchPage, printTable, referenceNode } from './lib.mjs'
 
+/**
+ * Ours, paced: the median time (from start()) of the SPSP answer, the
+ * socket's open and each message in and out, in order, up to the start event.
+ */
+function printTimeline (runs) {
+  const at = (pick) => {
+    const v = runs.map(pick).filter((x) => typeof x === 'number')
+    return v.length ? median(v).toFixed(1) : ''
+  }
+  const rows = [['SPSP answered (resource timing responseEnd)', at((r) => r.spspMs)]]
+  const longest = Math.max(...runs.map((r) => r.log.length))
+  const counts = { open: 0, send: 0, message: 0 }
+  const first = runs[0]?.log ?? []
+  for (let i = 0; i < longest; i++) {
+    const kind = first[i]?.[1]
+    if (!kind) break
+    counts[kind]++
+    const n = counts[kind]
+    // The n-th event of that kind in each run.
+    const nth = (r) => r.log.filter(([, k]) => k === kind)[n - 1]?.[0]
+    rows.push([kind === 'open' ? 'WebSocket open' : `${kind === 'send' ? 'sent' : 'received'} message ${n}`, at(nth)])
+  }
+  rows.push(['start event (first fulfilled packet)', at((r) => r.ms)])
+  console.log('\nours, paced: where the time goes (median ms after start(); messages: BTP auth, IL-DCP, rate probes, then paying packets)')
+  printTable(['event', 'ms'], rows)
+  console.log('')
+}
+
 export async function firstPayment (opts, { stack, browser }) {
   const rate = opts.rate
   const firstAmount = rate / 5
@@ -33,6 +61,7 @@ export async function firstPayment (opts, { stack, browser }) {
     '--amount', String(firstAmount), '--runs', String(n + 1)])
   runs.refNode = node.runs.slice(1)
   const med = (list) => median(list.map((r) => r.ms))
+  printTimeline(runs.ours)
   const f = { ours: med(runs.ours), oursDiscrete: med(runs.oursDiscrete), refNode: med(runs.refNode), refChromium: med(runs.refChromium) }
   const list = (l) => l.map((r) => r.ms.toFixed(0)).join(' ')
   printTable(['client', 'median ms', 'runs (ms)'], [

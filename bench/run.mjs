@@ -7,6 +7,8 @@
 //   size           download size, ours vs an esbuild bundle of the reference
 //   packet         sender CPU per STREAM packet: native, wasm in Chromium, Node reference
 //   throughput     pay() of --throughput-amount through the local stack, packets/s
+//   ceiling        the same pay() against a peer that answers at once (bench/fast-peer.mjs),
+//                  and the renderer's busy fraction during pay()
 //   first-payment  start to first fulfilled packet, median of --runs
 //   pacing         --pacing-seconds at --rate: delivered vs rate x time, packets/s
 //   idle           renderer CPU per minute while streaming at --rate (--idle-seconds)
@@ -24,6 +26,7 @@
 // Chromium; both are stopped at the end, also on errors and Ctrl-C.
 // Figures are printed, never asserted; 2 shared cores make them noisy.
 import { cpus, totalmem } from 'node:os'
+import { ceiling } from './ceiling.mjs'
 import { firstPayment } from './first-payment.mjs'
 import { idle } from './idle.mjs'
 import { launchChromium, printTable, startStack, writeResult } from './lib.mjs'
@@ -53,10 +56,10 @@ async function packet (opts) {
   }
 }
 
-const sections = { size, packet, throughput, 'first-payment': firstPayment, pacing, idle, receipts, 'size-steps': sizeSteps }
+const sections = { size, packet, throughput, ceiling, 'first-payment': firstPayment, pacing, idle, receipts, 'size-steps': sizeSteps }
 // Sections that run only when named (slow: a release build per step).
 const ON_REQUEST = new Set(['size-steps'])
-const NETWORK = new Set(['throughput', 'first-payment', 'pacing', 'idle'])
+const NETWORK = new Set(['throughput', 'ceiling', 'first-payment', 'pacing', 'idle'])
 
 function options (argv) {
   const o = {

@@ -3,9 +3,12 @@
 // Builds the wasm once per profile variant (Cargo's CARGO_PROFILE_RELEASE_*
 // overrides, each in its own target folder under target/size-steps/), runs
 // wasm-bindgen on it, and measures .wasm + JS glue gzip. The last step adds
-// wasm-opt -Oz, which is what `make build` ships. Slow (one release build per
-// step), so it runs only when asked: node bench/run.mjs --only size-steps
+// wasm-opt -Oz, which is what `make build WASM_TOOLCHAIN=stable` ships; the one
+// after it is the nightly build (scripts/build-pkg.sh), what `make build` ships
+// where nightly is installed. Slow (one release build per step), so it runs
+// only when asked: node bench/run.mjs --only size-steps
 import { execFileSync } from 'node:child_process'
+import { dirname } from 'node:path'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { compressedSizes, kb, printTable, root, toolEnv } from './lib.mjs'
@@ -20,11 +23,24 @@ const STEPS = [
   { name: '+ LTO', env: { OPT_LEVEL: '3', LTO: 'true', CODEGEN_UNITS: '16' } },
   { name: '+ one codegen unit', env: { OPT_LEVEL: '3', LTO: 'true', CODEGEN_UNITS: '1' } },
   { name: '+ opt-level "z"', env: { OPT_LEVEL: 'z', LTO: 'true', CODEGEN_UNITS: '1' } },
-  { name: '+ wasm-opt -Oz (shipped)', env: { OPT_LEVEL: 'z', LTO: 'true', CODEGEN_UNITS: '1' }, wasmOpt: true }
+  { name: '+ wasm-opt -Oz (shipped by the stable build)', env: { OPT_LEVEL: 'z', LTO: 'true', CODEGEN_UNITS: '1' }, wasmOpt: true },
+  { name: '+ nightly build-std, immediate-abort panics, no location or Debug text (shipped)', env: { OPT_LEVEL: 'z', LTO: 'true', CODEGEN_UNITS: '1' }, wasmOpt: true, nightly: true }
 ]
 
+// The same flags as scripts/build-pkg.sh's nightly build.
+function nightlyEnv (env) {
+  const rustc = execFileSync('rustup', ['which', '--toolchain', 'nightly', 'rustc'], { encoding: 'utf8' }).trim()
+  return {
+    ...env,
+    PATH: `${dirname(rustc)}:${env.PATH}`,
+    CARGO_UNSTABLE_BUILD_STD: 'std,panic_abort',
+    RUSTFLAGS: '-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Csymbol-mangling-version=legacy'
+  }
+}
+
 async function build (step, dir) {
-  const env = toolEnv({ CARGO_TARGET_DIR: dir })
+  let env = toolEnv({ CARGO_TARGET_DIR: dir })
+  if (step.nightly) env = nightlyEnv(env)
   for (const [k, v] of Object.entries(step.env)) env[`CARGO_PROFILE_RELEASE_${k}`] = v
   execFileSync('cargo', ['build', '-q', '--release', '--target', 'wasm32-unknown-unknown'], { cwd: root, env, stdio: 'inherit' })
   const out = join(dir, 'pkg')
@@ -45,7 +61,7 @@ export async function sizeSteps () {
   let previous = null
   for (const [i, step] of STEPS.entries()) {
     // Steps that differ only by wasm-opt share the build.
-    const dir = join(root, 'target/size-steps', String(step.wasmOpt ? i - 1 : i))
+    const dir = join(root, 'target/size-steps', String(step.wasmOpt && !step.nightly ? i - 1 : i))
     const s = await build(step, dir)
     rows.push({
       section: 'size-steps',

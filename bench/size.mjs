@@ -13,6 +13,7 @@
 // written to target/bench/web/reference.js, where the bench page loads it from,
 // so the bundle measured is one that is run (throughput, first payment, idle).
 import { readFile } from 'node:fs/promises'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { compressedSizes, kb, printTable, root } from './lib.mjs'
 
@@ -65,7 +66,9 @@ export async function size () {
   const ilpBytes = ilp.reduce((n, [, b]) => n + b, 0)
   const allBytes = Object.values(byPackage).reduce((n, b) => n + b, 0)
 
-  console.log('\n## size: what a page downloads (raw / gzip -9 / brotli -q 11, node:zlib)\n')
+  let toolchain = 'unknown'
+  try { toolchain = readFileSync(join(root, 'target/pkg-toolchain.txt'), 'utf8').trim() } catch {}
+  console.log(`\n## size: what a page downloads (raw / gzip -9 / brotli -q 11, node:zlib; ours built with ${toolchain})\n`)
   printTable(['file', 'raw', 'gzip', 'brotli'], [
     ...Object.entries(ours).map(([f, s]) => [f, kb(s.raw), kb(s.gzip), kb(s.brotli)]),
     ['ours: wasm + glue', kb(ourTotal.raw), kb(ourTotal.gzip), kb(ourTotal.brotli)],
@@ -83,12 +86,13 @@ export async function size () {
     ours: Number((ourTotal[k] / 1024).toFixed(1)),
     reference: Number((refSizes[k] / 1024).toFixed(1)),
     lowerIsBetter: true,
-    method: k === 'raw' ? 'ours: pkg wasm + JS glue; reference: esbuild browser bundle, minified, with polyfills' : method
+    method: k === 'raw' ? `ours: pkg wasm + JS glue (${toolchain} build); reference: esbuild browser bundle, minified, with polyfills` : method
   }))
   return {
     rows,
     details: {
       ours: ours,
+      toolchain,
       oursTotal: ourTotal,
       reference: { file: 'target/bench/web/reference.js', ...refSizes },
       referenceMinifiedBytesByPackage: byPackage,

@@ -3,7 +3,9 @@
 // with wasm-opt (npm's binaryen, newer than Debian's), minifies the JS glue
 // (whitespace, comments and syntax only: every name stays as wasm-bindgen
 // wrote it; the documentation stays in the .d.ts) and prints the sizes a page
-// pays for. `make build` runs it after `wasm-pack build`.
+// pays for. `make build` runs it (scripts/build-pkg.sh) after `wasm-pack build`,
+// with the toolchain it built with as the argument (stable or nightly), which
+// it prints last and keeps in target/pkg-toolchain.txt for the benchmarks.
 //
 // It also makes the package work in Node.js without a bundler: `await init()`
 // with no argument fetches the .wasm beside the glue by URL, and Node's fetch()
@@ -132,3 +134,9 @@ for (const [name, s] of Object.entries(rows)) {
 }
 const total = Object.values(rows).reduce((a, s) => a + s.gzip, 0);
 console.log(`total gzip: ${kb(total)}`);
+const toolchain = process.argv[2] ?? 'stable';
+mkdirSync('target', { recursive: true });
+writeFileSync('target/pkg-toolchain.txt', `${toolchain}\n`);
+console.log(toolchain === 'nightly'
+  ? 'built with: nightly (build-std, immediate-abort panics; WASM_TOOLCHAIN=stable for the stable build)'
+  : 'built with: stable');

@@ -196,6 +196,28 @@ fn discovers_max_packet_amount_from_f08_without_data() {
 }
 
 #[test]
+fn rate_probes_name_the_stream_but_never_pay() {
+    // So a receiver opens the stream (and starts anything it does for a new
+    // stream) during the probe, not on the first paying packet.
+    let mut sim = Sim::with(100_000, PeerConfig::default());
+    sim.run_until(T0 + 2 * SECOND);
+    let first_paying = sim.peer.paying().next().map(|r| r.at).unwrap();
+    let probes: Vec<_> = sim
+        .peer
+        .log
+        .iter()
+        // Those the receiver decrypted (not the connector's F08s).
+        .filter(|r| r.at < first_paying && r.sequence.is_some())
+        .collect();
+    assert!(!probes.is_empty(), "probes before the first paying packet");
+    for p in &probes {
+        assert!(p.names_stream, "{p:?}");
+        assert!(!p.paying, "{p:?}");
+        assert!(!matches!(p.outcome, Outcome::Fulfilled), "{p:?}");
+    }
+}
+
+#[test]
 fn learns_exchange_rate_and_sets_min_destination() {
     let peer = PeerConfig {
         rate: (1, 2),

@@ -13,7 +13,7 @@ mod common;
 #[allow(unused_imports)]
 mod support;
 
-use ilp_stream_web::client::{Event, SpspProblem, State, StopReason};
+use ilp_stream_web::client::{Event, Input, SpspProblem, State, StopReason};
 use support::{client_config, LinkConfig, PeerConfig, Sim};
 
 const SECOND: u64 = 1_000;
@@ -70,7 +70,14 @@ fn a_failed_spsp_query_fails_the_start() {
     sim.run_for(SECOND);
     assert_eq!(states(&sim), [State::Connecting, State::Failed]);
     assert_eq!(sim.error_codes(), ["spsp-failed"]);
-    assert_eq!(sim.connects, 0, "no socket without a receiver");
+    // The socket opened beside the query (they overlap) and is closed
+    // again; nothing went to a receiver.
+    assert_eq!(sim.connects, 1, "one socket, opened beside the query");
+    assert!(
+        !sim.socket_open(),
+        "the socket is closed when the query fails"
+    );
+    assert_eq!(sim.peer.total_received, 0);
     let Some(Event::Stopped { reason, error, .. }) = sim.stopped() else {
         panic!("no stop")
     };
@@ -79,9 +86,45 @@ fn a_failed_spsp_query_fails_the_start() {
 }
 
 #[test]
+fn the_spsp_query_overlaps_the_connection_and_nothing_is_sent_before_its_answer() {
+    let mut config = client_config(10_000, None, 9);
+    config.receiver = None;
+    let mut sim = Sim::new(config, PeerConfig::default(), LinkConfig::default(), 9);
+    // The query is slow: no answer yet.
+    sim.spsp_silent = true;
+    sim.run_for(SECOND);
+    assert_eq!(sim.connect_times, [support::T0], "connected at the start");
+    assert_eq!(sim.peer.auth_attempts, 1, "authenticated meanwhile");
+    assert_eq!(sim.peer.ildcp_requests, 1, "and through IL-DCP");
+    assert!(
+        sim.peer.log.is_empty(),
+        "no STREAM packet before the answer"
+    );
+    assert_eq!(states(&sim), [State::Connecting]);
+    // The answer: probing and paying start at once, over the same socket.
+    let Ok(receiver) = sim.spsp.clone() else {
+        panic!("the sim's SPSP answer")
+    };
+    let answered = sim.now;
+    sim.act(|c, now| c.handle_input(Input::ReceiverResolved(receiver), now));
+    sim.run_for(2 * SECOND);
+    assert!(sim.started());
+    assert_eq!(sim.connects, 1, "the same socket");
+    assert!(sim.peer.log.first().is_some_and(|r| r.at >= answered));
+    assert!(sim.peer.total_received > 0);
+    assert_eq!(sim.client.total_delivered(), sim.peer.total_received);
+}
+
+#[test]
 fn a_refused_connection_fails_the_start() {
-    let mut sim = resolving(10_000, 3);
-    sim.link.refuse_connects = true;
+    let mut config = client_config(10_000, None, 3);
+    config.receiver = None;
+    let link = LinkConfig {
+        refuse_connects: true,
+        ..LinkConfig::default()
+    };
+    // Refused from the first socket, which opens beside the SPSP query.
+    let mut sim = Sim::new(config, PeerConfig::default(), link, 3);
     sim.run_for(5 * SECOND);
     assert_eq!(states(&sim), [State::Connecting, State::Failed]);
     assert_eq!(sim.error_codes(), ["btp-connect-failed"]);
@@ -112,12 +155,15 @@ fn a_reconnect_while_paused_comes_back_paused() {
 }
 
 #[test]
-fn stop_while_resolving_stops_without_a_socket() {
+fn stop_while_resolving_stops_and_closes_the_socket() {
     let mut sim = resolving(10_000, 6);
     sim.act(|c, now| c.stop(now));
     sim.run_for(5 * SECOND);
     assert_eq!(states(&sim), [State::Connecting, State::Stopped]);
-    assert_eq!(sim.connects, 0);
+    // The socket asked for beside the query is closed; nothing was paid.
+    assert_eq!(sim.connects, 1);
+    assert!(!sim.socket_open());
+    assert!(sim.peer.log.is_empty(), "no packet for the receiver");
     // A late answer changes nothing.
     assert!(sim.client.start(sim.now).is_err());
 }

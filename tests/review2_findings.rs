@@ -119,7 +119,10 @@ fn stop_while_resolving() {
         })
         .collect();
     assert_eq!(format!("{states:?}"), "[Connecting, Stopped]");
-    assert_eq!(sim.connects, 0);
+    // The socket opened beside the query is closed again, unused.
+    assert_eq!(sim.connects, 1);
+    assert!(!sim.socket_open());
+    assert!(sim.peer.log.is_empty());
     assert!(sim.stopped().is_some());
 }
 

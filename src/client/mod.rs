@@ -104,9 +104,6 @@ struct Stopping {
 /// Where the link is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Link {
-    /// Waiting for the receiver's details (SPSP), before any socket; given
-    /// up at `deadline` (a backstop: the caller bounds its query too).
-    Resolving { deadline: u64 },
     /// No socket; maybe a reconnect at this time.
     Down { reconnect_at: Option<u64> },
     /// Socket requested or open, not yet usable; given up at `deadline`.
@@ -124,6 +121,11 @@ pub struct Client {
     rng: Rng,
     state: State,
     link: Link,
+    /// The receiver's details (SPSP) are being asked for, beside the link
+    /// coming up (the two overlap; nothing is sent to the receiver before
+    /// the answer); given up at this time (a backstop: the caller bounds its
+    /// query too).
+    resolving: Option<u64>,
     ever_opened: bool,
     /// The connector accepted our credentials at least once.
     ever_authenticated: bool,
@@ -197,6 +199,7 @@ impl Client {
             rng,
             state: State::Idle,
             link: Link::Down { reconnect_at: None },
+            resolving: None,
             ever_opened: false,
             ever_authenticated: false,
             reconnect_attempts: 0,
@@ -316,18 +319,19 @@ impl Client {
             _ => return Err(ClientError::InvalidState("start() was already called")),
         }
         self.set_state(State::Connecting);
-        if self.config.receiver.is_some() {
-            self.connect(now);
-        } else {
+        if self.config.receiver.is_none() {
             // The caller's query is bounded by the connect timeout; this
             // backstop, a second later, holds where it cannot bound it.
-            self.link = Link::Resolving {
-                deadline: now
-                    .saturating_add(self.config.tuning.connect_timeout_ms)
+            self.resolving = Some(
+                now.saturating_add(self.config.tuning.connect_timeout_ms)
                     .saturating_add(RESOLVE_MARGIN_MS),
-            };
+            );
             self.outputs.push_back(Output::ResolveReceiver);
         }
+        // The socket, BTP authentication and IL-DCP need no receiver: they
+        // run while the SPSP query does, and the first STREAM packet waits
+        // for both (`drive_sender`).
+        self.connect(now);
         Ok(())
     }
 
@@ -568,16 +572,15 @@ impl Client {
                 return;
             }
             Input::ReceiverResolved(receiver) => {
-                if matches!(self.link, Link::Resolving { .. }) {
+                if self.resolving.take().is_some() {
                     self.sender
                         .set_receiver(receiver.destination.clone(), &receiver.shared_secret);
                     self.config.receiver = Some(receiver);
-                    self.connect(now);
                 }
                 return;
             }
             Input::ReceiverFailed(why) => {
-                if matches!(self.link, Link::Resolving { .. }) {
+                if self.resolving.take().is_some() {
                     self.fail(ClientError::SpspFailed(why));
                 }
                 return;
@@ -762,7 +765,7 @@ impl Client {
     }
 
     fn drive_sender(&mut self, now: u64) {
-        if self.link != Link::Up {
+        if self.link != Link::Up || self.resolving.is_some() {
             return;
         }
         while self.session.state() == SessionState::Ready {
@@ -979,7 +982,7 @@ impl Client {
                 self.connect(now);
             }
         }
-        if let Link::Resolving { deadline } = self.link {
+        if let Some(deadline) = self.resolving {
             if deadline <= now {
                 self.fail(ClientError::SpspFailed(SpspFailure {
                     url: "the receiver's SPSP server".to_owned(),
@@ -1056,11 +1059,10 @@ impl Client {
         }
         match self.link {
             Link::Down { reconnect_at } => consider(reconnect_at),
-            Link::Resolving { deadline } | Link::Connecting { deadline } => {
-                consider(Some(deadline))
-            }
+            Link::Connecting { deadline } => consider(Some(deadline)),
             Link::Up => {}
         }
+        consider(self.resolving);
         consider(self.stopping.as_ref().map(|s| s.deadline));
         if self.progress.changed {
             consider(Some(

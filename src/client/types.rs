@@ -161,7 +161,9 @@ pub enum Input<'a> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
     /// Query the receiver's SPSP endpoint; answer with
-    /// [`Input::ReceiverResolved`] or [`Input::ReceiverFailed`].
+    /// [`Input::ReceiverResolved`] or [`Input::ReceiverFailed`]. It comes
+    /// with [`Output::Connect`] at the start: the query and the connection
+    /// overlap, and nothing goes to the receiver before the answer.
     ResolveReceiver,
     /// Open the WebSocket (any previous one is closed).
     Connect,

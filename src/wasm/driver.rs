@@ -8,7 +8,6 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Function, Reflect};
 use wasm_bindgen::JsValue;
 use web_sys::{CustomEvent, CustomEventInit, EventTarget};
@@ -16,6 +15,7 @@ use web_sys::{CustomEvent, CustomEventInit, EventTarget};
 use super::convert::{self, Detail};
 use super::options::{Options, Receiver};
 use super::socket::{Socket, SocketEvent};
+use super::timer::Timer;
 use crate::client::{
     Client, ClientConfig, Event, Input, Output, PaymentId, ReceiverDetails, State,
 };
@@ -63,7 +63,8 @@ pub(crate) struct Inner {
     pub(crate) target: EventTarget,
     socket: Option<Socket>,
     socket_id: u32,
-    timer: Option<(u64, Timeout)>,
+    /// Made when first needed (its callback holds a weak reference).
+    timer: Option<Timer>,
     pub(crate) start_waiters: Vec<Waiter>,
     pub(crate) stop_waiters: Vec<Waiter>,
     pub(crate) pay_waiters: Vec<(PaymentId, Waiter)>,
@@ -240,25 +241,28 @@ pub(crate) fn drive(shared: &Shared) {
 }
 
 fn schedule(inner: &mut Inner, at: u64, now: u64, weak: &Weak<RefCell<Inner>>) {
+    let timer = inner.timer.get_or_insert_with(|| {
+        let weak = weak.clone();
+        Timer::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                if let Some(timer) = shared.borrow_mut().timer.as_mut() {
+                    timer.fired();
+                }
+                drive(&shared);
+            }
+        })
+    });
     if at == u64::MAX {
-        inner.timer = None;
+        timer.cancel();
         return;
     }
     // A timer that fires no later than needed is kept: waking early is
     // harmless (the client just polls), and not re-arming on every socket
     // message saves a clearTimeout/setTimeout pair per packet.
-    if inner.timer.as_ref().is_some_and(|(when, _)| *when <= at) {
+    if timer.due().is_some_and(|when| when <= at) {
         return;
     }
-    let delay = u32::try_from(at.saturating_sub(now)).unwrap_or(u32::MAX);
-    let weak = weak.clone();
-    let timeout = Timeout::new(delay, move || {
-        if let Some(shared) = weak.upgrade() {
-            shared.borrow_mut().timer = None;
-            drive(&shared);
-        }
-    });
-    inner.timer = Some((at, timeout));
+    timer.arm(at, at.saturating_sub(now));
 }
 
 /// Resolves or rejects the promises an event decides.
@@ -305,7 +309,9 @@ fn settle(shared: &Shared, event: &Event) {
             }
             Event::Stopped { error, .. } => {
                 inner.socket = None;
-                inner.timer = None;
+                if let Some(timer) = inner.timer.as_mut() {
+                    timer.cancel();
+                }
                 let error = error.as_ref().map_or_else(
                     || convert::error("stopped", "the stream stopped"),
                     convert::client_error,

@@ -13,6 +13,7 @@ mod readable;
 pub mod receipt;
 mod socket;
 mod spsp;
+mod timer;
 
 use std::cell::RefCell;
 use std::rc::Rc;

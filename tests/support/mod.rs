@@ -622,6 +622,11 @@ impl Sim {
             .collect()
     }
 
+    /// Whether the client's socket is open now.
+    pub fn socket_open(&self) -> bool {
+        self.socket_open
+    }
+
     /// Whether the client has reported `Started`.
     pub fn started(&self) -> bool {
         self.events

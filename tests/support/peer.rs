@@ -212,8 +212,11 @@ pub struct Record {
     pub sequence: Option<u64>,
     /// STREAM `prepare_amount` (the minimum to deliver), if decrypted.
     pub min_destination: Option<u64>,
-    /// Whether it carried a `StreamMoney` frame.
+    /// Whether it carried a `StreamMoney` frame and could be fulfilled
+    /// (rate probes name the stream with a random condition: never paying).
     pub paying: bool,
+    /// Whether it carried a `StreamMoney` frame (paying or not).
+    pub names_stream: bool,
     /// Destination amount after the exchange rate (0 if the connector rejected).
     pub arrived: u64,
     /// What happened.
@@ -493,6 +496,7 @@ impl Peer {
                     sequence: None,
                     min_destination: None,
                     paying: false,
+                    names_stream: false,
                     arrived: 0,
                     outcome: Outcome::Rejected(ErrorCode::T05_RATE_LIMITED),
                     message: messages::RATE_LIMIT,
@@ -538,6 +542,7 @@ impl Peer {
             sequence: None,
             min_destination: None,
             paying: false,
+            names_stream: false,
             arrived: 0,
             outcome: Outcome::Rejected(ErrorCode::F99_APPLICATION_ERROR),
             message: "",
@@ -684,7 +689,10 @@ impl Peer {
         let mut data_frames = Vec::new();
         for frame in packet.frames() {
             match frame {
-                Frame::StreamMoney { stream_id: 1, .. } => record.paying = true,
+                Frame::StreamMoney { stream_id: 1, .. } => {
+                    record.paying = true;
+                    record.names_stream = true;
+                }
                 Frame::StreamData {
                     stream_id: 1,
                     offset,
@@ -708,6 +716,9 @@ impl Peer {
         }
         let fulfillment = crypto::fulfillment(&self.keys, prepare.data);
         let fulfillable = crypto::condition(&fulfillment) == prepare.execution_condition;
+        // A rate probe names the stream too (so a receiver opens it early)
+        // but carries a random condition: it can never pay.
+        record.paying &= fulfillable;
         let meets_minimum = fulfillable && arrived >= packet.prepare_amount;
         let (code, scale) = (
             self.config.receiver_asset.0.clone(),

@@ -274,10 +274,16 @@ impl Sender {
     }
 
     /// Sets where the money goes, when it was not known at construction
-    /// (the receiver's SPSP answer came later). Only before the connection
-    /// starts ([`Sender::set_source`]); later calls change nothing.
+    /// (the receiver's SPSP answer came later, maybe after
+    /// [`Sender::set_source`]: the two are learnt side by side). Only before
+    /// the first packet; later calls change nothing.
     pub fn set_receiver(&mut self, destination: OwnedAddress, shared_secret: &[u8; 32]) {
-        if matches!(self.phase, Phase::NoSource) {
+        let unused = match &self.phase {
+            Phase::NoSource => true,
+            Phase::Probing { volleys, .. } => *volleys == 0 && self.in_flight.is_empty(),
+            _ => false,
+        };
+        if unused {
             self.destination = destination;
             self.keys = Keys::new(shared_secret);
         }
@@ -807,7 +813,16 @@ impl Sender {
             });
         }
         match kind {
-            Kind::Probe => {}
+            // A probe names the stream too: a receiver opens it on the first
+            // probe (ilp-protocol-stream then starts its own exchange-rate
+            // probe towards us), not on the first paying packet, whose
+            // fulfill would otherwise wait behind that probe (measured by
+            // bench first-payment: ~6 ms). Its random condition means it can
+            // never pay.
+            Kind::Probe => frames.push(Frame::StreamMoney {
+                stream_id: STREAM_ID,
+                shares: 1,
+            }),
             // Naming the stream (with no money: the amount is 0) asks the
             // receiver for its StreamMaxMoney, total included.
             Kind::Query | Kind::Money(_) => frames.push(Frame::StreamMoney {
