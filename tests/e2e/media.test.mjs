@@ -5,10 +5,7 @@
 // API, by SPSP name), not only from the stream's books. `make e2e` builds pkg/ first.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import path from 'node:path';
-import { AUTOPLAY, launchChromium, root, stopChild } from './support.mjs';
+import { AUTOPLAY, launchChromium, startStack, stopChild } from './support.mjs';
 
 const RATE = 100_000n; // source units per second; packets of RATE / 5 (one per 200 ms)
 // Longer than one pacing interval (200 ms) plus in-flight packets settling.
@@ -19,26 +16,7 @@ let browser;
 let page;
 let pageErrors;
 
-function startStack () {
-  stack = spawn(process.execPath, [path.join(root, 'network/stack.mjs'), '--serve-dir', root], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit']
-  });
-  process.on('exit', () => { try { stack.kill('SIGKILL'); } catch {} });
-  return new Promise((resolve, reject) => {
-    stack.once('exit', (code) => reject(new Error(`network/stack.mjs exited early (${code})`)));
-    createInterface({ input: stack.stdout }).once('line', (line) => resolve(JSON.parse(line)));
-  });
-}
-
-const control = async (route, body) => {
-  const auth = { authorization: `Bearer ${info.controlToken}` };
-  const res = await fetch(`${info.httpUrl}/control/${route}`, body === undefined
-    ? { headers: auth }
-    : { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  assert.equal(res.status, 200, `control ${route}`);
-  return res.json();
-};
+let control;
 /** What the receiver named `name` got, over all its connections (BigInt). */
 async function got (name) {
   const { connections } = await control('connections');
@@ -98,7 +76,7 @@ async function assertQuiet (name, why) {
 }
 
 before(async () => {
-  info = await startStack();
+  ({ stack, info, control } = await startStack());
   browser = await launchChromium([AUTOPLAY]);
 });
 

@@ -6,10 +6,7 @@
 // `make e2e` builds pkg/ first.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import path from 'node:path';
-import { launchChromium, root, stopChild } from './support.mjs';
+import { launchChromium, startStack, stopChild } from './support.mjs';
 
 const RATE = 100_001n; // odd: the remainder of a two-way split rotates
 let stack; // child process
@@ -18,26 +15,7 @@ let browser;
 let page;
 let pageErrors;
 
-function startStack () {
-  stack = spawn(process.execPath, [path.join(root, 'network/stack.mjs'), '--serve-dir', root], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit']
-  });
-  process.on('exit', () => { try { stack.kill('SIGKILL'); } catch {} });
-  return new Promise((resolve, reject) => {
-    stack.once('exit', (code) => reject(new Error(`network/stack.mjs exited early (${code})`)));
-    createInterface({ input: stack.stdout }).once('line', (line) => resolve(JSON.parse(line)));
-  });
-}
-
-const control = async (route, body) => {
-  const auth = { authorization: `Bearer ${info.controlToken}` };
-  const res = await fetch(`${info.httpUrl}/control/${route}`, body === undefined
-    ? { headers: auth }
-    : { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  assert.equal(res.status, 200, `control ${route}`);
-  return res.json();
-};
+let control;
 /** What each SPSP name's receivers got (all its connections), as BigInts. */
 async function received () {
   const { connections } = await control('connections');
@@ -112,7 +90,7 @@ const events = (name) => page.evaluate((n) => window.log[n], name);
 const links = () => page.evaluate(() => window.m.links.map((l) => ({ ...l, element: l.element.dataset.name })));
 
 before(async () => {
-  info = await startStack();
+  ({ stack, info, control } = await startStack());
   browser = await launchChromium();
 });
 

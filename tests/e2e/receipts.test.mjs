@@ -6,25 +6,14 @@
 // delivered, a replay is 0 and a forgery is refused. `make e2e` builds pkg/ first.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import path from 'node:path';
-import { launchChromium, root, stopChild } from './support.mjs';
+import { launchChromium, startStack, stopChild } from './support.mjs';
 
 let stack;
 let info;
 let browser;
 
 before(async () => {
-  stack = spawn(process.execPath, [path.join(root, 'network/stack.mjs'), '--serve-dir', root], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  process.on('exit', () => { try { stack.kill('SIGKILL'); } catch {} });
-  info = await new Promise((resolve, reject) => {
-    stack.once('exit', (code) => reject(new Error(`network/stack.mjs exited early (${code})`)));
-    createInterface({ input: stack.stdout }).once('line', (line) => resolve(JSON.parse(line)));
-  });
+  ({ stack, info } = await startStack());
   browser = await launchChromium();
 });
 after(async () => {

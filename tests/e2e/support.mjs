@@ -73,6 +73,33 @@ export function startDemoServer (timeoutMs = 30_000, { port = 0, env = {} } = {}
   });
 }
 
+/**
+ * Starts the local network alone (network/stack.mjs, serving this checkout so test pages
+ * and pkg/ share its origin); resolves `{ stack, info, control }`: the child, its ready
+ * line, and `control(route, body?)`, which calls the control API with the run's token,
+ * asserts a 200 and resolves the JSON.
+ */
+export async function startStack () {
+  const stack = spawn(process.execPath, [path.join(root, 'network/stack.mjs'), '--serve-dir', root], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit']
+  });
+  process.on('exit', () => { try { stack.kill('SIGKILL'); } catch {} });
+  const info = await new Promise((resolve, reject) => {
+    stack.once('exit', (code) => reject(new Error(`network/stack.mjs exited early (${code})`)));
+    createInterface({ input: stack.stdout }).once('line', (line) => resolve(JSON.parse(line)));
+  });
+  const control = async (route, body) => {
+    const auth = { authorization: `Bearer ${info.controlToken}` };
+    const res = await fetch(`${info.httpUrl}/control/${route}`, body === undefined
+      ? { headers: auth }
+      : { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (res.status !== 200) throw new Error(`control ${route}: HTTP ${res.status}`);
+    return res.json();
+  };
+  return { stack, info, control };
+}
+
 /** A free TCP port on 127.0.0.1 (to restart a server on the same origin). */
 export async function freePort () {
   const srv = net.createServer();
