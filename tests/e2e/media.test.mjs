@@ -5,7 +5,7 @@
 // API, by SPSP name), not only from the stream's books. `make e2e` builds pkg/ first.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { AUTOPLAY, launchChromium, startStack, stopChild } from './support.mjs';
+import { AUTOPLAY, launchChromium, settled as settledTotal, sleep, startStack, stopChild, waitFor as waitUntil } from './support.mjs';
 
 const RATE = 100_000n; // source units per second; packets of RATE / 5 (one per 200 ms)
 // Longer than one pacing interval (200 ms) plus in-flight packets settling.
@@ -22,31 +22,10 @@ async function got (name) {
   const { connections } = await control('connections');
   return connections.filter((c) => c.name === `stream/${name}`).reduce((a, c) => a + BigInt(c.totalReceived), 0n);
 }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Waits until `name`'s total stops moving (packets in flight settled); returns it. */
-async function settled (name) {
-  let prev = await got(name);
-  for (let i = 0; i < 30; i++) {
-    await sleep(400);
-    const cur = await got(name);
-    if (cur === prev) return cur;
-    prev = cur;
-  }
-  throw new Error(`${name} never settled`);
-}
-
-async function waitFor (fn, what, ms = 15_000) {
-  const t0 = Date.now();
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() - t0 > ms) {
-      const seen = await page.evaluate(() => Object.fromEntries(Object.entries(window.streams ?? {}).map(([k, s]) => [k, { state: s.state, sent: s.totalSent }]))).catch(() => null);
-      throw new Error(`timed out waiting for ${what}; streams: ${JSON.stringify(seen)}`);
-    }
-    await sleep(100);
-  }
-}
+const settled = (name) => settledTotal(() => got(name), name);
+/** Waits until `fn()` is truthy; on a timeout, says what the page shows. */
+const waitFor = (fn, what, ms = 15_000) => waitUntil(fn, what, ms, () => page.evaluate(() => Object.fromEntries(Object.entries(window.streams ?? {}).map(([k, s]) => [k, { state: s.state, sent: s.totalSent }]))));
 
 // In the page: window.els[name] (an <audio> of `seconds`), window.streams[name] paying
 // the receiver /stream/<name>, not started.

@@ -6,7 +6,7 @@
 // `make e2e` builds pkg/ first.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, startStack, stopChild } from './support.mjs';
+import { launchChromium, settled as settledTotal, sleep, startStack, stopChild, waitFor as waitUntil } from './support.mjs';
 
 const RATE = 100_001n; // odd: the remainder of a two-way split rotates
 let stack; // child process
@@ -24,34 +24,13 @@ async function received () {
   return by;
 }
 const got = async (name) => (await received())[name] ?? 0n;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Waits until `name`'s total stops moving (packets in flight settled); returns it. */
-async function settled (name) {
-  let prev = await got(name);
-  for (let i = 0; i < 30; i++) {
-    await sleep(400);
-    const cur = await got(name);
-    if (cur === prev) return cur;
-    prev = cur;
-  }
-  throw new Error(`${name} never settled`);
-}
-
-async function waitFor (fn, what, ms = 10_000) {
-  const t0 = Date.now();
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() - t0 > ms) {
-      const seen = await page.evaluate(() => ({
-        links: window.m?.links.map((l) => ({ ...l, element: l.element.dataset.name })),
-        errors: window.errors
-      })).catch(() => null);
-      throw new Error(`timed out waiting for ${what}; page: ${JSON.stringify(seen)}`);
-    }
-    await sleep(100);
-  }
-}
+const settled = (name) => settledTotal(() => got(name), name);
+/** Waits until `fn()` is truthy; on a timeout, says what the page shows. */
+const waitFor = (fn, what, ms = 10_000) => waitUntil(fn, what, ms, () => page.evaluate(() => ({
+  links: window.m?.links.map((l) => ({ ...l, element: l.element.dataset.name })),
+  errors: window.errors
+})));
 
 // In the page: adds links (name -> href), records the events each receives, starts
 // monetize() with `options`. window.log[name] = [{ amount, value, ... }], window.errors[name].

@@ -100,6 +100,37 @@ export async function startStack () {
   return { stack, info, control };
 }
 
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `read()` (a BigInt total) until it stops moving (packets in flight settled); returns it. */
+export async function settled (read, what) {
+  let prev = await read();
+  for (let i = 0; i < 30; i++) {
+    await sleep(400);
+    const cur = await read();
+    if (cur === prev) return cur;
+    prev = cur;
+  }
+  throw new Error(`${what} never settled`);
+}
+
+/**
+ * Polls `fn()` every 100 ms until it is truthy; after `ms`, throws naming `what` and what
+ * `describe()` (optional, e.g. the page's state) says.
+ */
+export async function waitFor (fn, what, ms, describe = async () => null) {
+  const t0 = Date.now();
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() - t0 > ms) {
+      const seen = await describe().catch(() => null);
+      throw new Error(`timed out waiting for ${what}; seen: ${JSON.stringify(seen)}`);
+    }
+    await sleep(100);
+  }
+}
+
 /** A free TCP port on 127.0.0.1 (to restart a server on the same origin). */
 export async function freePort () {
   const srv = net.createServer();
