@@ -4,7 +4,7 @@
 //! floating-point numbers. These parsers are strict: digits only, no sign,
 //! no exponent, no separators.
 
-use core::fmt;
+use crate::text::{display_via_text, join, Text};
 
 /// Why an amount or ratio was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,9 +22,9 @@ pub enum AmountError {
     TooPrecise,
 }
 
-impl fmt::Display for AmountError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Text for AmountError {
+    fn put(&self, out: &mut String) {
+        out.push_str(match self {
             Self::Empty => "is empty",
             Self::NotAnInteger => {
                 "must be a whole number of units written with digits only (a string or BigInt)"
@@ -32,9 +32,11 @@ impl fmt::Display for AmountError {
             Self::TooLarge => "is larger than 18446744073709551615 (2^64 - 1)",
             Self::OutOfRange => "must be at least 0 and less than 1",
             Self::TooPrecise => "has more than 6 decimal places",
-        })
+        });
     }
 }
+
+display_via_text!(AmountError);
 
 impl std::error::Error for AmountError {}
 
@@ -85,7 +87,7 @@ pub fn parse_ratio_ppm(text: &str) -> Result<u32, AmountError> {
     }
     // digits × 10^(exponent − fraction.len()) in millionths:
     // digits × 10^(6 + exponent − fraction.len()).
-    let digits = format!("{whole}{fraction}");
+    let digits = join!(whole, fraction);
     let digits = digits.trim_start_matches('0');
     let shift =
         6 + exponent - i32::try_from(fraction.len()).map_err(|_| AmountError::TooPrecise)?;
@@ -94,10 +96,7 @@ pub fn parse_ratio_ppm(text: &str) -> Result<u32, AmountError> {
     }
     let (kept, dropped) = if shift >= 0 {
         (
-            format!(
-                "{digits}{}",
-                "0".repeat(usize::try_from(shift).unwrap_or(0))
-            ),
+            join!(digits, "0".repeat(usize::try_from(shift).unwrap_or(0))),
             "",
         )
     } else {
@@ -134,7 +133,7 @@ pub fn format_ratio(numerator: u128, denominator: u64, digits: u32) -> String {
     if den == 0 {
         return "0".to_owned();
     }
-    let mut text = (numerator / den).to_string();
+    let mut text = (numerator / den).text();
     let mut rest = numerator % den;
     let mut fraction = String::new();
     for _ in 0..digits {

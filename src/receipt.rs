@@ -15,7 +15,7 @@
 //! progress or monetization event): [`Receipt::decode_base64`] reads the
 //! nonce to look its secret up, [`Receipt::verify_base64`] checks the HMAC.
 
-use core::fmt;
+use crate::text::{display_via_text, put, Text};
 
 use hmac::Mac;
 
@@ -72,16 +72,18 @@ impl ReceiptError {
     }
 }
 
-impl fmt::Display for ReceiptError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Text for ReceiptError {
+    fn put(&self, out: &mut String) {
         match self {
-            Self::WrongLength(len) => write!(f, "receipt is {len} bytes, expected 58"),
-            Self::UnsupportedVersion(v) => write!(f, "unsupported receipt version {v}"),
-            Self::BadHmac => f.write_str("receipt HMAC does not match"),
-            Self::Base64(e) => write!(f, "receipt is not base64: {e}"),
+            Self::WrongLength(len) => put!(out, "receipt is ", len, " bytes, expected 58"),
+            Self::UnsupportedVersion(v) => put!(out, "unsupported receipt version ", v),
+            Self::BadHmac => out.push_str("receipt HMAC does not match"),
+            Self::Base64(e) => put!(out, "receipt is not base64: ", e),
         }
     }
 }
+
+display_via_text!(ReceiptError);
 
 impl std::error::Error for ReceiptError {}
 

@@ -9,6 +9,8 @@ pub mod base64;
 
 use core::fmt;
 
+use crate::text::{display_via_text, join, put, Text};
+
 pub use self::base64::Base64Error;
 
 /// Why an input is not a usable SPSP endpoint.
@@ -37,9 +39,9 @@ pub enum EndpointError {
     InsecureHttp,
 }
 
-impl fmt::Display for EndpointError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Text for EndpointError {
+    fn put(&self, out: &mut String) {
+        out.push_str(match self {
             Self::Unrecognized => "not a payment pointer or an https URL",
             Self::Whitespace => "contains whitespace or control characters",
             Self::EmptyHost => "has no host",
@@ -50,9 +52,11 @@ impl fmt::Display for EndpointError {
             Self::Query => "payment pointers cannot have a query",
             Self::Fragment => "cannot have a fragment",
             Self::InsecureHttp => "http is only allowed for localhost",
-        })
+        });
     }
 }
+
+display_via_text!(EndpointError);
 
 impl std::error::Error for EndpointError {}
 
@@ -85,7 +89,7 @@ pub fn payment_pointer_to_url(pointer: &str) -> Result<String, EndpointError> {
     } else {
         path
     };
-    Ok(format!("https://{host}{path}"))
+    Ok(join!("https://", host, path))
 }
 
 /// Where to send the SPSP query, resolved from what the user typed.
@@ -229,16 +233,18 @@ pub enum SpspError {
     SecretLength(usize),
 }
 
-impl fmt::Display for SpspError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Text for SpspError {
+    fn put(&self, out: &mut String) {
         match self {
-            Self::EmptyDestination => f.write_str("SPSP destination_account is empty"),
-            Self::InvalidDestination => f.write_str("SPSP destination_account is not an address"),
-            Self::SharedSecret(e) => write!(f, "SPSP shared_secret: {e}"),
-            Self::SecretLength(n) => write!(f, "SPSP shared_secret is {n} bytes, expected 32"),
+            Self::EmptyDestination => out.push_str("SPSP destination_account is empty"),
+            Self::InvalidDestination => out.push_str("SPSP destination_account is not an address"),
+            Self::SharedSecret(e) => put!(out, "SPSP shared_secret: ", e),
+            Self::SecretLength(n) => put!(out, "SPSP shared_secret is ", n, " bytes, expected 32"),
         }
     }
 }
+
+display_via_text!(SpspError);
 
 impl std::error::Error for SpspError {}
 

@@ -1,7 +1,115 @@
-//! Small text helpers that keep `core`'s heavier formatting machinery (char
-//! `Debug` with its Unicode tables, `escape_ascii`, `from_utf8_lossy`) out of
-//! the WebAssembly build. Each writes exactly what the `core` version writes
-//! for the inputs this crate gives it.
+//! Small text helpers that keep `core`'s formatting machinery (`core::fmt`
+//! with its `Formatter`, padding and integer code; char `Debug` with its
+//! Unicode tables, `escape_ascii`, `from_utf8_lossy`) out of the WebAssembly
+//! build. Each writes exactly what the `core` version writes for the inputs
+//! this crate gives it.
+//!
+//! Error messages are built with [`Text`] and `put!`: every
+//! error type writes its message piece by piece into a `String`, and its
+//! `Display` impl (for native users) only passes that string on, so the
+//! wasm exports, which call [`Text::text`], never reach `core::fmt`.
+
+/// A value that appends its text to a `String` without `core::fmt`.
+pub(crate) trait Text {
+    /// Appends the text.
+    fn put(&self, out: &mut String);
+
+    /// The text, in a new string.
+    fn text(&self) -> String {
+        let mut out = String::new();
+        self.put(&mut out);
+        out
+    }
+}
+
+impl Text for str {
+    fn put(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Text for String {
+    fn put(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl<T: Text + ?Sized> Text for &T {
+    fn put(&self, out: &mut String) {
+        (**self).put(out);
+    }
+}
+
+/// Integers in decimal, as `Display` writes them.
+macro_rules! text_for_unsigned {
+    ($($t:ty),*) => {$(
+        impl Text for $t {
+            fn put(&self, out: &mut String) {
+                // Lossless: every one of these fits in u128.
+                push_decimal(out, *self as u128);
+            }
+        }
+    )*};
+}
+text_for_unsigned!(u8, u16, u32, u64, usize, u128);
+
+/// Appends `n` in decimal.
+pub(crate) fn push_decimal(out: &mut String, mut n: u128) {
+    // u128::MAX has 39 digits; they are found last first.
+    let mut digits = [0u8; 39];
+    let mut len = 0;
+    for slot in digits.iter_mut().rev() {
+        // n % 10 < 10, so the digit is one ASCII byte.
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in digits.iter().skip(digits.len() - len) {
+        out.push(char::from(d));
+    }
+}
+
+/// `n.to_string()` without `core::fmt` (what the wasm exports use).
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn decimal(n: u64) -> String {
+    n.text()
+}
+
+/// Appends each argument's [`Text`] to `out` (a `&mut String`):
+/// `put!(out, "at most ", n, " bytes")`.
+macro_rules! put {
+    ($out:expr $(, $piece:expr)* $(,)?) => {{
+        let out: &mut String = $out;
+        $($crate::text::Text::put(&$piece, out);)*
+    }};
+}
+pub(crate) use put;
+
+/// The arguments' [`Text`] joined in a new string: `format!` without
+/// `core::fmt`.
+macro_rules! join {
+    ($($piece:expr),* $(,)?) => {{
+        let mut out = String::new();
+        $crate::text::put!(&mut out $(, $piece)*);
+        out
+    }};
+}
+pub(crate) use join;
+
+/// `Display` for [`Text`] types: the same text, for native users.
+macro_rules! display_via_text {
+    ($($t:ty),* $(,)?) => {$(
+        impl core::fmt::Display for $t {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(&$crate::text::Text::text(self))
+            }
+        }
+    )*};
+}
+pub(crate) use display_via_text;
 
 /// `String::from_utf8_lossy(bytes).into_owned()`: invalid sequences become
 /// U+FFFD, one per maximal invalid prefix, as the standard library does.
@@ -47,7 +155,8 @@ pub(crate) fn push_escaped_ascii(out: &mut String, bytes: &[u8]) {
 }
 
 /// `bytes` as `escape_ascii` writes them, in a new string.
-pub(crate) fn escaped_ascii(bytes: &[u8]) -> String {
+#[cfg(test)]
+fn escaped_ascii(bytes: &[u8]) -> String {
     let mut out = String::new();
     push_escaped_ascii(&mut out, bytes);
     out
@@ -80,6 +189,16 @@ pub(crate) fn push_byte_char_debug(out: &mut String, byte: u8) {
     out.push('\'');
 }
 
+/// `bytes` in lowercase hex, two digits each.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        push_hex_digit(&mut out, b >> 4);
+        push_hex_digit(&mut out, b & 0xf);
+    }
+    out
+}
+
 fn push_hex_digit(out: &mut String, nibble: u8) {
     let digit = nibble & 0xf;
     out.push(char::from(if digit < 10 {
@@ -94,6 +213,43 @@ mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn decimal_matches_core() {
+        let cases = [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            12_345,
+            u128::from(u64::MAX),
+            u128::from(u64::MAX) + 1,
+            u128::MAX,
+        ];
+        for n in cases {
+            let mut ours = String::new();
+            push_decimal(&mut ours, n);
+            assert_eq!(ours, n.to_string());
+        }
+        assert_eq!(u8::MAX.text(), "255");
+        assert_eq!(usize::MAX.text(), usize::MAX.to_string());
+    }
+
+    #[test]
+    fn join_puts_each_piece_in_order() {
+        let owned = String::from("b");
+        assert_eq!(join!("a", owned, 7u64, "/", 0u16, &&"c"), "ab7/0c");
+        assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+    }
+
+    #[test]
+    fn display_is_the_text() {
+        let e = crate::ilp::ErrorCode(*b"F08");
+        assert_eq!(e.to_string(), e.text());
+        assert_eq!(e.text(), "F08 Amount Too Large");
+    }
 
     #[test]
     fn byte_char_debug_matches_core_for_every_byte() {

@@ -18,6 +18,8 @@
 use std::collections::VecDeque;
 use std::fmt;
 
+use crate::text::{display_via_text, put, Text};
+
 use super::{auth_message, ilp_message, BtpError, Entries, ErrorCode, Packet};
 use crate::codec::{Decode, Encode};
 use crate::ilp::{GeneralizedTime, Timestamp};
@@ -87,21 +89,21 @@ pub enum AuthFailure {
     Closed,
 }
 
-impl fmt::Display for AuthFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Text for AuthFailure {
+    fn put(&self, out: &mut String) {
         match self {
             Self::Refused { code, name } => {
-                write!(
-                    f,
-                    "the server refused the credentials ({} {name})",
-                    crate::text::escaped_ascii(&code.0)
-                )
+                out.push_str("the server refused the credentials (");
+                crate::text::push_escaped_ascii(out, &code.0);
+                put!(out, " ", name, ")");
             }
-            Self::Timeout => f.write_str("the server did not answer the credentials in time"),
-            Self::Closed => f.write_str("the server closed the connection during authentication"),
+            Self::Timeout => out.push_str("the server did not answer the credentials in time"),
+            Self::Closed => out.push_str("the server closed the connection during authentication"),
         }
     }
 }
+
+display_via_text!(AuthFailure);
 
 /// Why a request got no ILP answer. The request was not executed as far as
 /// this side can tell, so its money must not be counted.
@@ -123,20 +125,22 @@ pub enum RequestFailure {
     NoIlpData,
 }
 
-impl fmt::Display for RequestFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Text for RequestFailure {
+    fn put(&self, out: &mut String) {
         match self {
-            Self::Error { code, name } => write!(
-                f,
-                "the server answered BTP error {} {name}",
-                crate::text::escaped_ascii(&code.0)
-            ),
-            Self::Timeout => f.write_str("no answer in time"),
-            Self::Disconnected => f.write_str("the connection closed first"),
-            Self::NoIlpData => f.write_str("the answer carried no ILP packet"),
+            Self::Error { code, name } => {
+                out.push_str("the server answered BTP error ");
+                crate::text::push_escaped_ascii(out, &code.0);
+                put!(out, " ", name);
+            }
+            Self::Timeout => out.push_str("no answer in time"),
+            Self::Disconnected => out.push_str("the connection closed first"),
+            Self::NoIlpData => out.push_str("the answer carried no ILP packet"),
         }
     }
 }
+
+display_via_text!(RequestFailure);
 
 /// The state of the session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

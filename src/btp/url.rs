@@ -8,6 +8,8 @@
 
 use core::fmt;
 
+use crate::text::{display_via_text, join, Text};
+
 use super::session::Credentials;
 
 /// A parsed BTP URL. `Debug` never shows the token.
@@ -48,9 +50,9 @@ pub enum BtpUrlError {
     BadPort,
 }
 
-impl fmt::Display for BtpUrlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Text for BtpUrlError {
+    fn put(&self, out: &mut String) {
+        out.push_str(match self {
             Self::Scheme => "must start with btp+wss://, wss://, btp+ws:// or ws://",
             Self::InsecureHost => "ws:// and btp+ws:// are only allowed for localhost, 127.0.0.1 and [::1]; use wss://",
             Self::EmptyHost => "has no host",
@@ -58,9 +60,11 @@ impl fmt::Display for BtpUrlError {
             Self::BadEscape => "has an invalid %-escape in its user or token",
             Self::Fragment => "must not have a #fragment",
             Self::BadPort => "has an invalid port",
-        })
+        });
     }
 }
+
+display_via_text!(BtpUrlError);
 
 impl std::error::Error for BtpUrlError {}
 
@@ -120,7 +124,7 @@ impl BtpUrl {
         };
         let scheme = if secure { "wss" } else { "ws" };
         Ok(Self {
-            websocket_url: format!("{scheme}://{host_port}{path}"),
+            websocket_url: join!(scheme, "://", host_port, path),
             credentials,
         })
     }

@@ -165,11 +165,7 @@ impl Client {
         // Its own generator, so the other sequences stay as they were.
         let mut tag_rng = Rng::from_seed(config.seed);
         tag_rng.reseed(b"ilp-stream-web connection tag");
-        let tag: String = tag_rng
-            .array::<8>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let tag = crate::text::hex(&tag_rng.array::<8>());
         let sender_rng = Rng::from_seed(rng.array());
         let mut session = Session::new(config.credentials.clone(), rng.next_u32());
         session.set_request_timeout_ms(config.tuning.request_timeout_ms);

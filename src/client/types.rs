@@ -7,9 +7,11 @@ use super::PaymentId;
 use crate::btp::session::Credentials;
 use crate::btp::session::{AuthFailure, RequestFailure};
 use crate::ilp::{ErrorCode, OwnedAddress};
+use crate::stream::connection::sender::types as sender;
 use crate::stream::connection::sender::{DEFAULT_PACKET_EXPIRY_MS, MAX_PACKETS};
 use crate::stream::connection::{RejectReason, SenderError};
 use crate::stream::ErrorCode as CloseCode;
+use crate::text::{display_via_text, put, Text};
 
 /// Everything a [`Client`](super::Client) needs. `Debug` redacts the secrets.
 #[derive(Clone)]
@@ -121,24 +123,30 @@ pub enum SpspProblem {
     NoFetch,
 }
 
-impl fmt::Display for SpspFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Text for SpspFailure {
+    fn put(&self, out: &mut String) {
         let url = &self.url;
         match &self.problem {
             SpspProblem::Timeout(ms) => {
-                write!(f, "{url} did not answer within {ms} ms (connectTimeout)")
+                put!(out, url, " did not answer within ", ms, " ms (connectTimeout)");
             }
-            SpspProblem::Unreachable(why) => write!(
-                f,
-                "could not reach {url}: {why} (the server is down, or does not allow cross-origin requests: a payment pointer must send Access-Control-Allow-Origin)"
+            SpspProblem::Unreachable(why) => put!(
+                out,
+                "could not reach ",
+                url,
+                ": ",
+                why,
+                " (the server is down, or does not allow cross-origin requests: a payment pointer must send Access-Control-Allow-Origin)",
             ),
-            SpspProblem::Status(status) => write!(f, "{url} answered HTTP {status}"),
-            SpspProblem::NotJson => write!(f, "{url} did not answer JSON"),
-            SpspProblem::Invalid(why) => write!(f, "{url} gave an invalid SPSP response: {why}"),
-            SpspProblem::NoFetch => f.write_str("this environment has no fetch()"),
+            SpspProblem::Status(status) => put!(out, url, " answered HTTP ", status),
+            SpspProblem::NotJson => put!(out, url, " did not answer JSON"),
+            SpspProblem::Invalid(why) => put!(out, url, " gave an invalid SPSP response: ", why),
+            SpspProblem::NoFetch => out.push_str("this environment has no fetch()"),
         }
     }
 }
+
+display_via_text!(SpspFailure);
 
 /// What happened on the socket, or to the receiver's query.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -356,7 +364,8 @@ impl StopReason {
 }
 
 /// Errors a payment stream reports, each with a stable code. They are
-/// structured values; [`fmt::Display`] assembles the text.
+/// structured values; the text is assembled from them on demand (by
+/// `Display`, and in wasm without `core::fmt`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientError {
@@ -510,89 +519,83 @@ impl ClientError {
     }
 }
 
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Text for ClientError {
+    fn put(&self, out: &mut String) {
         match self {
-            Self::SpspFailed(why) => why.fmt(f),
+            Self::SpspFailed(why) => why.put(out),
             Self::BtpConnectFailed(why) => {
-                f.write_str("could not connect to the BTP server: ")?;
+                out.push_str("could not connect to the BTP server: ");
                 match why {
-                    ConnectFailure::SocketNotOpened => f.write_str("the WebSocket could not be opened"),
-                    ConnectFailure::NoWebSocket => f.write_str(
+                    ConnectFailure::SocketNotOpened => out.push_str("the WebSocket could not be opened"),
+                    ConnectFailure::NoWebSocket => out.push_str(
                         "this environment has no global WebSocket: on Node.js before 22 pass one as the `WebSocket` option (`import WebSocket from 'ws'`, then `new PaymentStream({ ..., WebSocket })`)",
                     ),
-                    ConnectFailure::Timeout(ms) => write!(
-                        f,
-                        "the BTP server did not open the WebSocket, authenticate and answer IL-DCP within {ms} ms (connectTimeout)"
+                    ConnectFailure::Timeout(ms) => put!(
+                        out,
+                        "the BTP server did not open the WebSocket, authenticate and answer IL-DCP within ",
+                        ms,
+                        " ms (connectTimeout)",
                     ),
-                    ConnectFailure::IldcpRejected(r) => write!(
-                        f,
-                        "the connector cannot be used: it refused IL-DCP with {} {}",
-                        r.code, r.message
+                    ConnectFailure::IldcpRejected(r) => put!(
+                        out,
+                        "the connector cannot be used: it refused IL-DCP with ",
+                        r.code,
+                        " ",
+                        r.message,
                     ),
-                    ConnectFailure::IldcpInvalid => f.write_str(
+                    ConnectFailure::IldcpInvalid => out.push_str(
                         "the connector cannot be used: its IL-DCP response is invalid",
                     ),
                     ConnectFailure::IldcpUnanswered(why) => {
-                        write!(f, "the connector did not answer IL-DCP: {why}")
+                        put!(out, "the connector did not answer IL-DCP: ", why);
                     }
                 }
             }
-            Self::BtpAuthFailed(why) => write!(f, "BTP authentication failed: {why}"),
+            Self::BtpAuthFailed(why) => put!(out, "BTP authentication failed: ", why),
             Self::RateTooLow(why) => match why {
-                RateTooLow::NothingDelivers => f.write_str(
-                    "the exchange rate is too low: no packet the path forwards delivers even one unit",
-                ),
-                RateTooLow::RateUnknown => {
-                    f.write_str("the exchange rate to the receiver could not be determined")
-                }
-                RateTooLow::AmountTooSmall { min_amount } => write!(
-                    f,
-                    "the amount is too small to deliver even one unit to the receiver at this exchange rate (at least {min_amount})"
+                RateTooLow::NothingDelivers => out.push_str(sender::RATE_TOO_LOW),
+                RateTooLow::RateUnknown => out.push_str(sender::RATE_UNKNOWN),
+                RateTooLow::AmountTooSmall { min_amount } => put!(
+                    out,
+                    "the amount is too small to deliver even one unit to the receiver at this exchange rate (at least ",
+                    min_amount,
+                    ")",
                 ),
                 RateTooLow::PacingTooSlow {
                     min_amount_per_second,
                     min_packet,
-                } => SenderError::PacingTooSlow {
-                    min_amount_per_second: *min_amount_per_second,
-                    min_packet: *min_packet,
-                }
-                .fmt(f),
+                } => sender::put_pacing_too_slow(out, *min_amount_per_second, *min_packet),
             },
-            Self::InsufficientLiquidity(r) => {
-                SenderError::InsufficientLiquidity(r.clone()).fmt(f)
-            }
-            Self::ReceiverLimit => f.write_str("the receiver will not accept any more money"),
+            Self::InsufficientLiquidity(r) => sender::put_insufficient_liquidity(out, r.as_ref()),
+            Self::ReceiverLimit => out.push_str(sender::RECEIVER_LIMIT),
             Self::ReceiverClosed { message, .. } if message.is_empty() => {
-                f.write_str("the receiver closed the connection")
+                out.push_str("the receiver closed the connection");
             }
             Self::ReceiverClosed { message, .. } => {
-                write!(f, "the receiver closed the connection: {message}")
+                put!(out, "the receiver closed the connection: ", message);
             }
-            Self::Timeout => f.write_str(
+            Self::Timeout => out.push_str(
                 "the connector stopped answering: requests timed out on every reconnect",
             ),
-            Self::Disconnected => f.write_str(
+            Self::Disconnected => out.push_str(
                 "the connection to the BTP server was lost and could not be re-established",
             ),
-            Self::Rejected(Rejection::Ilp(r)) => SenderError::Rejected(r.clone()).fmt(f),
-            Self::Rejected(Rejection::BtpError { code, name }) => SenderError::BtpError {
-                code: *code,
-                name: name.clone(),
+            Self::Rejected(Rejection::Ilp(r)) => sender::put_rejected(out, r),
+            Self::Rejected(Rejection::BtpError { code, name }) => {
+                sender::put_btp_error(out, code, name);
             }
-            .fmt(f),
-            Self::Rejected(Rejection::NoIlpData) => SenderError::NoIlpData.fmt(f),
-            Self::Rejected(Rejection::FlowControl { end, limit }) => SenderError::FlowControl {
-                end: *end,
-                limit: *limit,
+            Self::Rejected(Rejection::NoIlpData) => out.push_str(sender::NO_ILP_DATA),
+            Self::Rejected(Rejection::FlowControl { end, limit }) => {
+                sender::put_flow_control(out, *end, *limit);
             }
-            .fmt(f),
-            Self::InvalidState(why) => f.write_str(why),
-            Self::Stopped => f.write_str("the stream was stopped before this finished"),
-            Self::PacketLimit => SenderError::PacketLimit.fmt(f),
+            Self::InvalidState(why) => out.push_str(why),
+            Self::Stopped => out.push_str("the stream was stopped before this finished"),
+            Self::PacketLimit => out.push_str(sender::PACKET_LIMIT),
         }
     }
 }
+
+display_via_text!(ClientError);
 
 impl std::error::Error for ClientError {}
 

@@ -9,7 +9,7 @@
 
 pub mod oer;
 
-use core::fmt;
+use crate::text::{display_via_text, put, Text};
 
 /// What went wrong while decoding bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,8 +51,8 @@ impl DecodeError {
     }
 }
 
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Text for DecodeError {
+    fn put(&self, out: &mut String) {
         let what = match self.kind {
             DecodeErrorKind::UnexpectedEnd => "input ended early",
             DecodeErrorKind::NonCanonical => "non-canonical encoding",
@@ -60,9 +60,11 @@ impl fmt::Display for DecodeError {
             DecodeErrorKind::TrailingBytes => "unexpected trailing bytes",
             DecodeErrorKind::InvalidValue => "invalid value",
         };
-        write!(f, "{what} in {}", self.context)
+        put!(out, what, " in ", self.context);
     }
 }
+
+display_via_text!(DecodeError);
 
 impl std::error::Error for DecodeError {}
 

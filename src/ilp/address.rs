@@ -7,6 +7,8 @@
 
 use core::fmt;
 
+use crate::text::{display_via_text, put, Text};
+
 use crate::codec::oer::{put_var_octet_string, var_octet_string_len};
 use crate::codec::{Decode, DecodeError, Encode, Reader};
 
@@ -48,29 +50,40 @@ pub enum AddressError {
     },
 }
 
-impl fmt::Display for AddressError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Text for AddressError {
+    fn put(&self, out: &mut String) {
         match self {
-            Self::Empty => f.write_str("empty ILP address"),
+            Self::Empty => out.push_str("empty ILP address"),
             Self::TooLong { len } => {
-                write!(f, "ILP address is {len} bytes long (max {MAX_ADDRESS_LEN})")
+                put!(
+                    out,
+                    "ILP address is ",
+                    len,
+                    " bytes long (max ",
+                    MAX_ADDRESS_LEN,
+                    ")"
+                );
             }
-            Self::UnknownScheme => f.write_str("unknown ILP address scheme"),
-            Self::MissingSegment => f.write_str("ILP address has no segment after the scheme"),
+            Self::UnknownScheme => out.push_str("unknown ILP address scheme"),
+            Self::MissingSegment => out.push_str("ILP address has no segment after the scheme"),
             Self::EmptySegment { position } => {
-                write!(f, "empty segment at position {position} of ILP address")
+                put!(
+                    out,
+                    "empty segment at position ",
+                    position,
+                    " of ILP address"
+                );
             }
             Self::InvalidChar { position, byte } => {
-                let mut quoted = String::new();
-                crate::text::push_byte_char_debug(&mut quoted, *byte);
-                write!(
-                    f,
-                    "invalid byte {quoted} at position {position} of ILP address"
-                )
+                out.push_str("invalid byte ");
+                crate::text::push_byte_char_debug(out, *byte);
+                put!(out, " at position ", position, " of ILP address");
             }
         }
     }
 }
+
+display_via_text!(AddressError);
 
 impl std::error::Error for AddressError {}
 

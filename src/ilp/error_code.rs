@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use crate::text::{display_via_text, put, Text};
+
 use crate::codec::{Decode, DecodeError, Encode, Reader};
 
 /// Whether and how a sender may retry after a Reject.
@@ -94,16 +96,17 @@ impl ErrorCode {
     }
 }
 
-impl fmt::Display for ErrorCode {
+impl Text for ErrorCode {
     /// `F08 Amount Too Large`, or just the code when it has no RFC name.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::text::escaped_ascii(&self.0))?;
+    fn put(&self, out: &mut String) {
+        crate::text::push_escaped_ascii(out, &self.0);
         if let Some(name) = self.name() {
-            write!(f, " {name}")?;
+            put!(out, " ", name);
         }
-        Ok(())
     }
 }
+
+display_via_text!(ErrorCode);
 
 impl fmt::Debug for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -5,7 +5,7 @@
 //! complete). Unused low bits of the last character are ignored, as Node's
 //! `Buffer.from(s, 'base64')` does. Encoding writes the standard, padded form.
 
-use core::fmt;
+use crate::text::{display_via_text, put, Text};
 
 const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -25,17 +25,19 @@ pub enum Base64Error {
     InvalidLength,
 }
 
-impl fmt::Display for Base64Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Text for Base64Error {
+    fn put(&self, out: &mut String) {
         match self {
             Self::InvalidCharacter { position } => {
-                write!(f, "invalid base64 character at position {position}")
+                put!(out, "invalid base64 character at position ", position);
             }
-            Self::InvalidPadding => f.write_str("invalid base64 padding"),
-            Self::InvalidLength => f.write_str("invalid base64 length"),
+            Self::InvalidPadding => out.push_str("invalid base64 padding"),
+            Self::InvalidLength => out.push_str("invalid base64 length"),
         }
     }
 }
+
+display_via_text!(Base64Error);
 
 impl std::error::Error for Base64Error {}
 

@@ -7,6 +7,7 @@ use crate::amount::format_ratio;
 use crate::client::{Client, ClientError, Event, Stats};
 use crate::spsp::base64;
 use crate::stream::connection::RejectReason;
+use crate::text::{decimal, Text};
 
 /// A plain object built field by field.
 pub(crate) struct Detail(Object);
@@ -24,7 +25,7 @@ impl Detail {
 
     /// An amount, as a decimal string.
     pub(crate) fn amount(self, key: &str, value: u64) -> Self {
-        self.set(key, value.to_string())
+        self.set(key, decimal(value))
     }
 
     pub(crate) fn into_js(self) -> JsValue {
@@ -73,7 +74,7 @@ pub(crate) fn error(code: &str, message: &str) -> JsValue {
 
 /// A [`ClientError`] as a JavaScript error.
 pub(crate) fn client_error(e: &ClientError) -> JsValue {
-    let js = js_error(&e.to_string());
+    let js = js_error(&e.text());
     error_fields(&js, e.code(), e.retryable(), e.reject());
     js
 }
@@ -81,7 +82,7 @@ pub(crate) fn client_error(e: &ClientError) -> JsValue {
 /// The detail of an `error` event for a [`ClientError`]: the same fields
 /// as the error object.
 fn client_error_detail(e: &ClientError) -> JsValue {
-    let d = Detail::new().set("message", e.to_string()).into_js();
+    let d = Detail::new().set("message", e.text()).into_js();
     error_fields(&d, e.code(), e.retryable(), e.reject());
     d
 }
@@ -241,7 +242,7 @@ pub(crate) fn stats(stats: Option<&Stats>) -> JsValue {
         .set("exchangeRate", rate)
         .set(
             "maxPacketAmount",
-            optional(s.max_packet_amount.map(|a| a.to_string())),
+            optional(s.max_packet_amount.map(decimal)),
         )
         .set("window", s.window)
         .set("reconnects", s.reconnects)

@@ -24,6 +24,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::EventTarget;
 
 use crate::client::State;
+use crate::text::{decimal, join};
 use driver::{now, promise, rejected, Inner, Shared};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -291,7 +292,7 @@ impl PaymentStream {
     /// The paced rate in use, source units per second (decimal string).
     #[wasm_bindgen(getter, js_name = amountPerSecond)]
     pub fn amount_per_second(&self) -> String {
-        self.shared.borrow().client.amount_per_second().to_string()
+        decimal(self.shared.borrow().client.amount_per_second())
     }
 
     /// Runs `f` on the client, without holding the borrow afterwards. Call
@@ -390,13 +391,13 @@ impl PaymentStream {
     /// Source units fulfilled so far (decimal string).
     #[wasm_bindgen(getter, js_name = totalSent)]
     pub fn total_sent(&self) -> String {
-        self.shared.borrow().client.total_sent().to_string()
+        decimal(self.shared.borrow().client.total_sent())
     }
 
     /// Destination units the receiver reported so far (decimal string).
     #[wasm_bindgen(getter, js_name = totalDelivered)]
     pub fn total_delivered(&self) -> String {
-        self.shared.borrow().client.total_delivered().to_string()
+        decimal(self.shared.borrow().client.total_delivered())
     }
 
     /// Source units whose outcome is unknown (decimal string): the link
@@ -404,7 +405,7 @@ impl PaymentStream {
     /// confirm them. They count against every cap.
     #[wasm_bindgen(getter, js_name = totalInDoubt)]
     pub fn total_in_doubt(&self) -> String {
-        self.shared.borrow().client.total_in_doubt().to_string()
+        decimal(self.shared.borrow().client.total_in_doubt())
     }
 
     /// How the stream is doing: round-trip time, packets in flight,
@@ -484,10 +485,14 @@ impl PaymentStream {
         // The server without any query string (some servers take tokens there).
         let url = &inner.options.btp.websocket_url;
         let server = url.split(['?', '#']).next().unwrap_or(url);
-        format!(
-            "PaymentStream({server}, {}, sent {})",
+        join!(
+            "PaymentStream(",
+            server,
+            ", ",
             inner.state().as_str(),
-            inner.client.total_sent()
+            ", sent ",
+            inner.client.total_sent(),
+            ")",
         )
     }
 }

@@ -9,6 +9,7 @@ use crate::ilp::OwnedAddress;
 use crate::spsp::{Endpoint, SpspResponse};
 
 use super::convert::error;
+use crate::text::{join, Text};
 
 /// Where the money goes: an SPSP endpoint to query, or details given directly.
 pub(crate) enum Receiver {
@@ -49,7 +50,7 @@ const KNOWN: [&str; 9] = [
 
 /// An `invalid-option` error naming the option.
 pub(crate) fn invalid(option: &str, why: &str) -> JsValue {
-    error("invalid-option", &format!("option `{option}` {why}"))
+    error("invalid-option", &join!("option `", option, "` ", why))
 }
 
 fn get(options: &JsValue, key: &str) -> Option<JsValue> {
@@ -89,7 +90,7 @@ pub(crate) fn amount_value(value: &JsValue, key: &str) -> Result<u64, JsValue> {
     } else {
         return Err(invalid(key, "must be an integer string or BigInt"));
     };
-    parse_amount(&text).map_err(|e| invalid(key, &e.to_string()))
+    parse_amount(&text).map_err(|e| invalid(key, &e.text()))
 }
 
 /// A number's decimal text, as JavaScript's `String(n)` writes it.
@@ -112,9 +113,10 @@ impl Options {
             if !KNOWN.contains(&key.as_str()) {
                 return Err(invalid(
                     &key,
-                    &format!(
-                        "is not a PaymentStream option (known: {})",
-                        KNOWN.join(", ")
+                    &join!(
+                        "is not a PaymentStream option (known: ",
+                        KNOWN.join(", "),
+                        ")",
                     ),
                 ));
             }
@@ -122,7 +124,7 @@ impl Options {
 
         let btp = string(options, "btp")?
             .ok_or_else(|| invalid("btp", "is required (e.g. btp+wss://user:token@host)"))?;
-        let btp = BtpUrl::parse(&btp).map_err(|e| invalid("btp", &e.to_string()))?;
+        let btp = BtpUrl::parse(&btp).map_err(|e| invalid("btp", &e.text()))?;
 
         let receiver = match (
             string(options, "receiver")?,
@@ -141,9 +143,7 @@ impl Options {
                         "goes with destinationAccount, not with receiver",
                     ));
                 }
-                Receiver::Spsp(
-                    Endpoint::parse(&r).map_err(|e| invalid("receiver", &e.to_string()))?,
-                )
+                Receiver::Spsp(Endpoint::parse(&r).map_err(|e| invalid("receiver", &e.text()))?)
             }
             (None, Some(destination)) => {
                 let secret = string(options, "sharedSecret")?.ok_or_else(|| {
@@ -151,9 +151,9 @@ impl Options {
                 })?;
                 // Check the address first, so each problem names its own option.
                 let destination = OwnedAddress::new(destination)
-                    .map_err(|e| invalid("destinationAccount", &e.to_string()))?;
+                    .map_err(|e| invalid("destinationAccount", &e.text()))?;
                 let details = SpspResponse::from_fields(destination.as_str(), &secret, None)
-                    .map_err(|e| invalid("sharedSecret", &e.to_string()))?;
+                    .map_err(|e| invalid("sharedSecret", &e.text()))?;
                 Receiver::Direct {
                     destination,
                     shared_secret: details.shared_secret,
@@ -192,7 +192,7 @@ impl Options {
                         "must be a number from 0 to less than 1 (0.01 = 1%)",
                     ));
                 };
-                parse_ratio_ppm(&text).map_err(|e| invalid("slippage", &e.to_string()))?
+                parse_ratio_ppm(&text).map_err(|e| invalid("slippage", &e.text()))?
             }
         };
         let connect_timeout_ms = match get(options, "connectTimeout") {

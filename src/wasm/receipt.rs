@@ -10,6 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::convert::Detail;
 use crate::receipt::{Receipt, ReceiptError};
 use crate::spsp::{base64, Endpoint};
+use crate::text::{join, Text};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -41,7 +42,7 @@ fn error(code: &str, message: &str) -> JsValue {
 }
 
 fn receipt_error(e: ReceiptError) -> JsValue {
-    error(e.code(), &e.to_string())
+    error(e.code(), &e.text())
 }
 
 fn fields(r: &Receipt) -> ReceiptFields {
@@ -92,5 +93,5 @@ pub fn verify_receipt(receipt: &str, secret: &str) -> Result<ReceiptFields, JsVa
 pub fn spsp_url(receiver: &str) -> Result<String, JsValue> {
     Endpoint::parse(receiver)
         .map(|e| e.url().to_owned())
-        .map_err(|e| error("invalid-receiver", &format!("receiver {e}")))
+        .map_err(|e| error("invalid-receiver", &join!("receiver ", e)))
 }

@@ -13,6 +13,7 @@ use super::convert::Detail;
 use crate::client::{ReceiverDetails, SpspFailure, SpspProblem};
 use crate::ilp::OwnedAddress;
 use crate::spsp::SpspResponse;
+use crate::text::{join, Text};
 
 #[wasm_bindgen]
 extern "C" {
@@ -146,9 +147,9 @@ fn read_body(url: &str, body: &JsValue) -> Answer {
         problem: SpspProblem::Invalid(why),
     };
     let details = SpspResponse::from_fields(&destination, &secret, receipts)
-        .map_err(|e| invalid(e.to_string()))?;
+        .map_err(|e| invalid(e.text()))?;
     let address = OwnedAddress::new(details.destination_account)
-        .map_err(|e| invalid(format!("destination_account: {e}")))?;
+        .map_err(|e| invalid(join!("destination_account: ", e)))?;
     Ok(ReceiverDetails {
         destination: address,
         shared_secret: details.shared_secret,

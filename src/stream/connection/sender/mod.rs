@@ -84,7 +84,7 @@ mod outcome;
 mod pace;
 mod prepare;
 mod reply;
-mod types;
+pub(crate) mod types;
 
 use budget::{Budget, Ledger, PaymentId, PaymentOutcome, Purpose};
 use doubt::{Doubtful, ReceiverTotals};

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::text::{display_via_text, put, Text};
+
 use super::budget::PaymentOutcome;
 use crate::ilp::{ErrorCode, OwnedAddress, Reject};
 use crate::stream::ErrorCode as CloseCode;
@@ -145,52 +147,86 @@ pub enum SenderError {
     },
 }
 
-impl fmt::Display for SenderError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Text for SenderError {
+    fn put(&self, out: &mut String) {
         match self {
-            Self::RateTooLow => f.write_str(
-                "the exchange rate is too low: no packet the path forwards delivers even one unit",
-            ),
-            Self::RateUnknown => {
-                f.write_str("the exchange rate to the receiver could not be determined")
-            }
-            Self::ReceiverLimit => f.write_str("the receiver will not accept any more money"),
+            Self::RateTooLow => out.push_str(RATE_TOO_LOW),
+            Self::RateUnknown => out.push_str(RATE_UNKNOWN),
+            Self::ReceiverLimit => out.push_str(RECEIVER_LIMIT),
             Self::InsufficientLiquidity(reason) => {
-                f.write_str("the connector keeps refusing packets for lack of liquidity (T04)")?;
-                reason.as_ref().map_or(Ok(()), |r| r.describe(f))
+                put_insufficient_liquidity(out, reason.as_ref());
             }
-            Self::Timeout => f.write_str("packets keep timing out without an answer"),
+            Self::Timeout => out.push_str("packets keep timing out without an answer"),
             Self::PacingTooSlow {
                 min_amount_per_second,
                 min_packet,
-            } => write!(
-                f,
-                "the rate is too low for this receiver: delivering one unit takes {min_packet} source units, more than {} seconds of pacing; use amountPerSecond of at least {min_amount_per_second}",
-                super::MAX_ACCUMULATE_MS / 1000
-            ),
-            Self::BtpError { code, name } => write!(
-                f,
-                "the connector keeps answering with BTP error {} {}",
-                crate::text::lossy(code),
-                name
-            ),
-            Self::NoIlpData => {
-                f.write_str("the connector keeps answering without an ILP packet")
-            }
-            Self::PacketLimit => f.write_str(
-                "the connection reached the STREAM limit of 2^31 packets and was closed",
-            ),
-            Self::Rejected(reason) => {
-                f.write_str("the payment path rejected a packet")?;
-                reason.describe(f)
-            }
-            Self::FlowControl { end, limit } => write!(
-                f,
-                "the receiver sent data up to offset {end}, beyond the window it was given ({limit})"
-            ),
+            } => put_pacing_too_slow(out, *min_amount_per_second, *min_packet),
+            Self::BtpError { code, name } => put_btp_error(out, code, name),
+            Self::NoIlpData => out.push_str(NO_ILP_DATA),
+            Self::PacketLimit => out.push_str(PACKET_LIMIT),
+            Self::Rejected(reason) => put_rejected(out, reason),
+            Self::FlowControl { end, limit } => put_flow_control(out, *end, *limit),
         }
     }
 }
+
+// The messages [`ClientError`](crate::client::ClientError) shares with
+// [`SenderError`], written from borrowed fields.
+
+pub(crate) const RATE_TOO_LOW: &str =
+    "the exchange rate is too low: no packet the path forwards delivers even one unit";
+pub(crate) const RATE_UNKNOWN: &str = "the exchange rate to the receiver could not be determined";
+pub(crate) const RECEIVER_LIMIT: &str = "the receiver will not accept any more money";
+pub(crate) const NO_ILP_DATA: &str = "the connector keeps answering without an ILP packet";
+pub(crate) const PACKET_LIMIT: &str =
+    "the connection reached the STREAM limit of 2^31 packets and was closed";
+
+pub(crate) fn put_insufficient_liquidity(out: &mut String, reason: Option<&RejectReason>) {
+    out.push_str("the connector keeps refusing packets for lack of liquidity (T04)");
+    if let Some(r) = reason {
+        r.describe(out);
+    }
+}
+
+pub(crate) fn put_pacing_too_slow(out: &mut String, min_amount_per_second: u64, min_packet: u64) {
+    put!(
+        out,
+        "the rate is too low for this receiver: delivering one unit takes ",
+        min_packet,
+        " source units, more than ",
+        super::MAX_ACCUMULATE_MS / 1000,
+        " seconds of pacing; use amountPerSecond of at least ",
+        min_amount_per_second,
+    );
+}
+
+pub(crate) fn put_btp_error(out: &mut String, code: &[u8; 3], name: &str) {
+    put!(
+        out,
+        "the connector keeps answering with BTP error ",
+        crate::text::lossy(code),
+        " ",
+        name,
+    );
+}
+
+pub(crate) fn put_rejected(out: &mut String, reason: &RejectReason) {
+    out.push_str("the payment path rejected a packet");
+    reason.describe(out);
+}
+
+pub(crate) fn put_flow_control(out: &mut String, end: u64, limit: u64) {
+    put!(
+        out,
+        "the receiver sent data up to offset ",
+        end,
+        ", beyond the window it was given (",
+        limit,
+        ")",
+    );
+}
+
+display_via_text!(SenderError);
 
 impl std::error::Error for SenderError {}
 
@@ -226,15 +262,14 @@ impl RejectReason {
     }
 
     /// `": T04 Insufficient Liquidity \"message\" from test.connector"`.
-    fn describe(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, ": {}", self.code)?;
+    pub(crate) fn describe(&self, out: &mut String) {
+        put!(out, ": ", self.code);
         if !self.message.is_empty() {
-            write!(f, " \"{}\"", self.message)?;
+            put!(out, " \"", self.message, "\"");
         }
         if let Some(by) = &self.triggered_by {
-            write!(f, " from {}", by.as_str())?;
+            put!(out, " from ", by.as_str());
         }
-        Ok(())
     }
 }
 
