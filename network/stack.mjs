@@ -23,6 +23,9 @@
 //     [--rate-limit N] [--receiver-cap N] [--balance-max N] [--serve-dir DIR]
 //     [--user NAME:TOKEN]... [--no-default-user] [--allow-origin REGEX]... [--no-receipts]
 //     [--asset-code USD] [--asset-scale 9] [--user-credit N] [--user-rate N] [--registered-users-only]
+//     [--max-records N]
+// --max-records N: connection records kept (default 20000); past it the oldest closed or
+//   never-connected record is forgotten, never a live one (when all are live, SPSP answers 503).
 // --user-credit N: each BTP user of the browser account may have at most N source units
 //   paid or in flight, ever (a Prepare that would pass it gets T04 "exceeded the user's
 //   credit limit."); default unlimited. --user-rate N: each BTP user may send N packets per
@@ -195,7 +198,8 @@ function parseArgs (argv) {
     assetScale: 9,
     userCredit: null,
     userRate: null,
-    registeredOnly: false
+    registeredOnly: false,
+    maxRecords: 20_000
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -225,6 +229,7 @@ function parseArgs (argv) {
       case '--user-credit': o.userCredit = next(); break
       case '--user-rate': o.userRate = Number(next()); break
       case '--registered-users-only': o.registeredOnly = true; break
+      case '--max-records': o.maxRecords = Number(next()); break
       case '--asset-code': o.assetCode = next(); break
       case '--asset-scale': o.assetScale = Number(next()); break
       case '-h': case '--help':
@@ -238,7 +243,7 @@ function parseArgs (argv) {
 
 const opts = parseArgs(process.argv.slice(2))
 for (const [k, re] of Object.entries({
-  maxPacketAmount: /^[1-9][0-9]*$/, rateLimit: /^[1-9][0-9]*$/, balanceMax: /^(0|-?[1-9][0-9]*|Infinity)$/, receiverCap: /^(0|[1-9][0-9]*)$/, userCredit: /^(0|[1-9][0-9]*)$/, userRate: /^[1-9][0-9]*$/
+  maxPacketAmount: /^[1-9][0-9]*$/, rateLimit: /^[1-9][0-9]*$/, balanceMax: /^(0|-?[1-9][0-9]*|Infinity)$/, receiverCap: /^(0|[1-9][0-9]*)$/, userCredit: /^(0|[1-9][0-9]*)$/, userRate: /^[1-9][0-9]*$/, maxRecords: /^[1-9][0-9]*$/
 })) {
   if (opts[k] != null && !re.test(String(opts[k]))) {
     process.stderr.write(`stack.mjs: invalid ${k}: ${opts[k]}\n`)
@@ -330,11 +335,20 @@ function newRecord (fields) {
     ...fields
   }
   connections.set(tag, rec)
-  // Bounded: past MAX_RECORDS the oldest record is forgotten (its money stays in the totals).
-  if (connections.size > MAX_RECORDS) forgetRecord(connections.keys().next().value)
+  // Bounded: past MAX_RECORDS the oldest record that is closed or never connected is
+  // forgotten (its money stays in the totals). A live connection's record is never
+  // forgotten: its owner may still be paying on it and asking for its total.
+  if (connections.size > MAX_RECORDS) forgetOneRecord(rec)
   return rec
 }
-const MAX_RECORDS = 20_000
+const MAX_RECORDS = opts.maxRecords
+// Forgets the oldest closed or never-connected record (not `keep`); false if every record is live.
+function forgetOneRecord (keep = null) {
+  for (const [tag, r] of connections) {
+    if (r !== keep && (r.closed || !r.streamConnected)) { forgetRecord(tag); return true }
+  }
+  return false
+}
 function forgetRecord (tag) {
   const r = connections.get(tag)
   if (!r) return
@@ -863,6 +877,10 @@ function spsp (req, res, name) {
   // Which receiver: the first path segment when it names one, else config.receiver.
   const first = name ? name.split('/')[0] : null
   const r = receivers[first && RECEIVER_SPECS[first] ? first : (config.receiver || 'stream')]
+  // Every record live (connected, not closed): no new connection until one closes.
+  if (connections.size >= MAX_RECORDS && !forgetOneRecord()) {
+    return send(res, 503, { id: 'Unavailable', message: 'too many live connections; try again later' }, spspType)
+  }
   const rec = newRecord({
     name,
     receiver: r.key,

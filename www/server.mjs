@@ -80,7 +80,12 @@ const PRICE_PER_SECOND = 100_000n; // USD at scale 9: 0.0001 USD per second, lik
 const UNITS = 24; // seconds of content: 24 one-second video segments, 12 paragraphs
 const MAX_SESSIONS = Number(process.env.DEMO_MAX_SESSIONS ?? 500);
 const MAX_CONNECTIONS_PER_SESSION = 20;
-const MAX_WALLETS = 200;
+const MAX_WALLETS = Number(process.env.DEMO_MAX_WALLETS ?? 200);
+// A visit that opened a connection this recently is never let go of the network (its BTP
+// account) nor of the store, paid or not: its first receipt may be on its way.
+const GRACE_MS = Number(process.env.DEMO_GRACE_MS ?? 30_000);
+// Connection records the network keeps (its --max-records; tests make it small).
+const STACK_MAX_RECORDS = Number(process.env.DEMO_STACK_MAX_RECORDS ?? 20_000);
 const USER_CREDIT = PRICE_PER_SECOND * BigInt(UNITS) * 10n; // per BTP account and run of the network
 const USER_RATE = 200; // packets per second per BTP account (a paying page sends about 5)
 const ACCOUNT_RATE = 5000; // packets per second for all visitor accounts together
@@ -89,6 +94,16 @@ const COOKIE = 'demo_visit';
 if (!Number.isInteger(PORT) || PORT < 0 || PORT > 65535) {
   console.error(`demo: invalid PORT ${process.env.PORT}`);
   process.exit(2);
+}
+if (!Number.isInteger(STACK_MAX_RECORDS) || STACK_MAX_RECORDS < 1) {
+  console.error(`demo: invalid DEMO_STACK_MAX_RECORDS ${process.env.DEMO_STACK_MAX_RECORDS}`);
+  process.exit(2);
+}
+for (const [name, v] of [['DEMO_MAX_WALLETS', MAX_WALLETS], ['DEMO_GRACE_MS', GRACE_MS]]) {
+  if (!Number.isInteger(v) || v < 0) {
+    console.error(`demo: invalid ${name} ${process.env[name]}`);
+    process.exit(2);
+  }
 }
 if (!Number.isInteger(MAX_SESSIONS) || MAX_SESSIONS < 1) {
   console.error(`demo: invalid DEMO_MAX_SESSIONS ${process.env.DEMO_MAX_SESSIONS}`);
@@ -143,7 +158,8 @@ function startStack () {
   // Visitor accounts only (registered here), each with a credit limit and its own packet
   // rate, so one account cannot use up the rate all share.
   const args = ['--btp-port', '0', '--http-port', '0', '--no-default-user', '--registered-users-only',
-    '--user-credit', USER_CREDIT.toString(), '--user-rate', String(USER_RATE), '--rate-limit', String(ACCOUNT_RATE)];
+    '--user-credit', USER_CREDIT.toString(), '--user-rate', String(USER_RATE), '--rate-limit', String(ACCOUNT_RATE),
+    '--max-records', String(STACK_MAX_RECORDS)];
   const child = spawn(process.execPath, [path.join(root, 'network/stack.mjs'), ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit']
@@ -191,7 +207,7 @@ const RUN = crypto.randomBytes(8).toString('hex');
 async function stackJson (route, init = {}) {
   const res = await fetch(STACK + route, { ...init, headers: { ...STACK_AUTH, ...init.headers } });
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(`stack ${route.split('/').slice(0, 3).join('/')}: HTTP ${res.status}`);
+  if (!res.ok) throw Object.assign(new Error(`stack ${route.split('/').slice(0, 3).join('/')}: HTTP ${res.status}`), { stackStatus: res.status });
   return { body, headers: res.headers };
 }
 const stackPost = (route, body) => stackJson(route, {
@@ -358,10 +374,23 @@ const creditOf = (visit) => sum(visit.connections.map((c) => c.credited));
 const min = (a, b) => (a < b ? a : b);
 const unlockedBy = (credit) => Math.min(UNITS, Number(credit / PRICE_PER_SECOND));
 
-// What the receiver has for a connection of this run (one request, by its id).
+// Whether the receiver's total cross-checks `conn`: a connection of this run that the
+// receiver still knows (it forgets closed and never-connected records past its cap).
+const crossChecked = (conn) => conn.run === RUN && !conn.forgotten;
+
+// What the receiver has for a connection of this run (one request, by its id). A 404: the
+// receiver forgot it (closed, or never connected, and pushed out by newer records); from
+// then on it is credited by its receipts alone, as a connection of an earlier run is.
 async function refreshReceived (conn) {
-  if (conn.run !== RUN) return;
-  const { body } = await stackJson(`/control/connections/${encodeURIComponent(conn.stackId)}`);
+  if (!crossChecked(conn)) return;
+  let body;
+  try {
+    ({ body } = await stackJson(`/control/connections/${encodeURIComponent(conn.stackId)}`));
+  } catch (err) {
+    if (err.stackStatus !== 404) throw err;
+    conn.forgotten = true;
+    return;
+  }
   const received = BigInt(body.totalReceived);
   if (received > conn.received) conn.received = received;
 }
@@ -369,7 +398,7 @@ async function refreshReceived (conn) {
 // Credits what `conn` has newly earned: the verified receipt total, capped by what the
 // receiver reports while it knows the connection. Synchronous; amounts only grow.
 function credit (visit, conn) {
-  const earned = conn.run === RUN ? min(conn.verified, conn.received) : conn.verified;
+  const earned = crossChecked(conn) ? min(conn.verified, conn.received) : conn.verified;
   if (earned <= conn.credited) return 0n;
   const delta = earned - conn.credited;
   conn.credited = earned;
@@ -395,7 +424,7 @@ function account (visit) {
       destinationAccount: c.destinationAccount,
       receiptCredit: c.verified.toString(),
       received: c.received.toString(),
-      current: c.run === RUN
+      current: crossChecked(c)
     }))
   };
 }

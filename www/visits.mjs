@@ -36,7 +36,8 @@ export function encodeVisit (visit) {
       sharedSecret: c.sharedSecret,
       verified: c.verified.toString(),
       received: c.received.toString(),
-      credited: c.credited.toString()
+      credited: c.credited.toString(),
+      ...(c.forgotten ? { forgotten: true } : {})
     }))
   });
 }

@@ -9,12 +9,13 @@
 // Scale knobs (defaults are the issue's figures): ATTACK_DATA_CONNECTIONS (480),
 // ATTACK_DATA_BYTES (1 MiB), ATTACK_CONCURRENT (3000), ATTACK_SESSIONS (1000).
 import '../../network/shim.cjs'; // before ilp-protocol-stream: Node 20 `closed` getter trap
-import { test, before, after } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { launchChromium, startDemoServer, stopChild, visitCookie } from './support.mjs';
+import path from 'node:path';
 import { ReferenceBtpPlugin } from '../interop/btp-plugin.mjs';
 
 const require = createRequire(import.meta.url);
@@ -407,3 +408,106 @@ test('after every attack the visitor pays on and gets more content', async () =>
 });
 
 function evilOrigin () { return `http://127.0.0.1:${evilServer.address().port}`; }
+
+// ---------------------------------------------------------------- small limits
+// The same server with its limits made small (environment knobs), so that a flood of tens
+// reaches what took tens of thousands: the network's connection records, the visits in
+// memory, the wallet accounts. The paying visitors here pay from Node.js (the reference
+// STREAM client), each on a visit of its own.
+describe('with small limits', () => {
+  const SMALL = { DEMO_MAX_SESSIONS: 100, DEMO_STACK_MAX_RECORDS: 30, DEMO_MAX_WALLETS: 3, DEMO_GRACE_MS: 0 };
+  let small; // the demo server
+  let o; // its origin
+  let smallStack; // its network's HTTP server
+  let smallBtpPort;
+  const open = []; // STREAM clients to close at the end
+  let payer; // { cookie, c, paid }: pays on one live connection all along
+
+  const post = (url, cookie, body) => req(url, { method: 'POST', cookie, origin: o, body });
+  async function newVisit () {
+    const res = await fetch(`${o}/session`, { method: 'POST', headers: { origin: o } });
+    assert.equal(res.status, 201, `POST /session: ${res.status}`);
+    return { cookie: /demo_visit=([^;]+)/.exec(res.headers.get('set-cookie'))[1], body: await res.json() };
+  }
+  async function connect (body) {
+    const plugin = new ReferenceBtpPlugin({ server: body.btp });
+    await plugin.connect();
+    const conn = await createConnection({ plugin, destinationAccount: body.destinationAccount, sharedSecret: Buffer.from(body.sharedSecret, 'base64') });
+    const c = { plugin, conn, stream: conn.createStream() };
+    open.push(c);
+    return c;
+  }
+  /** Pays up to `total` on `c` and hands the last receipt to the visit; resolves the answer. */
+  async function payTo (v, c, total) {
+    await c.stream.sendTotal(Number(total), { timeout: 20_000 });
+    const r = await post(`${o}/session/receipt`, v.cookie, c.stream.receipt.toString('base64'));
+    assert.equal(r.status, 200, `receipt: ${r.text}`);
+    return r.json;
+  }
+  /** The visit has at least `credit` and its paid content. */
+  async function keeps (v, credit, what) {
+    const acc = await req(`${o}/session`, { cookie: v.cookie, origin: o });
+    assert.equal(acc.status, 200, `${what}: GET /session ${acc.status} ${acc.text.slice(0, 100)}`);
+    assert.ok(BigInt(acc.json.credit) >= credit, `${what}: credit ${acc.json.credit} < ${credit}`);
+    for (let n = 0; n < Number(credit / 100_000n); n++) {
+      assert.equal((await req(`${o}/session/content/${n}`, { cookie: v.cookie, origin: o })).status, 200, `${what}: paid unit ${n}`);
+    }
+    return acc.json;
+  }
+  const cookieless = (n) => pool(n, 10, () => req(`${o}/session`, { method: 'POST', origin: o }));
+  const statuses = (answers) => {
+    const by = {};
+    for (const a of answers) by[a.status ?? a.message] = (by[a.status ?? a.message] ?? 0) + 1;
+    return by;
+  };
+
+  before(async () => {
+    small = await startDemoServer(30_000, { env: Object.fromEntries(Object.entries(SMALL).map(([k, v]) => [k, String(v)])) });
+    o = small.base.replace(/\/$/, '');
+    smallStack = small.stackControl.replace(/\/control\/$/, '');
+    smallBtpPort = (await small.control('info')).body.btpPort;
+    const v = await newVisit();
+    payer = { ...v, c: await connect(v.body) };
+    payer.paid = BigInt((await payTo(payer, payer.c, 300_000n)).credit);
+    assert.equal(payer.paid, 300_000n);
+  });
+  after(async () => {
+    for (const c of open) {
+      await c.conn.destroy().catch(() => {});
+      await c.plugin.disconnect().catch(() => {});
+    }
+    await stopChild(small?.server);
+  });
+
+  test('a flood of new visits and SPSP queries past the network\'s record cap: a paying visitor keeps being credited', async () => {
+    // A second visitor pays, then closes its connection: its record may be forgotten.
+    const v = await newVisit();
+    const c = await connect(v.body);
+    assert.equal((await payTo(v, c, 200_000n)).credit, '200000');
+    await c.conn.end();
+    // (until the receiver has seen it close: only then may its record go)
+    const closed = async () => (await small.control('connections')).body.connections.find((r) => r.destinationAccount === v.body.destinationAccount)?.closed;
+    while (!(await closed())) await sleep(200);
+    const flood = [...await cookieless(2 * SMALL.DEMO_STACK_MAX_RECORDS)];
+    flood.push(...await pool(SMALL.DEMO_STACK_MAX_RECORDS, 10, () => req(`${smallStack}/.well-known/pay`, { origin: null, headers: { accept: 'application/spsp4+json' } })));
+    assert.deepEqual(statuses(flood), { 201: 2 * SMALL.DEMO_STACK_MAX_RECORDS, 200: SMALL.DEMO_STACK_MAX_RECORDS });
+    // The network kept its cap (and the live connection's record).
+    const list = await small.control('connections');
+    assert.ok(list.body.connections.length <= SMALL.DEMO_STACK_MAX_RECORDS, `${list.body.connections.length} records`);
+    const payerAcc = await keeps(payer, payer.paid, 'the live payer after the flood');
+    assert.ok(payerAcc.connections[0].current, 'the live connection is still cross-checked');
+    // It pays on: what it pays now is credited (and unlocks more).
+    const after = await payTo(payer, payer.c, 800_000n);
+    assert.equal(after.credited, '500000');
+    payer.paid = 800_000n;
+    await keeps(payer, payer.paid, 'the payer paid on');
+    // The closed connection's record is gone: its receipts alone count (no 502, no loss).
+    const acc = await keeps(v, 200_000n, 'the visitor whose connection closed');
+    assert.equal(acc.connections[0].current, false);
+    // And a new connection for it pays as before.
+    const more = await post(`${o}/session/connection`, v.cookie);
+    assert.equal(more.status, 201);
+    const c2 = await connect(more.json);
+    assert.equal((await payTo(v, c2, 100_000n)).credit, '300000');
+  });
+});
