@@ -34,8 +34,10 @@
 // DNS rebinding); every POST must come from this server's own Origin, and no request from a
 // page of another origin is served (Origin / Sec-Fetch-Site). Limits, each checked and taken
 // with no await in between: MAX_CONNECTIONS_PER_SESSION STREAM connections per visit,
-// MAX_SESSIONS visits (when full, the oldest visit that has paid nothing is let go; a visit
-// with credit is never evicted: past that, 503), MAX_WALLETS wallet accounts, request bodies
+// MAX_SESSIONS visits in memory (a cache of the store: when full, the least recently active
+// visit leaves memory and is loaded again on its next request, paid or not, so no visitor is
+// ever refused for it; only a visit that has paid nothing and opened no connection for
+// GRACE_MS is deleted), MAX_WALLETS wallet accounts, request bodies
 // of 4 KiB. Each visitor's BTP account may pay at most USER_CREDIT (the network's
 // --user-credit) and send USER_RATE packets a second, and only accounts this server
 // registered may connect.
@@ -226,7 +228,6 @@ const stackPost = (route, body) => stackJson(route, {
 // a running sum: replaying an update cannot count twice).
 //   createdAt, lastActive (ms)
 const live = new Map(); // key -> visit, in this process (a cache of the persisted store)
-const unpaid = new Map(); // key -> visit, live visits with no credit, oldest first: evicted first
 let opening = 0; // visits being created (their slot is reserved)
 const byNonce = new Map(); // receipt nonce (base64) -> { visit, conn } for live visits
 const registered = new Set(); // usernames registered on this run of the network
@@ -236,12 +237,10 @@ const b64url = (buf) => buf.toString('base64url');
 
 function track (visit) {
   live.set(visit.key, visit);
-  if (creditOf(visit) === 0n) unpaid.set(visit.key, visit);
   for (const conn of visit.connections) byNonce.set(conn.nonce, { visit, conn });
 }
 function untrack (visit) {
   live.delete(visit.key);
-  unpaid.delete(visit.key);
   for (const conn of visit.connections) byNonce.delete(conn.nonce);
 }
 const persist = (visit) => visits.save(visit).catch((err) => console.error(`demo: could not save a visit: ${err.message}`));
@@ -257,7 +256,7 @@ async function visitOf (req) {
     if (!stored) return null;
     visit = live.get(key) ?? stored; // another request may have loaded it meanwhile
     if (!live.has(key)) {
-      if (!reserveVisitSlot()) throw Object.assign(new Error('the demo is full right now; try again later'), { status: 503 });
+      reserveVisitSlot();
       track(visit);
     }
   }
@@ -281,21 +280,31 @@ setInterval(() => {
   for (const visit of live.values()) if (visit.lastActive < idle && visit.opening === 0) untrack(visit);
 }, 10 * 60_000).unref();
 
-// Frees a slot for one more live visit if need be: the oldest visit that has paid nothing
-// goes (it keeps nothing worth keeping). Visits with credit are never evicted. Synchronous.
+// Frees a slot for one more live visit if need be. `live` is only a cache of the store: the
+// least recently active visit (paid or not, none being opened) leaves it and is loaded again
+// on its next request, with everything it paid for. Only a visit with nothing paid and no
+// connection opened in the last GRACE_MS is let go altogether (store, receipt nonces, BTP
+// account): it holds nothing worth keeping. Never refuses for a full cache. Synchronous.
 function reserveVisitSlot () {
-  if (live.size + opening < MAX_SESSIONS) return true;
-  const oldest = unpaid.values().next().value;
-  if (!oldest) return false;
+  if (live.size + opening < MAX_SESSIONS) return;
+  let oldest = null;
+  for (const v of live.values()) if (v.opening === 0 && (!oldest || v.lastActive < oldest.lastActive)) oldest = v;
+  if (!oldest) return; // every live visit is being opened (momentarily over the cap)
   untrack(oldest);
-  visits.remove(oldest.key).catch(() => {});
-  stackPost('/control/users/remove', { username: oldest.username }).catch(() => {});
-  registered.delete(oldest.username);
-  return true;
+  if (creditOf(oldest) === 0n && Date.now() - (oldest.connectedAt ?? 0) >= GRACE_MS) forget(oldest);
+  else persist(oldest); // what it was served since its last save
+}
+
+// Lets go of a visit with nothing paid: its stored record, its receipt nonces, its BTP account.
+function forget (visit) {
+  visit.forgotten = true;
+  visits.remove(visit.key).catch(() => {});
+  stackPost('/control/users/remove', { username: visit.username }).catch(() => {});
+  registered.delete(visit.username);
 }
 
 async function newVisit () {
-  if (!reserveVisitSlot()) throw Object.assign(new Error('the demo is full right now; try again later'), { status: 503 });
+  reserveVisitSlot();
   opening++;
   try {
     const credential = b64url(crypto.randomBytes(32));
@@ -338,8 +347,15 @@ async function newConnection (visit) {
       received: 0n,
       credited: 0n
     };
-    if (!live.has(visit.key)) throw Object.assign(new Error('this visit has ended'), { status: 410 });
+    // Let go of meanwhile: back into the cache (unless deleted, or loaded again as another copy).
+    if (!live.has(visit.key)) {
+      if (visit.forgotten) throw Object.assign(new Error('this visit has ended'), { status: 410 });
+      reserveVisitSlot();
+      track(visit);
+    }
+    if (live.get(visit.key) !== visit) throw Object.assign(new Error('this visit changed meanwhile; try again'), { status: 409 });
     visit.connections.push(conn);
+    visit.connectedAt = Date.now();
     byNonce.set(conn.nonce, { visit, conn });
     await persist(visit);
     return conn;
@@ -402,7 +418,6 @@ function credit (visit, conn) {
   if (earned <= conn.credited) return 0n;
   const delta = earned - conn.credited;
   conn.credited = earned;
-  unpaid.delete(visit.key);
   return delta;
 }
 
