@@ -284,8 +284,20 @@ function registerUser (username, token) {
   tokenMap.set(`${username}:hashed-token`,
     BtpPacket.base64url(crypto.createHash('sha256').update(token).digest()))
 }
+// Removing a user also closes its BTP sockets: a socket authenticated before the removal
+// must not go on sending (its credit use would be forgotten, its limit reset). What it used
+// is forgotten only once its sockets are gone (a late Prepare still counts).
 function removeUser (username) {
   tokenMap.delete(`${username}:hashed-token`)
+  const sockets = browserPlugin?._connections.get(username)
+  if (sockets && sockets.size > 0) {
+    for (const ws of sockets) ws.close(1000, 'account removed')
+    setTimeout(() => {
+      for (const ws of sockets) ws.terminate()
+      if (!tokenMap.has(`${username}:hashed-token`)) { userUse.delete(username); userBuckets.delete(username) }
+    }, 1000).unref()
+    return
+  }
   userUse.delete(username)
   userBuckets.delete(username)
 }
@@ -595,6 +607,8 @@ function guardBrowserAccount (plugin) {
     const { ilp } = this.protocolDataToIlpAndCustom(btpPacket.data)
     if (!ilp || !this._dataHandler) throw new Error('invalid packet, no ilp protocol data.')
     const user = from.startsWith(prefix) ? from.slice(prefix.length) : from
+    // A socket of a user removed since it authenticated (its close is under way): refused.
+    if (!tokenMap.has(`${user}:hashed-token`)) return reject(this, 'F00', 'this account no longer exists.')
     let amount = 0n
     if (ilp[0] === IlpPacket.Type.TYPE_ILP_PREPARE) {
       try { amount = BigInt(IlpPacket.deserializeIlpPrepare(ilp).amount) } catch { amount = 0n }

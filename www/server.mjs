@@ -497,7 +497,8 @@ async function newWallet () {
   const username = `wallet-${b64url(crypto.randomBytes(12)).replace(/[^A-Za-z0-9]/g, '').slice(0, 12).toLowerCase()}`;
   const token = b64url(crypto.randomBytes(24));
   wallets.push(username);
-  if (wallets.length > MAX_WALLETS) stackPost('/control/users/remove', { username: wallets.shift() }).catch(() => {});
+  // The oldest is removed (its sockets closed) before the new one exists.
+  if (wallets.length > MAX_WALLETS) await stackPost('/control/users/remove', { username: wallets.shift() }).catch(() => {});
   await stackPost('/control/users', { username, token });
   return {
     btp: `btp+ws://${encodeURIComponent(username)}:${encodeURIComponent(token)}@${BTP_HOST}`,

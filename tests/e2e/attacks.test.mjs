@@ -103,9 +103,9 @@ function fromEvilPage (fetches) {
 }
 
 // Raw BTP auth: 'ok' (auth Response), 'refused' (BTP Error or closed without answer).
-function btpAuth (user, token) {
+function btpAuth (user, token, port = btpPort) {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${btpPort}`);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}`);
     const done = (v) => { clearTimeout(timer); ws.terminate(); resolve(v); };
     const timer = setTimeout(() => done('no answer'), 5000);
     ws.on('open', () => ws.send(BtpPacket.serializeMessage(1, [
@@ -531,5 +531,68 @@ describe('with small limits', () => {
     const after = await payTo(payer, payer.c, payer.paid + 100_000n);
     assert.equal(after.credited, '100000');
     payer.paid += 100_000n;
+  });
+
+  /** A raw BTP socket authenticated as `user`: prepare(amount, destination) resolves the ILP reply's code, or 'closed'. */
+  async function btpSocket (user, token) {
+    const ws = new WebSocket(`ws://127.0.0.1:${smallBtpPort}`);
+    const waiting = new Map();
+    let id = 1;
+    const closed = new Promise((resolve) => ws.on('close', resolve));
+    closed.then(() => { for (const w of waiting.values()) w('closed'); });
+    ws.on('error', () => {});
+    ws.on('message', (m) => {
+      const p = BtpPacket.deserialize(m);
+      const w = waiting.get(p.requestId);
+      if (!w) return;
+      waiting.delete(p.requestId);
+      if (p.type !== BtpPacket.TYPE_RESPONSE) return w(`BTP ${p.data.code ?? 'error'}`);
+      const ilp = p.data.protocolData.find((d) => d.protocolName === 'ilp');
+      w(ilp ? IlpPacket.deserializeIlpReply(ilp.data).code ?? 'fulfilled' : 'ok');
+    });
+    const call = (protocolData) => new Promise((resolve) => {
+      if (ws.readyState !== WebSocket.OPEN) return resolve('closed');
+      const requestId = id++;
+      waiting.set(requestId, resolve);
+      ws.send(BtpPacket.serializeMessage(requestId, protocolData));
+    });
+    await new Promise((resolve) => ws.once('open', resolve));
+    const auth = await call([
+      { protocolName: 'auth', contentType: 0, data: Buffer.alloc(0) },
+      { protocolName: 'auth_username', contentType: 1, data: Buffer.from(user) },
+      { protocolName: 'auth_token', contentType: 1, data: Buffer.from(token) }
+    ]);
+    assert.equal(auth, 'ok', 'the account authenticates');
+    return {
+      closed,
+      prepare: (amount, destination) => call([{
+        protocolName: 'ilp',
+        contentType: 0,
+        data: IlpPacket.serializeIlpPrepare({ amount: String(amount), executionCondition: randomBytes(32), expiresAt: new Date(Date.now() + 10_000), destination, data: Buffer.alloc(0) })
+      }]),
+      close: () => ws.terminate()
+    };
+  }
+
+  test(`a removed account's open BTP socket is closed: the oldest of ${SMALL.DEMO_MAX_WALLETS} wallets cannot go on paying past its credit limit`, async () => {
+    const wallet = await post(`${o}/wallet`);
+    assert.equal(wallet.status, 201);
+    const { username, password } = new URL(wallet.json.btp.replace(/^btp\+ws/, 'http'));
+    const sock = await btpSocket(decodeURIComponent(username), decodeURIComponent(password));
+    const spsp = (await req(`${smallStack}/.well-known/pay`, { origin: null, headers: { accept: 'application/spsp4+json' } })).json;
+    // The socket works (the receiver cannot fulfil a random condition, but the connector
+    // passes the Prepare on); past the credit limit it is refused.
+    const before = await sock.prepare(1000, spsp.destination_account);
+    assert.notEqual(before, 'closed');
+    assert.notEqual(before, 'T04');
+    assert.equal(await sock.prepare(USER_CREDIT + 1n, spsp.destination_account), 'T04');
+    // More wallets than the demo keeps: this one is let go of (removed from the network).
+    for (let i = 0; i < SMALL.DEMO_MAX_WALLETS; i++) assert.equal((await post(`${o}/wallet`)).status, 201);
+    // Its socket is closed (or refuses what it sends while closing); it cannot log in again.
+    const after = await sock.prepare(1000, spsp.destination_account);
+    assert.ok(after === 'closed' || after === 'F00', `a Prepare on the removed account's socket: ${after}`);
+    await sock.closed;
+    assert.equal(await btpAuth(decodeURIComponent(username), decodeURIComponent(password), smallBtpPort), 'refused');
+    await keeps(payer, payer.paid, 'the payer after the wallet churn');
   });
 });
