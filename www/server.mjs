@@ -323,10 +323,16 @@ async function newVisit () {
 }
 
 // A new STREAM connection for `visit`; the slot is taken before the SPSP query and given
-// back if it fails, so concurrent requests cannot pass the cap.
+// back if it fails, so concurrent requests cannot pass the cap. At the cap, the oldest
+// connection never paid on (no receipt, nothing credited) and older than GRACE_MS makes
+// room: reloading the page (a connection each time) never locks a visit out.
 async function newConnection (visit) {
   if (visit.connections.length + visit.opening >= MAX_CONNECTIONS_PER_SESSION) {
-    throw Object.assign(new Error('too many connections for this visit'), { status: 429 });
+    const now = Date.now();
+    const unused = visit.connections.find((c) => c.verified === 0n && c.credited === 0n && now - (c.createdAt ?? 0) >= GRACE_MS);
+    if (!unused) throw Object.assign(new Error('too many connections for this visit'), { status: 429 });
+    visit.connections.splice(visit.connections.indexOf(unused), 1);
+    byNonce.delete(unused.nonce);
   }
   visit.opening++;
   try {
@@ -345,7 +351,8 @@ async function newConnection (visit) {
       sharedSecret: spsp.shared_secret,
       verified: 0n,
       received: 0n,
-      credited: 0n
+      credited: 0n,
+      createdAt: Date.now()
     };
     // Let go of meanwhile: back into the cache (unless deleted, or loaded again as another copy).
     if (!live.has(visit.key)) {

@@ -37,6 +37,7 @@ export function encodeVisit (visit) {
       verified: c.verified.toString(),
       received: c.received.toString(),
       credited: c.credited.toString(),
+      createdAt: c.createdAt,
       ...(c.forgotten ? { forgotten: true } : {})
     }))
   });

@@ -595,4 +595,23 @@ describe('with small limits', () => {
     assert.equal(await btpAuth(decodeURIComponent(username), decodeURIComponent(password), smallBtpPort), 'refused');
     await keeps(payer, payer.paid, 'the payer after the wallet churn');
   });
+
+  test(`${MAX_CONNECTIONS_PER_SESSION + 5} page loads of one visit: each gets a connection, the visit keeps its paid content`, async () => {
+    // Each page load is a POST /session with the visit's cookie: a new connection each time.
+    for (let n = 0; n < MAX_CONNECTIONS_PER_SESSION + 5; n++) {
+      const r = await post(`${o}/session`, payer.cookie);
+      assert.equal(r.status, 200, `page load ${n + 1}: ${r.status} ${r.text.slice(0, 100)}`);
+      assert.ok(r.json.connections.length <= MAX_CONNECTIONS_PER_SESSION);
+    }
+    // The paid connection (the one still paying) was kept: it pays on and is credited.
+    const acc = await keeps(payer, payer.paid, 'after many page loads');
+    assert.equal(acc.connections.length, MAX_CONNECTIONS_PER_SESSION);
+    const after = await payTo(payer, payer.c, payer.paid + 100_000n);
+    assert.equal(after.credited, '100000');
+    payer.paid += 100_000n;
+    // Asked for all at once, the cap still holds (the slots are taken before any await).
+    const burst = await Promise.all(Array.from({ length: 2 * MAX_CONNECTIONS_PER_SESSION }, () => post(`${o}/session/connection`, payer.cookie)));
+    assert.ok(burst.every((r) => r.status === 201 || r.status === 429), JSON.stringify(statuses(burst)));
+    assert.equal((await keeps(payer, payer.paid, 'after a burst')).connections.length, MAX_CONNECTIONS_PER_SESSION);
+  });
 });
