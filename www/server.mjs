@@ -6,7 +6,7 @@
 //
 // Starts the local Interledger network (network/stack.mjs) as a child process and reads its
 // ready line, then serves the page, /pkg/ and this API on 127.0.0.1. A visit is proven by
-// an unguessable credential (32 random bytes) in an HttpOnly, SameSite=Strict cookie; it
+// an unguessable credential (32 random bytes) in a __Host-, Secure, HttpOnly, SameSite=Strict cookie; it
 // never appears in a URL, a response body or a log line. The API:
 //
 //   POST /session                  this visit (the cookie's, or a new one: sets the cookie):
@@ -91,7 +91,10 @@ const STACK_MAX_RECORDS = Number(process.env.DEMO_STACK_MAX_RECORDS ?? 20_000);
 const USER_CREDIT = PRICE_PER_SECOND * BigInt(UNITS) * 10n; // per BTP account and run of the network
 const USER_RATE = 200; // packets per second per BTP account (a paying page sends about 5)
 const ACCOUNT_RATE = 5000; // packets per second for all visitor accounts together
-const COOKIE = 'demo_visit';
+// __Host-: only this host may set it, with Path=/ and Secure (no Domain, no other path), so
+// a page on another port of this host cannot plant a copy that shadows it (cookie tossing).
+// Chromium keeps Secure cookies on http://127.0.0.1 and http://localhost (trustworthy).
+const COOKIE = '__Host-demo_visit';
 
 if (!Number.isInteger(PORT) || PORT < 0 || PORT > 65535) {
   console.error(`demo: invalid PORT ${process.env.PORT}`);
@@ -248,6 +251,7 @@ const persist = (visit) => visits.save(visit).catch((err) => console.error(`demo
 // The visit a request's cookie proves, or null.
 async function visitOf (req) {
   const credential = cookie(req, COOKIE);
+  if (credential === cookie.DUPLICATE) throw Object.assign(new Error('more than one visit cookie (one was planted by another service on this host): refused'), { status: 400 });
   if (!credential || !/^[A-Za-z0-9_-]{43}$/.test(credential)) return null;
   const key = keyOf(credential);
   let visit = live.get(key);
@@ -573,14 +577,22 @@ async function readBody (req, limit = 4096) {
   return Buffer.concat(chunks).toString('utf8').trim();
 }
 
+// The value of cookie `name`, null if none, or `cookie.DUPLICATE` if the request has more than
+// one: cookies are not scoped by port, and a copy planted by another service on this host
+// (a longer Path is sent first: cookie tossing) must not choose the visit; none is chosen.
 function cookie (req, name) {
+  let found = null;
   for (const part of String(req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      if (found !== null) return cookie.DUPLICATE;
+      found = part.slice(eq + 1).trim();
+    }
   }
-  return null;
+  return found;
 }
-const setCookie = (credential) => `${COOKIE}=${credential}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(visits.ttlMs / 1000)}`;
+cookie.DUPLICATE = Symbol('more than one');
+const setCookie = (credential) => `${COOKIE}=${credential}; Secure; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(visits.ttlMs / 1000)}`;
 
 async function serveFile (res, rel, type) {
   try {

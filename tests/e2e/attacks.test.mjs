@@ -48,7 +48,7 @@ async function req (url, { method = 'GET', cookie, origin: o = origin, body, hea
   const res = await fetch(url, {
     method,
     body,
-    headers: { ...(cookie ? { cookie: `demo_visit=${cookie}` } : {}), ...(o ? { origin: o } : {}), ...headers }
+    headers: { ...(cookie ? { cookie: `__Host-demo_visit=${cookie}` } : {}), ...(o ? { origin: o } : {}), ...headers }
   });
   const text = await res.text();
   let json = null;
@@ -70,7 +70,7 @@ function rawGet (url, headers) {
 async function ownVisit () {
   const res = await fetch(`${origin}/session`, { method: 'POST', headers: { origin } });
   assert.equal(res.status, 201);
-  const cookie = /demo_visit=([^;]+)/.exec(res.headers.get('set-cookie'))[1];
+  const cookie = /__Host-demo_visit=([^;]+)/.exec(res.headers.get('set-cookie'))[1];
   return { cookie, body: await res.json() };
 }
 
@@ -258,7 +258,7 @@ test('takeover and outage: reset, config, users and connector restart need the t
   // A DNS-rebinding page (Host: attacker's name) is refused by the network and the demo.
   const port = new URL(stackHttp).port;
   assert.equal((await rawGet(`${stackHttp}/control/info`, { host: `rebind.example:${port}`, authorization: 'Bearer x' })).status, 403);
-  assert.equal((await rawGet(`${origin}/session/content/0`, { host: 'rebind.example', cookie: `demo_visit=${victim.cookie}` })).status, 403);
+  assert.equal((await rawGet(`${origin}/session/content/0`, { host: 'rebind.example', cookie: `__Host-demo_visit=${victim.cookie}` })).status, 403);
   // The visitor's BTP account is still theirs: the attacker's token is refused, theirs works.
   assert.equal(await btpAuth(victim.user, 'attacker-token'), 'refused');
   assert.equal(await btpAuth(victim.user, victim.token), 'ok');
@@ -376,15 +376,44 @@ test('Origin and Host are checked', async () => {
     ['GET content, other Origin', req(`${origin}/session/content/0`, { cookie: victim.cookie, origin: evilO })],
     ['GET content, cross-site fetch', req(`${origin}/session/content/0`, { cookie: victim.cookie, origin: null, headers: { 'sec-fetch-site': 'same-site' } })],
     ['GET page, foreign Host', rawGet(`${origin}/`, { host: 'evil.example' })],
-    ['GET content, foreign Host', rawGet(`${origin}/session/content/0`, { host: `evil.example:${new URL(origin).port}`, cookie: `demo_visit=${victim.cookie}` })]
+    ['GET content, foreign Host', rawGet(`${origin}/session/content/0`, { host: `evil.example:${new URL(origin).port}`, cookie: `__Host-demo_visit=${victim.cookie}` })]
   ];
   for (const [name, p] of cases) assert.equal((await p).status, 403, name);
   // The page itself may be linked to from another site (a navigation carries no Origin).
   assert.equal((await req(`${origin}/`, { origin: null, headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } })).status, 200);
   // localhost names the same server.
-  const viaLocalhost = await rawGet(`${origin}/session/content/0`, { host: `localhost:${new URL(origin).port}`, cookie: `demo_visit=${victim.cookie}` });
+  const viaLocalhost = await rawGet(`${origin}/session/content/0`, { host: `localhost:${new URL(origin).port}`, cookie: `__Host-demo_visit=${victim.cookie}` });
   assert.equal(viaLocalhost.status, 200);
   await victimKeeps('bad Origin and Host');
+});
+
+test('cookie tossing: a page on another port of this host cannot plant a visit cookie that shadows the visitor\'s', async () => {
+  const attacker = await ownVisit();
+  // A page of another service on 127.0.0.1 (cookies are not scoped by port), in the
+  // visitor's own browser, tries to plant the attacker's visit for the API's paths.
+  const tosser = await page.context().newPage();
+  await tosser.goto(`${evilOrigin()}/`);
+  await tosser.evaluate((cred) => {
+    for (const p of ['/session', '/session/receipt']) {
+      document.cookie = `__Host-demo_visit=${cred}; path=${p}; max-age=86400`;
+      document.cookie = `__Host-demo_visit=${cred}; path=${p}; Secure; max-age=86400`;
+      document.cookie = `demo_visit=${cred}; path=${p}; max-age=86400`; // the name before __Host-
+    }
+  }, attacker.cookie);
+  await tosser.close();
+  // The browser kept none of them (__Host-: Secure, Path=/ and set by the host itself).
+  const jar = (await page.context().cookies()).filter((c) => c.name === '__Host-demo_visit');
+  assert.deepEqual(jar.map((c) => [c.path, c.value === victim.cookie, c.secure, c.httpOnly]), [['/', true, true, true]]);
+  // The page still gets the visitor's own visit and content.
+  const inPage = await page.evaluate(async () => (await (await fetch('/session')).json()).credit);
+  assert.ok(BigInt(inPage) >= victim.credit);
+  // A request carrying two visit cookies (how a planted copy would arrive) chooses none.
+  for (const pair of [[attacker.cookie, victim.cookie], [victim.cookie, attacker.cookie]]) {
+    const r = await req(`${origin}/session`, { headers: { cookie: pair.map((c) => `__Host-demo_visit=${c}`).join('; ') } });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.credit, undefined);
+  }
+  await victimKeeps('cookie tossing');
 });
 
 test('the logs carry no visit credential, BTP token or control token', async () => {
@@ -427,7 +456,7 @@ describe('with small limits', () => {
   async function newVisit () {
     const res = await fetch(`${o}/session`, { method: 'POST', headers: { origin: o } });
     assert.equal(res.status, 201, `POST /session: ${res.status}`);
-    return { cookie: /demo_visit=([^;]+)/.exec(res.headers.get('set-cookie'))[1], body: await res.json() };
+    return { cookie: /__Host-demo_visit=([^;]+)/.exec(res.headers.get('set-cookie'))[1], body: await res.json() };
   }
   async function connect (body) {
     const plugin = new ReferenceBtpPlugin({ server: body.btp });
