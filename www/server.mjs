@@ -240,6 +240,7 @@ const b64url = (buf) => buf.toString('base64url');
 
 function track (visit) {
   live.set(visit.key, visit);
+  inGrace.delete(visit.key);
   for (const conn of visit.connections) byNonce.set(conn.nonce, { visit, conn });
 }
 function untrack (visit) {
@@ -295,14 +296,33 @@ function reserveVisitSlot () {
   for (const v of live.values()) if (v.opening === 0 && (!oldest || v.lastActive < oldest.lastActive)) oldest = v;
   if (!oldest) return; // every live visit is being opened (momentarily over the cap)
   untrack(oldest);
-  if (creditOf(oldest) === 0n && Date.now() - (oldest.connectedAt ?? 0) >= GRACE_MS) forget(oldest);
-  else persist(oldest); // what it was served since its last save
+  if (creditOf(oldest) === 0n) {
+    if (Date.now() - (oldest.connectedAt ?? 0) >= GRACE_MS) return forget(oldest);
+    inGrace.set(oldest.key, oldest); // forgotten once its grace is over, unless it is back
+  }
+  persist(oldest); // what it was served since its last save
 }
 
-// Lets go of a visit with nothing paid: its stored record, its receipt nonces, its BTP account.
+// Visits let go of memory with nothing paid while in their grace period, oldest first: once
+// it is over, those not back in memory (no request since: nothing can have been credited)
+// are forgotten too, so a flood of new visits leaves nothing behind in the store.
+const inGrace = new Map(); // key -> visit
+function forgetGraceOver () {
+  const over = Date.now() - GRACE_MS;
+  for (const visit of inGrace.values()) {
+    if ((visit.connectedAt ?? 0) > over) break;
+    inGrace.delete(visit.key);
+    if (!live.has(visit.key)) forget(visit);
+  }
+}
+setInterval(forgetGraceOver, Math.max(1000, Math.min(GRACE_MS, 10_000))).unref();
+
+// Lets go of a visit with nothing paid: its stored record, its receipt nonces (and their
+// totals, all zero), its BTP account.
 function forget (visit) {
   visit.forgotten = true;
   visits.remove(visit.key).catch(() => {});
+  verifier.removeVisitor(visit.key).catch(() => {});
   stackPost('/control/users/remove', { username: visit.username }).catch(() => {});
   registered.delete(visit.username);
 }

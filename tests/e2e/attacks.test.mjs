@@ -22,6 +22,8 @@ const require = createRequire(import.meta.url);
 const IlpPacket = require('ilp-packet');
 const BtpPacket = require('btp-packet');
 const WebSocket = require('ws');
+const Database = require('better-sqlite3');
+const totalsOrphans = (db) => db.prepare('SELECT COUNT(*) AS n FROM receipt_totals WHERE nonce NOT IN (SELECT nonce FROM receipt_nonces)').get().n;
 const { createConnection } = require('ilp-protocol-stream');
 
 const DATA_CONNECTIONS = Number(process.env.ATTACK_DATA_CONNECTIONS ?? 480);
@@ -642,5 +644,23 @@ describe('with small limits', () => {
     const burst = await Promise.all(Array.from({ length: 2 * MAX_CONNECTIONS_PER_SESSION }, () => post(`${o}/session/connection`, payer.cookie)));
     assert.ok(burst.every((r) => r.status === 201 || r.status === 429), JSON.stringify(statuses(burst)));
     assert.equal((await keeps(payer, payer.paid, 'after a burst')).connections.length, MAX_CONNECTIONS_PER_SESSION);
+  });
+
+  test('visits let go of leave no receipt nonces behind in the store', async () => {
+    assert.deepEqual(statuses(await cookieless(3 * SMALL.DEMO_MAX_SESSIONS)), { 201: 3 * SMALL.DEMO_MAX_SESSIONS });
+    const db = new Database(path.join(small.stateDir, 'demo.sqlite'), { readonly: true });
+    try {
+      const [orphans, nonces, visits] = [
+        'SELECT COUNT(*) AS n FROM receipt_nonces WHERE visitor_id NOT IN (SELECT key FROM demo_visits)',
+        'SELECT COUNT(*) AS n FROM receipt_nonces',
+        'SELECT COUNT(*) AS n FROM demo_visits'
+      ].map((q) => db.prepare(q).get().n);
+      assert.equal(orphans, 0, `${orphans} of ${nonces} nonces belong to no visit`);
+      assert.ok(totalsOrphans(db) === 0, 'no totals without their nonce');
+      console.log(`store after the floods: ${visits} visits, ${nonces} nonces`);
+    } finally {
+      db.close();
+    }
+    await keeps(payer, payer.paid, 'after the store was cleaned');
   });
 });
