@@ -30,10 +30,12 @@
 //   paid or in flight, ever (a Prepare that would pass it gets T04 "exceeded the user's
 //   credit limit."); default unlimited. --user-rate N: each BTP user may send N packets per
 //   second (token bucket, capacity N; then T05 "too many requests from this account,
-//   throttling."), so one user cannot use up the account-wide --rate-limit of all; default
-//   none. --registered-users-only: a BTP name must have been
-//   registered (--user, POST /control/users) before it can authenticate; default: the first
-//   token for a new name binds it. --no-default-user: no alice:alice-secret.
+//   throttling."), so one user cannot use up the account-wide --rate-limit of all; with a
+//   --rate-limit, at most 80% of it divided by the users connected; default none.
+//   --registered-users-only: a BTP name must have been registered (--user, POST
+//   /control/users) before it can authenticate, and may send Prepares to the receivers only
+//   (others get F02 at once, before the connector); default: the first token for a new name
+//   binds it. --no-default-user: no alice:alice-secret.
 // The control token: $ILP_STACK_CONTROL_TOKEN if set (at least 32 characters), else 32
 // random bytes (base64url) made at start; only the ready line reports it.
 // Port 0 = pick a free port. When everything listens, ONE line of JSON goes to stdout:
@@ -310,13 +312,22 @@ function resetTokens () {
 // --user-credit: what each BTP user has had fulfilled plus what it has in flight, in source
 // units; a Prepare that would take it past the limit is refused before the connector sees it.
 const userUse = new Map() // username -> BigInt
-// --user-rate: a token bucket per BTP user (packets per second).
+// --user-rate: a token bucket per BTP user (packets per second). With a --rate-limit (shared
+// by every user of the browser account) each connected user gets at most its fair share of
+// 80% of it, so that users together stay below the shared limit: however many accounts
+// flood, each connected user keeps its share (a paying page needs about 5 a second).
 const userBuckets = new Map() // username -> { tokens, at }
+function userRateNow () {
+  if (config.rateLimit == null) return opts.userRate
+  const connected = Math.max(1, browserPlugin?._connections.size ?? 1)
+  return Math.max(1, Math.min(opts.userRate, Math.floor((0.8 * Number(config.rateLimit)) / connected)))
+}
 function takeUserPacket (user) {
   if (opts.userRate == null) return true
   const now = Date.now()
-  const b = userBuckets.get(user) ?? { tokens: opts.userRate, at: now }
-  b.tokens = Math.min(opts.userRate, b.tokens + ((now - b.at) * opts.userRate) / 1000)
+  const rate = userRateNow()
+  const b = userBuckets.get(user) ?? { tokens: rate, at: now }
+  b.tokens = Math.min(rate, b.tokens + ((now - b.at) * rate) / 1000)
   b.at = now
   userBuckets.set(user, b)
   if (b.tokens < 1) return false
@@ -603,6 +614,10 @@ function guardBrowserAccount (plugin) {
   const reject = (plugin, code, message) => plugin.ilpAndCustomToProtocolData({
     ilp: IlpPacket.serializeIlpReject({ code, triggeredBy: CONNECTOR_ADDRESS, message, data: Buffer.alloc(0) })
   })
+  // With --registered-users-only (the demo) a user may only pay the receivers: a Prepare
+  // for any other address is refused here (F02), before it costs the connector anything.
+  const receiverPrefixes = Object.values(RECEIVER_SPECS).map((r) => `${CONNECTOR_ADDRESS}.${r.account}.`)
+  const unroutable = (destination) => opts.registeredOnly && !receiverPrefixes.some((p) => destination.startsWith(p))
   plugin._handleCustomData = async function (from, btpPacket) {
     const { ilp } = this.protocolDataToIlpAndCustom(btpPacket.data)
     if (!ilp || !this._dataHandler) throw new Error('invalid packet, no ilp protocol data.')
@@ -611,8 +626,10 @@ function guardBrowserAccount (plugin) {
     if (!tokenMap.has(`${user}:hashed-token`)) return reject(this, 'F00', 'this account no longer exists.')
     let amount = 0n
     if (ilp[0] === IlpPacket.Type.TYPE_ILP_PREPARE) {
-      try { amount = BigInt(IlpPacket.deserializeIlpPrepare(ilp).amount) } catch { amount = 0n }
+      let destination = ''
+      try { ({ amount, destination } = IlpPacket.deserializeIlpPrepare(ilp)); amount = BigInt(amount) } catch { amount = 0n }
       if (!takeUserPacket(user)) return reject(this, 'T05', 'too many requests from this account, throttling.')
+      if (unroutable(destination)) return reject(this, 'F02', 'visitor accounts may only pay the receivers.')
     }
     const used = userUse.get(user) ?? 0n
     if (limit != null && amount > 0n && used + amount > limit) {

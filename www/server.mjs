@@ -89,8 +89,12 @@ const GRACE_MS = Number(process.env.DEMO_GRACE_MS ?? 30_000);
 // Connection records the network keeps (its --max-records; tests make it small).
 const STACK_MAX_RECORDS = Number(process.env.DEMO_STACK_MAX_RECORDS ?? 20_000);
 const USER_CREDIT = PRICE_PER_SECOND * BigInt(UNITS) * 10n; // per BTP account and run of the network
-const USER_RATE = 200; // packets per second per BTP account (a paying page sends about 5)
-const ACCOUNT_RATE = 5000; // packets per second for all visitor accounts together
+// Packets per second per BTP account (a paying page sends about 5), and for all visitor
+// accounts together; each connected account gets at most 80% of ACCOUNT_RATE divided by
+// the accounts connected (the network's fair share), so no number of accounts can use up
+// the shared rate. DEMO_USER_RATE and DEMO_ACCOUNT_RATE for tests.
+const USER_RATE = Number(process.env.DEMO_USER_RATE ?? 200);
+const ACCOUNT_RATE = Number(process.env.DEMO_ACCOUNT_RATE ?? 5000);
 // __Host-: only this host may set it, with Path=/ and Secure (no Domain, no other path), so
 // a page on another port of this host cannot plant a copy that shadows it (cookie tossing).
 // Chromium keeps Secure cookies on http://127.0.0.1 and http://localhost (trustworthy).
@@ -104,8 +108,9 @@ if (!Number.isInteger(STACK_MAX_RECORDS) || STACK_MAX_RECORDS < 1) {
   console.error(`demo: invalid DEMO_STACK_MAX_RECORDS ${process.env.DEMO_STACK_MAX_RECORDS}`);
   process.exit(2);
 }
-for (const [name, v] of [['DEMO_MAX_WALLETS', MAX_WALLETS], ['DEMO_GRACE_MS', GRACE_MS]]) {
-  if (!Number.isInteger(v) || v < 0) {
+for (const [name, v, least] of [['DEMO_MAX_WALLETS', MAX_WALLETS, 0], ['DEMO_GRACE_MS', GRACE_MS, 0],
+  ['DEMO_USER_RATE', USER_RATE, 1], ['DEMO_ACCOUNT_RATE', ACCOUNT_RATE, 1]]) {
+  if (!Number.isInteger(v) || v < least) {
     console.error(`demo: invalid ${name} ${process.env[name]}`);
     process.exit(2);
   }

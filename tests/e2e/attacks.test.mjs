@@ -446,7 +446,7 @@ function evilOrigin () { return `http://127.0.0.1:${evilServer.address().port}`;
 // memory, the wallet accounts. The paying visitors here pay from Node.js (the reference
 // STREAM client), each on a visit of its own.
 describe('with small limits', () => {
-  const SMALL = { DEMO_MAX_SESSIONS: 8, DEMO_STACK_MAX_RECORDS: 30, DEMO_MAX_WALLETS: 3, DEMO_GRACE_MS: 0 };
+  const SMALL = { DEMO_MAX_SESSIONS: 8, DEMO_STACK_MAX_RECORDS: 30, DEMO_MAX_WALLETS: 3, DEMO_GRACE_MS: 0, DEMO_ACCOUNT_RATE: 400 };
   let small; // the demo server
   let o; // its origin
   let smallStack; // its network's HTTP server
@@ -662,5 +662,46 @@ describe('with small limits', () => {
       db.close();
     }
     await keeps(payer, payer.paid, 'after the store was cleaned');
+  });
+
+  test(`visitor accounts flooding Prepares cannot use up the shared packet rate (${SMALL.DEMO_ACCOUNT_RATE}/s): a paying visitor is never throttled`, async () => {
+    const ATTACKERS = 10; // each may send 200/s (USER_RATE): together twice the shared rate
+    const flooders = await Promise.all(Array.from({ length: ATTACKERS }, async () => {
+      const v = await newVisit();
+      const { username, password } = new URL(v.body.btp.replace(/^btp\+ws/, 'http'));
+      return { sock: await btpSocket(decodeURIComponent(username), decodeURIComponent(password)), dest: v.body.destinationAccount };
+    }));
+    // Only the receivers can be paid: a Prepare elsewhere is refused at once, by the network.
+    const elsewhere = await flooders[0].sock.prepare(0, 'test.connector.browser.someone-else');
+    assert.equal(elsewhere, 'F02');
+    let stop = false;
+    const codes = {};
+    const flood = flooders.map(async ({ sock, dest }) => {
+      while (!stop) {
+        const replies = await Promise.all(Array.from({ length: 40 }, () => sock.prepare(0, dest)));
+        for (const r of replies) codes[r] = (codes[r] ?? 0) + 1;
+      }
+    });
+    // The visitor, meanwhile, at a paying page's pace: one Prepare at a time, 12 of them.
+    const { username, password } = new URL(payer.body.btp.replace(/^btp\+ws/, 'http'));
+    const mine = await btpSocket(decodeURIComponent(username), decodeURIComponent(password));
+    const got = [];
+    for (let n = 0; n < 12; n++) {
+      got.push(await mine.prepare(0, payer.body.destinationAccount));
+      await sleep(200);
+    }
+    stop = true;
+    await Promise.all(flood);
+    mine.close();
+    for (const f of flooders) f.sock.close();
+    console.log(`flood replies: ${JSON.stringify(codes)}; the visitor's: ${JSON.stringify(got)}`);
+    assert.ok((codes.T05 ?? 0) > 0, 'the flooders were throttled (the flood was real)');
+    assert.ok(!got.includes('T05'), `the visitor was throttled: ${JSON.stringify(got)}`);
+    assert.ok(!got.includes('closed'));
+    // And it pays on as before.
+    const after = await payTo(payer, payer.c, payer.paid + 100_000n);
+    assert.equal(after.credited, '100000');
+    payer.paid += 100_000n;
+    await keeps(payer, payer.paid, 'after the packet flood');
   });
 });
