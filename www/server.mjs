@@ -229,7 +229,8 @@ const stackPost = (route, body) => stackJson(route, {
 //   key          sha256 of the cookie credential, hex (the credential itself is kept nowhere)
 //   username, token   its BTP account on the network (registered again after a restart)
 //   connections  [{ nonce, run, stackId, destinationAccount, sharedSecret,
-//                   verified (receipt total), received (receiver's, last seen), credited }]
+//                   verified (receipt total: the sum over its streams), streams (stream id ->
+//                   that stream's receipt total), received (receiver's, last seen), credited }]
 //                (the receipt secret is in the verifier's store only)
 //   served       { segments, maxSegment }: what was handed out of the video (counted)
 // What it has paid for is the sum of `credited`, each of which only grows (a maximum, not
@@ -379,6 +380,7 @@ async function newConnection (visit) {
       destinationAccount: spsp.destination_account,
       sharedSecret: spsp.shared_secret,
       verified: 0n,
+      streams: {},
       received: 0n,
       credited: 0n,
       createdAt: Date.now()
@@ -433,8 +435,19 @@ const crossChecked = (conn) => conn.run === RUN && !conn.forgotten;
 // What the receiver has for a connection of this run (one request, by its id). A 404: the
 // receiver forgot it (closed, or never connected, and pushed out by newer records); from
 // then on it is credited by its receipts alone, as a connection of an earlier run is.
-async function refreshReceived (conn) {
-  if (!crossChecked(conn)) return;
+// A connection the receiver has closed has its final total: it is not asked again. GET
+// /session requests for one connection at once share one answer.
+const refreshing = new Map(); // conn -> the request under way
+function refreshReceived (conn) {
+  if (!crossChecked(conn) || conn.final) return Promise.resolve();
+  let p = refreshing.get(conn);
+  if (!p) {
+    p = askReceived(conn).finally(() => refreshing.delete(conn));
+    refreshing.set(conn, p);
+  }
+  return p;
+}
+async function askReceived (conn) {
   let body;
   try {
     ({ body } = await stackJson(`/control/connections/${encodeURIComponent(conn.stackId)}`));
@@ -445,6 +458,7 @@ async function refreshReceived (conn) {
   }
   const received = BigInt(body.totalReceived);
   if (received > conn.received) conn.received = received;
+  if (body.closed) conn.final = true;
 }
 
 // Credits what `conn` has newly earned: the verified receipt total, capped by what the
@@ -515,11 +529,15 @@ async function acceptReceipt (visit, text) {
   const { conn } = owner;
   // (Not `increase`: with several instances on one store another may have recorded it; the
   // visit's credit is a maximum per connection, so taking it here too counts it once.)
-  if (v.totalReceived <= conn.verified) {
+  // Receipts are per STREAM stream: each stream's total counts, and the connection's is their sum.
+  const stream = String(v.streamId);
+  if (v.totalReceived <= BigInt(conn.streams[stream] ?? 0n)) {
     return { status: 409, reason: 'the receipt is not newer than the last one accepted (replayed or stale)' };
   }
-  conn.verified = v.totalReceived;
-  await refreshReceived(conn).catch(() => {});
+  conn.streams[stream] = v.totalReceived;
+  conn.verified = sum(Object.values(conn.streams).map(BigInt));
+  // (Its own request: one under way may have been answered before this receipt's money.)
+  if (crossChecked(conn) && !conn.final) await askReceived(conn).catch(() => {});
   const delta = credit(visit, conn);
   await persist(visit);
   return { totalReceived: v.totalReceived, delta };

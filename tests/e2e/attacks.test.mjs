@@ -704,4 +704,21 @@ describe('with small limits', () => {
     payer.paid += 100_000n;
     await keeps(payer, payer.paid, 'after the packet flood');
   });
+
+  test('receipts of every STREAM stream of a connection are credited (not only the stream with the highest total)', async () => {
+    const before = BigInt((await keeps(payer, payer.paid, 'before a second stream')).credit);
+    // A second stream on the same connection: its receipts start again from 0.
+    const second = payer.c.conn.createStream();
+    await second.sendTotal(100_000, { timeout: 20_000 });
+    const r = await post(`${o}/session/receipt`, payer.cookie, second.receipt.toString('base64'));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.credited, '100000', 'the second stream\'s money is credited');
+    // Each stream's replay is still refused, and the first stream pays on as before.
+    assert.equal((await post(`${o}/session/receipt`, payer.cookie, second.receipt.toString('base64'))).status, 409);
+    const first = await payTo(payer, payer.c, payer.paid + 100_000n);
+    assert.equal(first.credited, '100000');
+    payer.paid += 200_000n;
+    assert.equal(BigInt(first.credit), before + 200_000n);
+    await keeps(payer, payer.paid, 'after two streams');
+  });
 });
