@@ -83,6 +83,7 @@ const UNITS = 24; // seconds of content: 24 one-second video segments, 12 paragr
 const MAX_SESSIONS = Number(process.env.DEMO_MAX_SESSIONS ?? 500);
 const MAX_CONNECTIONS_PER_SESSION = 20;
 const MAX_WALLETS = Number(process.env.DEMO_MAX_WALLETS ?? 200);
+const MAX_SOCKETS = Number(process.env.DEMO_MAX_SOCKETS ?? 4000); // keep it below `ulimit -n`
 // A visit that opened a connection this recently is never let go of the network (its BTP
 // account) nor of the store, paid or not: its first receipt may be on its way.
 const GRACE_MS = Number(process.env.DEMO_GRACE_MS ?? 30_000);
@@ -109,7 +110,7 @@ if (!Number.isInteger(STACK_MAX_RECORDS) || STACK_MAX_RECORDS < 1) {
   process.exit(2);
 }
 for (const [name, v, least] of [['DEMO_MAX_WALLETS', MAX_WALLETS, 0], ['DEMO_GRACE_MS', GRACE_MS, 0],
-  ['DEMO_USER_RATE', USER_RATE, 1], ['DEMO_ACCOUNT_RATE', ACCOUNT_RATE, 1]]) {
+  ['DEMO_USER_RATE', USER_RATE, 1], ['DEMO_ACCOUNT_RATE', ACCOUNT_RATE, 1], ['DEMO_MAX_SOCKETS', MAX_SOCKETS, 1]]) {
   if (!Number.isInteger(v) || v < least) {
     console.error(`demo: invalid ${name} ${process.env[name]}`);
     process.exit(2);
@@ -751,6 +752,10 @@ const server = http.createServer((req, res) => {
 });
 server.headersTimeout = 10_000;
 server.requestTimeout = 30_000;
+// Sockets open at once (slow or idle clients hold one each): past it a new one is closed at
+// once, so a slowloris cannot exhaust file descriptors or memory. Per-IP limits belong in
+// front of the server (README).
+server.maxConnections = MAX_SOCKETS;
 
 // ------------------------------------------------------------------ lifecycle
 let stopping = false;

@@ -12,6 +12,7 @@ import '../../network/shim.cjs'; // before ilp-protocol-stream: Node 20 `closed`
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { launchChromium, startDemoServer, stopChild, visitCookie } from './support.mjs';
@@ -446,7 +447,7 @@ function evilOrigin () { return `http://127.0.0.1:${evilServer.address().port}`;
 // memory, the wallet accounts. The paying visitors here pay from Node.js (the reference
 // STREAM client), each on a visit of its own.
 describe('with small limits', () => {
-  const SMALL = { DEMO_MAX_SESSIONS: 8, DEMO_STACK_MAX_RECORDS: 30, DEMO_MAX_WALLETS: 3, DEMO_GRACE_MS: 0, DEMO_ACCOUNT_RATE: 400 };
+  const SMALL = { DEMO_MAX_SESSIONS: 8, DEMO_STACK_MAX_RECORDS: 30, DEMO_MAX_WALLETS: 3, DEMO_GRACE_MS: 0, DEMO_ACCOUNT_RATE: 400, DEMO_MAX_SOCKETS: 60 };
   let small; // the demo server
   let o; // its origin
   let smallStack; // its network's HTTP server
@@ -720,5 +721,31 @@ describe('with small limits', () => {
     payer.paid += 200_000n;
     assert.equal(BigInt(first.credit), before + 200_000n);
     await keeps(payer, payer.paid, 'after two streams');
+  });
+
+  // (Without a cap the sockets over it are not closed at all: the test times out.)
+  test(`slowloris: at most ${SMALL.DEMO_MAX_SOCKETS} sockets are held open at once; once they go the visitor is served`, { timeout: 60_000 }, async () => {
+    const port = Number(new URL(o).port);
+    const N = SMALL.DEMO_MAX_SOCKETS + 20;
+    // Each sends half a request and waits (headersTimeout would close it after 10 s).
+    const socks = await Promise.all(Array.from({ length: N }, () => new Promise((resolve) => {
+      const sock = net.connect(port, '127.0.0.1', () => sock.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`));
+      sock.closedByServer = new Promise((done) => sock.on('close', done));
+      sock.on('error', () => {});
+      sock.on('connect', () => resolve(sock));
+    })));
+    // The server closes what is over its cap at once; the rest stay open (until their headers
+    // timeout).
+    let closed = 0;
+    await new Promise((resolve) => {
+      for (const s of socks) s.closedByServer.then(() => { if (++closed === N - SMALL.DEMO_MAX_SOCKETS) resolve(); });
+    });
+    const held = socks.filter((s) => s.readyState === 'open').length;
+    assert.ok(held <= SMALL.DEMO_MAX_SOCKETS, `${held} sockets held`);
+    // (The test's own idle keep-alive sockets count against the cap too.)
+    assert.ok(held >= SMALL.DEMO_MAX_SOCKETS / 2, `only ${held} held: the others were closed late, by their timeout`);
+    for (const s of socks) s.destroy();
+    await Promise.all(socks.map((s) => s.closedByServer));
+    await keeps(payer, payer.paid, 'after the slow sockets');
   });
 });
