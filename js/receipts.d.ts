@@ -40,6 +40,8 @@ export interface ReceiptStore {
     Promise<{ increase: bigint; total: bigint } | null> | { increase: bigint; total: bigint } | null;
   /** The sum of the totals of the visitor's unexpired nonces. */
   visitorTotal(visitorId: string): Promise<bigint> | bigint;
+  /** Deletes every nonce of the visitor and their totals; how many nonces (for ReceiptVerifier.removeVisitor). */
+  removeVisitor?(visitorId: string): Promise<number> | number;
   /** Releases what the store holds open. */
   close?(): Promise<void> | void;
 }
@@ -86,6 +88,8 @@ export class ReceiptVerifier {
   verify(receipt: string, options?: { visitorId?: string }): Promise<VerifiedReceipt>;
   /** The sum of the increases credited to `visitorId` over its unexpired nonces. */
   total(visitorId: string): Promise<bigint>;
+  /** Forgets `visitorId`: its nonces and their totals (the store must have removeVisitor); how many nonces. */
+  removeVisitor(visitorId: string): Promise<number>;
 }
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -99,6 +103,7 @@ export class MemoryStore implements ReceiptStore {
   getNonce(nonce: string): Promise<NonceEntry | null>;
   raiseTotal(update: { nonce: string; streamId: number; total: bigint; visitorId: string; ttlMs: number }): Promise<{ increase: bigint; total: bigint } | null>;
   visitorTotal(visitorId: string): Promise<bigint>;
+  removeVisitor(visitorId: string): Promise<number>;
   close(): Promise<void>;
 }
 /** Options of {@link spspWithReceipts}. */

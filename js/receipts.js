@@ -150,6 +150,19 @@ export class ReceiptVerifier {
     checkVisitorId(visitorId);
     return this.#store.visitorTotal(visitorId);
   }
+
+  /**
+   * Forgets `visitorId`: every nonce made for it and their totals, at once (a visit the
+   * publisher lets go of leaves nothing behind until the TTL). Later receipts of those
+   * nonces are refused as unknown. Resolves with how many nonces were removed.
+   */
+  async removeVisitor(visitorId) {
+    checkVisitorId(visitorId);
+    if (typeof this.#store.removeVisitor !== 'function') {
+      throw new ReceiptError('invalid-option', 'the store has no removeVisitor() method');
+    }
+    return this.#store.removeVisitor(visitorId);
+  }
 }
 
 function unknownNonce() {
@@ -230,6 +243,15 @@ export class MemoryStore {
       if (e) for (const t of e.totals.values()) sum += t;
     }
     return sum;
+  }
+
+  async removeVisitor(visitorId) {
+    const set = this.#visitors.get(visitorId);
+    if (!set) return 0;
+    const n = set.size;
+    for (const nonce of [...set]) this.#forget(nonce, this.#nonces.get(nonce));
+    this.#visitors.delete(visitorId);
+    return n;
   }
 
   /** Nothing to release; here so every store can be closed alike. */

@@ -23,14 +23,19 @@
 //     [--rate-limit N] [--receiver-cap N] [--balance-max N] [--serve-dir DIR]
 //     [--user NAME:TOKEN]... [--no-default-user] [--allow-origin REGEX]... [--no-receipts]
 //     [--asset-code USD] [--asset-scale 9] [--user-credit N] [--user-rate N] [--registered-users-only]
+//     [--max-records N]
+// --max-records N: connection records kept (default 20000); past it the oldest closed or
+//   never-connected record is forgotten, never a live one (when all are live, SPSP answers 503).
 // --user-credit N: each BTP user of the browser account may have at most N source units
 //   paid or in flight, ever (a Prepare that would pass it gets T04 "exceeded the user's
 //   credit limit."); default unlimited. --user-rate N: each BTP user may send N packets per
 //   second (token bucket, capacity N; then T05 "too many requests from this account,
-//   throttling."), so one user cannot use up the account-wide --rate-limit of all; default
-//   none. --registered-users-only: a BTP name must have been
-//   registered (--user, POST /control/users) before it can authenticate; default: the first
-//   token for a new name binds it. --no-default-user: no alice:alice-secret.
+//   throttling."), so one user cannot use up the account-wide --rate-limit of all; with a
+//   --rate-limit, at most 80% of it divided by the users connected; default none.
+//   --registered-users-only: a BTP name must have been registered (--user, POST
+//   /control/users) before it can authenticate, and may send Prepares to the receivers only
+//   (others get F02 at once, before the connector); default: the first token for a new name
+//   binds it. --no-default-user: no alice:alice-secret.
 // The control token: $ILP_STACK_CONTROL_TOKEN if set (at least 32 characters), else 32
 // random bytes (base64url) made at start; only the ready line reports it.
 // Port 0 = pick a free port. When everything listens, ONE line of JSON goes to stdout:
@@ -195,7 +200,8 @@ function parseArgs (argv) {
     assetScale: 9,
     userCredit: null,
     userRate: null,
-    registeredOnly: false
+    registeredOnly: false,
+    maxRecords: 20_000
   }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
@@ -225,6 +231,7 @@ function parseArgs (argv) {
       case '--user-credit': o.userCredit = next(); break
       case '--user-rate': o.userRate = Number(next()); break
       case '--registered-users-only': o.registeredOnly = true; break
+      case '--max-records': o.maxRecords = Number(next()); break
       case '--asset-code': o.assetCode = next(); break
       case '--asset-scale': o.assetScale = Number(next()); break
       case '-h': case '--help':
@@ -238,7 +245,7 @@ function parseArgs (argv) {
 
 const opts = parseArgs(process.argv.slice(2))
 for (const [k, re] of Object.entries({
-  maxPacketAmount: /^[1-9][0-9]*$/, rateLimit: /^[1-9][0-9]*$/, balanceMax: /^(0|-?[1-9][0-9]*|Infinity)$/, receiverCap: /^(0|[1-9][0-9]*)$/, userCredit: /^(0|[1-9][0-9]*)$/, userRate: /^[1-9][0-9]*$/
+  maxPacketAmount: /^[1-9][0-9]*$/, rateLimit: /^[1-9][0-9]*$/, balanceMax: /^(0|-?[1-9][0-9]*|Infinity)$/, receiverCap: /^(0|[1-9][0-9]*)$/, userCredit: /^(0|[1-9][0-9]*)$/, userRate: /^[1-9][0-9]*$/, maxRecords: /^[1-9][0-9]*$/
 })) {
   if (opts[k] != null && !re.test(String(opts[k]))) {
     process.stderr.write(`stack.mjs: invalid ${k}: ${opts[k]}\n`)
@@ -279,8 +286,20 @@ function registerUser (username, token) {
   tokenMap.set(`${username}:hashed-token`,
     BtpPacket.base64url(crypto.createHash('sha256').update(token).digest()))
 }
+// Removing a user also closes its BTP sockets: a socket authenticated before the removal
+// must not go on sending (its credit use would be forgotten, its limit reset). What it used
+// is forgotten only once its sockets are gone (a late Prepare still counts).
 function removeUser (username) {
   tokenMap.delete(`${username}:hashed-token`)
+  const sockets = browserPlugin?._connections.get(username)
+  if (sockets && sockets.size > 0) {
+    for (const ws of sockets) ws.close(1000, 'account removed')
+    setTimeout(() => {
+      for (const ws of sockets) ws.terminate()
+      if (!tokenMap.has(`${username}:hashed-token`)) { userUse.delete(username); userBuckets.delete(username) }
+    }, 1000).unref()
+    return
+  }
   userUse.delete(username)
   userBuckets.delete(username)
 }
@@ -293,13 +312,22 @@ function resetTokens () {
 // --user-credit: what each BTP user has had fulfilled plus what it has in flight, in source
 // units; a Prepare that would take it past the limit is refused before the connector sees it.
 const userUse = new Map() // username -> BigInt
-// --user-rate: a token bucket per BTP user (packets per second).
+// --user-rate: a token bucket per BTP user (packets per second). With a --rate-limit (shared
+// by every user of the browser account) each connected user gets at most its fair share of
+// 80% of it, so that users together stay below the shared limit: however many accounts
+// flood, each connected user keeps its share (a paying page needs about 5 a second).
 const userBuckets = new Map() // username -> { tokens, at }
+function userRateNow () {
+  if (config.rateLimit == null) return opts.userRate
+  const connected = Math.max(1, browserPlugin?._connections.size ?? 1)
+  return Math.max(1, Math.min(opts.userRate, Math.floor((0.8 * Number(config.rateLimit)) / connected)))
+}
 function takeUserPacket (user) {
   if (opts.userRate == null) return true
   const now = Date.now()
-  const b = userBuckets.get(user) ?? { tokens: opts.userRate, at: now }
-  b.tokens = Math.min(opts.userRate, b.tokens + ((now - b.at) * opts.userRate) / 1000)
+  const rate = userRateNow()
+  const b = userBuckets.get(user) ?? { tokens: rate, at: now }
+  b.tokens = Math.min(rate, b.tokens + ((now - b.at) * rate) / 1000)
   b.at = now
   userBuckets.set(user, b)
   if (b.tokens < 1) return false
@@ -330,11 +358,20 @@ function newRecord (fields) {
     ...fields
   }
   connections.set(tag, rec)
-  // Bounded: past MAX_RECORDS the oldest record is forgotten (its money stays in the totals).
-  if (connections.size > MAX_RECORDS) forgetRecord(connections.keys().next().value)
+  // Bounded: past MAX_RECORDS the oldest record that is closed or never connected is
+  // forgotten (its money stays in the totals). A live connection's record is never
+  // forgotten: its owner may still be paying on it and asking for its total.
+  if (connections.size > MAX_RECORDS) forgetOneRecord(rec)
   return rec
 }
-const MAX_RECORDS = 20_000
+const MAX_RECORDS = opts.maxRecords
+// Forgets the oldest closed or never-connected record (not `keep`); false if every record is live.
+function forgetOneRecord (keep = null) {
+  for (const [tag, r] of connections) {
+    if (r !== keep && (r.closed || !r.streamConnected)) { forgetRecord(tag); return true }
+  }
+  return false
+}
 function forgetRecord (tag) {
   const r = connections.get(tag)
   if (!r) return
@@ -577,14 +614,22 @@ function guardBrowserAccount (plugin) {
   const reject = (plugin, code, message) => plugin.ilpAndCustomToProtocolData({
     ilp: IlpPacket.serializeIlpReject({ code, triggeredBy: CONNECTOR_ADDRESS, message, data: Buffer.alloc(0) })
   })
+  // With --registered-users-only (the demo) a user may only pay the receivers: a Prepare
+  // for any other address is refused here (F02), before it costs the connector anything.
+  const receiverPrefixes = Object.values(RECEIVER_SPECS).map((r) => `${CONNECTOR_ADDRESS}.${r.account}.`)
+  const unroutable = (destination) => opts.registeredOnly && !receiverPrefixes.some((p) => destination.startsWith(p))
   plugin._handleCustomData = async function (from, btpPacket) {
     const { ilp } = this.protocolDataToIlpAndCustom(btpPacket.data)
     if (!ilp || !this._dataHandler) throw new Error('invalid packet, no ilp protocol data.')
     const user = from.startsWith(prefix) ? from.slice(prefix.length) : from
+    // A socket of a user removed since it authenticated (its close is under way): refused.
+    if (!tokenMap.has(`${user}:hashed-token`)) return reject(this, 'F00', 'this account no longer exists.')
     let amount = 0n
     if (ilp[0] === IlpPacket.Type.TYPE_ILP_PREPARE) {
-      try { amount = BigInt(IlpPacket.deserializeIlpPrepare(ilp).amount) } catch { amount = 0n }
+      let destination = ''
+      try { ({ amount, destination } = IlpPacket.deserializeIlpPrepare(ilp)); amount = BigInt(amount) } catch { amount = 0n }
       if (!takeUserPacket(user)) return reject(this, 'T05', 'too many requests from this account, throttling.')
+      if (unroutable(destination)) return reject(this, 'F02', 'visitor accounts may only pay the receivers.')
     }
     const used = userUse.get(user) ?? 0n
     if (limit != null && amount > 0n && used + amount > limit) {
@@ -863,6 +908,10 @@ function spsp (req, res, name) {
   // Which receiver: the first path segment when it names one, else config.receiver.
   const first = name ? name.split('/')[0] : null
   const r = receivers[first && RECEIVER_SPECS[first] ? first : (config.receiver || 'stream')]
+  // Every record live (connected, not closed): no new connection until one closes.
+  if (connections.size >= MAX_RECORDS && !forgetOneRecord()) {
+    return send(res, 503, { id: 'Unavailable', message: 'too many live connections; try again later' }, spspType)
+  }
   const rec = newRecord({
     name,
     receiver: r.key,

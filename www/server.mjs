@@ -6,7 +6,7 @@
 //
 // Starts the local Interledger network (network/stack.mjs) as a child process and reads its
 // ready line, then serves the page, /pkg/ and this API on 127.0.0.1. A visit is proven by
-// an unguessable credential (32 random bytes) in an HttpOnly, SameSite=Strict cookie; it
+// an unguessable credential (32 random bytes) in a __Host-, Secure, HttpOnly, SameSite=Strict cookie; it
 // never appears in a URL, a response body or a log line. The API:
 //
 //   POST /session                  this visit (the cookie's, or a new one: sets the cookie):
@@ -34,8 +34,10 @@
 // DNS rebinding); every POST must come from this server's own Origin, and no request from a
 // page of another origin is served (Origin / Sec-Fetch-Site). Limits, each checked and taken
 // with no await in between: MAX_CONNECTIONS_PER_SESSION STREAM connections per visit,
-// MAX_SESSIONS visits (when full, the oldest visit that has paid nothing is let go; a visit
-// with credit is never evicted: past that, 503), MAX_WALLETS wallet accounts, request bodies
+// MAX_SESSIONS visits in memory (a cache of the store: when full, the least recently active
+// visit leaves memory and is loaded again on its next request, paid or not, so no visitor is
+// ever refused for it; only a visit that has paid nothing and opened no connection for
+// GRACE_MS is deleted), MAX_WALLETS wallet accounts, request bodies
 // of 4 KiB. Each visitor's BTP account may pay at most USER_CREDIT (the network's
 // --user-credit) and send USER_RATE packets a second, and only accounts this server
 // registered may connect.
@@ -80,15 +82,39 @@ const PRICE_PER_SECOND = 100_000n; // USD at scale 9: 0.0001 USD per second, lik
 const UNITS = 24; // seconds of content: 24 one-second video segments, 12 paragraphs
 const MAX_SESSIONS = Number(process.env.DEMO_MAX_SESSIONS ?? 500);
 const MAX_CONNECTIONS_PER_SESSION = 20;
-const MAX_WALLETS = 200;
+const MAX_WALLETS = Number(process.env.DEMO_MAX_WALLETS ?? 200);
+const MAX_SOCKETS = Number(process.env.DEMO_MAX_SOCKETS ?? 4000); // keep it below `ulimit -n`
+// A visit that opened a connection this recently is never let go of the network (its BTP
+// account) nor of the store, paid or not: its first receipt may be on its way.
+const GRACE_MS = Number(process.env.DEMO_GRACE_MS ?? 30_000);
+// Connection records the network keeps (its --max-records; tests make it small).
+const STACK_MAX_RECORDS = Number(process.env.DEMO_STACK_MAX_RECORDS ?? 20_000);
 const USER_CREDIT = PRICE_PER_SECOND * BigInt(UNITS) * 10n; // per BTP account and run of the network
-const USER_RATE = 200; // packets per second per BTP account (a paying page sends about 5)
-const ACCOUNT_RATE = 5000; // packets per second for all visitor accounts together
-const COOKIE = 'demo_visit';
+// Packets per second per BTP account (a paying page sends about 5), and for all visitor
+// accounts together; each connected account gets at most 80% of ACCOUNT_RATE divided by
+// the accounts connected (the network's fair share), so no number of accounts can use up
+// the shared rate. DEMO_USER_RATE and DEMO_ACCOUNT_RATE for tests.
+const USER_RATE = Number(process.env.DEMO_USER_RATE ?? 200);
+const ACCOUNT_RATE = Number(process.env.DEMO_ACCOUNT_RATE ?? 5000);
+// __Host-: only this host may set it, with Path=/ and Secure (no Domain, no other path), so
+// a page on another port of this host cannot plant a copy that shadows it (cookie tossing).
+// Chromium keeps Secure cookies on http://127.0.0.1 and http://localhost (trustworthy).
+const COOKIE = '__Host-demo_visit';
 
 if (!Number.isInteger(PORT) || PORT < 0 || PORT > 65535) {
   console.error(`demo: invalid PORT ${process.env.PORT}`);
   process.exit(2);
+}
+if (!Number.isInteger(STACK_MAX_RECORDS) || STACK_MAX_RECORDS < 1) {
+  console.error(`demo: invalid DEMO_STACK_MAX_RECORDS ${process.env.DEMO_STACK_MAX_RECORDS}`);
+  process.exit(2);
+}
+for (const [name, v, least] of [['DEMO_MAX_WALLETS', MAX_WALLETS, 0], ['DEMO_GRACE_MS', GRACE_MS, 0],
+  ['DEMO_USER_RATE', USER_RATE, 1], ['DEMO_ACCOUNT_RATE', ACCOUNT_RATE, 1], ['DEMO_MAX_SOCKETS', MAX_SOCKETS, 1]]) {
+  if (!Number.isInteger(v) || v < least) {
+    console.error(`demo: invalid ${name} ${process.env[name]}`);
+    process.exit(2);
+  }
 }
 if (!Number.isInteger(MAX_SESSIONS) || MAX_SESSIONS < 1) {
   console.error(`demo: invalid DEMO_MAX_SESSIONS ${process.env.DEMO_MAX_SESSIONS}`);
@@ -143,7 +169,8 @@ function startStack () {
   // Visitor accounts only (registered here), each with a credit limit and its own packet
   // rate, so one account cannot use up the rate all share.
   const args = ['--btp-port', '0', '--http-port', '0', '--no-default-user', '--registered-users-only',
-    '--user-credit', USER_CREDIT.toString(), '--user-rate', String(USER_RATE), '--rate-limit', String(ACCOUNT_RATE)];
+    '--user-credit', USER_CREDIT.toString(), '--user-rate', String(USER_RATE), '--rate-limit', String(ACCOUNT_RATE),
+    '--max-records', String(STACK_MAX_RECORDS)];
   const child = spawn(process.execPath, [path.join(root, 'network/stack.mjs'), ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit']
@@ -191,7 +218,7 @@ const RUN = crypto.randomBytes(8).toString('hex');
 async function stackJson (route, init = {}) {
   const res = await fetch(STACK + route, { ...init, headers: { ...STACK_AUTH, ...init.headers } });
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(`stack ${route.split('/').slice(0, 3).join('/')}: HTTP ${res.status}`);
+  if (!res.ok) throw Object.assign(new Error(`stack ${route.split('/').slice(0, 3).join('/')}: HTTP ${res.status}`), { stackStatus: res.status });
   return { body, headers: res.headers };
 }
 const stackPost = (route, body) => stackJson(route, {
@@ -203,14 +230,14 @@ const stackPost = (route, body) => stackJson(route, {
 //   key          sha256 of the cookie credential, hex (the credential itself is kept nowhere)
 //   username, token   its BTP account on the network (registered again after a restart)
 //   connections  [{ nonce, run, stackId, destinationAccount, sharedSecret,
-//                   verified (receipt total), received (receiver's, last seen), credited }]
+//                   verified (receipt total: the sum over its streams), streams (stream id ->
+//                   that stream's receipt total), received (receiver's, last seen), credited }]
 //                (the receipt secret is in the verifier's store only)
 //   served       { segments, maxSegment }: what was handed out of the video (counted)
 // What it has paid for is the sum of `credited`, each of which only grows (a maximum, not
 // a running sum: replaying an update cannot count twice).
 //   createdAt, lastActive (ms)
 const live = new Map(); // key -> visit, in this process (a cache of the persisted store)
-const unpaid = new Map(); // key -> visit, live visits with no credit, oldest first: evicted first
 let opening = 0; // visits being created (their slot is reserved)
 const byNonce = new Map(); // receipt nonce (base64) -> { visit, conn } for live visits
 const registered = new Set(); // usernames registered on this run of the network
@@ -220,12 +247,11 @@ const b64url = (buf) => buf.toString('base64url');
 
 function track (visit) {
   live.set(visit.key, visit);
-  if (creditOf(visit) === 0n) unpaid.set(visit.key, visit);
+  inGrace.delete(visit.key);
   for (const conn of visit.connections) byNonce.set(conn.nonce, { visit, conn });
 }
 function untrack (visit) {
   live.delete(visit.key);
-  unpaid.delete(visit.key);
   for (const conn of visit.connections) byNonce.delete(conn.nonce);
 }
 const persist = (visit) => visits.save(visit).catch((err) => console.error(`demo: could not save a visit: ${err.message}`));
@@ -233,6 +259,7 @@ const persist = (visit) => visits.save(visit).catch((err) => console.error(`demo
 // The visit a request's cookie proves, or null.
 async function visitOf (req) {
   const credential = cookie(req, COOKIE);
+  if (credential === cookie.DUPLICATE) throw Object.assign(new Error('more than one visit cookie (one was planted by another service on this host): refused'), { status: 400 });
   if (!credential || !/^[A-Za-z0-9_-]{43}$/.test(credential)) return null;
   const key = keyOf(credential);
   let visit = live.get(key);
@@ -241,7 +268,7 @@ async function visitOf (req) {
     if (!stored) return null;
     visit = live.get(key) ?? stored; // another request may have loaded it meanwhile
     if (!live.has(key)) {
-      if (!reserveVisitSlot()) throw Object.assign(new Error('the demo is full right now; try again later'), { status: 503 });
+      reserveVisitSlot();
       track(visit);
     }
   }
@@ -265,21 +292,50 @@ setInterval(() => {
   for (const visit of live.values()) if (visit.lastActive < idle && visit.opening === 0) untrack(visit);
 }, 10 * 60_000).unref();
 
-// Frees a slot for one more live visit if need be: the oldest visit that has paid nothing
-// goes (it keeps nothing worth keeping). Visits with credit are never evicted. Synchronous.
+// Frees a slot for one more live visit if need be. `live` is only a cache of the store: the
+// least recently active visit (paid or not, none being opened) leaves it and is loaded again
+// on its next request, with everything it paid for. Only a visit with nothing paid and no
+// connection opened in the last GRACE_MS is let go altogether (store, receipt nonces, BTP
+// account): it holds nothing worth keeping. Never refuses for a full cache. Synchronous.
 function reserveVisitSlot () {
-  if (live.size + opening < MAX_SESSIONS) return true;
-  const oldest = unpaid.values().next().value;
-  if (!oldest) return false;
+  if (live.size + opening < MAX_SESSIONS) return;
+  let oldest = null;
+  for (const v of live.values()) if (v.opening === 0 && (!oldest || v.lastActive < oldest.lastActive)) oldest = v;
+  if (!oldest) return; // every live visit is being opened (momentarily over the cap)
   untrack(oldest);
-  visits.remove(oldest.key).catch(() => {});
-  stackPost('/control/users/remove', { username: oldest.username }).catch(() => {});
-  registered.delete(oldest.username);
-  return true;
+  if (creditOf(oldest) === 0n) {
+    if (Date.now() - (oldest.connectedAt ?? 0) >= GRACE_MS) return forget(oldest);
+    inGrace.set(oldest.key, oldest); // forgotten once its grace is over, unless it is back
+  }
+  persist(oldest); // what it was served since its last save
+}
+
+// Visits let go of memory with nothing paid while in their grace period, oldest first: once
+// it is over, those not back in memory (no request since: nothing can have been credited)
+// are forgotten too, so a flood of new visits leaves nothing behind in the store.
+const inGrace = new Map(); // key -> visit
+function forgetGraceOver () {
+  const over = Date.now() - GRACE_MS;
+  for (const visit of inGrace.values()) {
+    if ((visit.connectedAt ?? 0) > over) break;
+    inGrace.delete(visit.key);
+    if (!live.has(visit.key)) forget(visit);
+  }
+}
+setInterval(forgetGraceOver, Math.max(1000, Math.min(GRACE_MS, 10_000))).unref();
+
+// Lets go of a visit with nothing paid: its stored record, its receipt nonces (and their
+// totals, all zero), its BTP account.
+function forget (visit) {
+  visit.forgotten = true;
+  visits.remove(visit.key).catch(() => {});
+  verifier.removeVisitor(visit.key).catch(() => {});
+  stackPost('/control/users/remove', { username: visit.username }).catch(() => {});
+  registered.delete(visit.username);
 }
 
 async function newVisit () {
-  if (!reserveVisitSlot()) throw Object.assign(new Error('the demo is full right now; try again later'), { status: 503 });
+  reserveVisitSlot();
   opening++;
   try {
     const credential = b64url(crypto.randomBytes(32));
@@ -298,10 +354,16 @@ async function newVisit () {
 }
 
 // A new STREAM connection for `visit`; the slot is taken before the SPSP query and given
-// back if it fails, so concurrent requests cannot pass the cap.
+// back if it fails, so concurrent requests cannot pass the cap. At the cap, the oldest
+// connection never paid on (no receipt, nothing credited) and older than GRACE_MS makes
+// room: reloading the page (a connection each time) never locks a visit out.
 async function newConnection (visit) {
   if (visit.connections.length + visit.opening >= MAX_CONNECTIONS_PER_SESSION) {
-    throw Object.assign(new Error('too many connections for this visit'), { status: 429 });
+    const now = Date.now();
+    const unused = visit.connections.find((c) => c.verified === 0n && c.credited === 0n && now - (c.createdAt ?? 0) >= GRACE_MS);
+    if (!unused) throw Object.assign(new Error('too many connections for this visit'), { status: 429 });
+    visit.connections.splice(visit.connections.indexOf(unused), 1);
+    byNonce.delete(unused.nonce);
   }
   visit.opening++;
   try {
@@ -319,11 +381,20 @@ async function newConnection (visit) {
       destinationAccount: spsp.destination_account,
       sharedSecret: spsp.shared_secret,
       verified: 0n,
+      streams: {},
       received: 0n,
-      credited: 0n
+      credited: 0n,
+      createdAt: Date.now()
     };
-    if (!live.has(visit.key)) throw Object.assign(new Error('this visit has ended'), { status: 410 });
+    // Let go of meanwhile: back into the cache (unless deleted, or loaded again as another copy).
+    if (!live.has(visit.key)) {
+      if (visit.forgotten) throw Object.assign(new Error('this visit has ended'), { status: 410 });
+      reserveVisitSlot();
+      track(visit);
+    }
+    if (live.get(visit.key) !== visit) throw Object.assign(new Error('this visit changed meanwhile; try again'), { status: 409 });
     visit.connections.push(conn);
+    visit.connectedAt = Date.now();
     byNonce.set(conn.nonce, { visit, conn });
     await persist(visit);
     return conn;
@@ -358,22 +429,46 @@ const creditOf = (visit) => sum(visit.connections.map((c) => c.credited));
 const min = (a, b) => (a < b ? a : b);
 const unlockedBy = (credit) => Math.min(UNITS, Number(credit / PRICE_PER_SECOND));
 
-// What the receiver has for a connection of this run (one request, by its id).
-async function refreshReceived (conn) {
-  if (conn.run !== RUN) return;
-  const { body } = await stackJson(`/control/connections/${encodeURIComponent(conn.stackId)}`);
+// Whether the receiver's total cross-checks `conn`: a connection of this run that the
+// receiver still knows (it forgets closed and never-connected records past its cap).
+const crossChecked = (conn) => conn.run === RUN && !conn.forgotten;
+
+// What the receiver has for a connection of this run (one request, by its id). A 404: the
+// receiver forgot it (closed, or never connected, and pushed out by newer records); from
+// then on it is credited by its receipts alone, as a connection of an earlier run is.
+// A connection the receiver has closed has its final total: it is not asked again. GET
+// /session requests for one connection at once share one answer.
+const refreshing = new Map(); // conn -> the request under way
+function refreshReceived (conn) {
+  if (!crossChecked(conn) || conn.final) return Promise.resolve();
+  let p = refreshing.get(conn);
+  if (!p) {
+    p = askReceived(conn).finally(() => refreshing.delete(conn));
+    refreshing.set(conn, p);
+  }
+  return p;
+}
+async function askReceived (conn) {
+  let body;
+  try {
+    ({ body } = await stackJson(`/control/connections/${encodeURIComponent(conn.stackId)}`));
+  } catch (err) {
+    if (err.stackStatus !== 404) throw err;
+    conn.forgotten = true;
+    return;
+  }
   const received = BigInt(body.totalReceived);
   if (received > conn.received) conn.received = received;
+  if (body.closed) conn.final = true;
 }
 
 // Credits what `conn` has newly earned: the verified receipt total, capped by what the
 // receiver reports while it knows the connection. Synchronous; amounts only grow.
 function credit (visit, conn) {
-  const earned = conn.run === RUN ? min(conn.verified, conn.received) : conn.verified;
+  const earned = crossChecked(conn) ? min(conn.verified, conn.received) : conn.verified;
   if (earned <= conn.credited) return 0n;
   const delta = earned - conn.credited;
   conn.credited = earned;
-  unpaid.delete(visit.key);
   return delta;
 }
 
@@ -395,7 +490,7 @@ function account (visit) {
       destinationAccount: c.destinationAccount,
       receiptCredit: c.verified.toString(),
       received: c.received.toString(),
-      current: c.run === RUN
+      current: crossChecked(c)
     }))
   };
 }
@@ -435,11 +530,15 @@ async function acceptReceipt (visit, text) {
   const { conn } = owner;
   // (Not `increase`: with several instances on one store another may have recorded it; the
   // visit's credit is a maximum per connection, so taking it here too counts it once.)
-  if (v.totalReceived <= conn.verified) {
+  // Receipts are per STREAM stream: each stream's total counts, and the connection's is their sum.
+  const stream = String(v.streamId);
+  if (v.totalReceived <= BigInt(conn.streams[stream] ?? 0n)) {
     return { status: 409, reason: 'the receipt is not newer than the last one accepted (replayed or stale)' };
   }
-  conn.verified = v.totalReceived;
-  await refreshReceived(conn).catch(() => {});
+  conn.streams[stream] = v.totalReceived;
+  conn.verified = sum(Object.values(conn.streams).map(BigInt));
+  // (Its own request: one under way may have been answered before this receipt's money.)
+  if (crossChecked(conn) && !conn.final) await askReceived(conn).catch(() => {});
   const delta = credit(visit, conn);
   await persist(visit);
   return { totalReceived: v.totalReceived, delta };
@@ -453,7 +552,8 @@ async function newWallet () {
   const username = `wallet-${b64url(crypto.randomBytes(12)).replace(/[^A-Za-z0-9]/g, '').slice(0, 12).toLowerCase()}`;
   const token = b64url(crypto.randomBytes(24));
   wallets.push(username);
-  if (wallets.length > MAX_WALLETS) stackPost('/control/users/remove', { username: wallets.shift() }).catch(() => {});
+  // The oldest is removed (its sockets closed) before the new one exists.
+  if (wallets.length > MAX_WALLETS) await stackPost('/control/users/remove', { username: wallets.shift() }).catch(() => {});
   await stackPost('/control/users', { username, token });
   return {
     btp: `btp+ws://${encodeURIComponent(username)}:${encodeURIComponent(token)}@${BTP_HOST}`,
@@ -521,14 +621,22 @@ async function readBody (req, limit = 4096) {
   return Buffer.concat(chunks).toString('utf8').trim();
 }
 
+// The value of cookie `name`, null if none, or `cookie.DUPLICATE` if the request has more than
+// one: cookies are not scoped by port, and a copy planted by another service on this host
+// (a longer Path is sent first: cookie tossing) must not choose the visit; none is chosen.
 function cookie (req, name) {
+  let found = null;
   for (const part of String(req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      if (found !== null) return cookie.DUPLICATE;
+      found = part.slice(eq + 1).trim();
+    }
   }
-  return null;
+  return found;
 }
-const setCookie = (credential) => `${COOKIE}=${credential}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(visits.ttlMs / 1000)}`;
+cookie.DUPLICATE = Symbol('more than one');
+const setCookie = (credential) => `${COOKIE}=${credential}; Secure; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(visits.ttlMs / 1000)}`;
 
 async function serveFile (res, rel, type) {
   try {
@@ -644,6 +752,10 @@ const server = http.createServer((req, res) => {
 });
 server.headersTimeout = 10_000;
 server.requestTimeout = 30_000;
+// Sockets open at once (slow or idle clients hold one each): past it a new one is closed at
+// once, so a slowloris cannot exhaust file descriptors or memory. Per-IP limits belong in
+// front of the server (README).
+server.maxConnections = MAX_SOCKETS;
 
 // ------------------------------------------------------------------ lifecycle
 let stopping = false;

@@ -35,15 +35,23 @@ export function encodeVisit (visit) {
       destinationAccount: c.destinationAccount,
       sharedSecret: c.sharedSecret,
       verified: c.verified.toString(),
+      streams: Object.fromEntries(Object.entries(c.streams).map(([id, t]) => [id, t.toString()])),
       received: c.received.toString(),
-      credited: c.credited.toString()
+      credited: c.credited.toString(),
+      createdAt: c.createdAt,
+      ...(c.forgotten ? { forgotten: true } : {}),
+      ...(c.final ? { final: true } : {})
     }))
   });
 }
 
 export function decodeVisit (text) {
   const v = JSON.parse(text);
-  for (const c of v.connections) for (const k of ['verified', 'received', 'credited']) c[k] = BigInt(c[k]);
+  for (const c of v.connections) {
+    for (const k of ['verified', 'received', 'credited']) c[k] = BigInt(c[k]);
+    // (Stored before receipts were kept per stream: the page pays on one stream, id 1.)
+    c.streams = Object.fromEntries(Object.entries(c.streams ?? (c.verified > 0n ? { 1: c.verified } : {})).map(([id, t]) => [id, BigInt(t)]));
+  }
   v.opening = 0;
   v.served ??= { segments: 0, maxSegment: -1 };
   return v;

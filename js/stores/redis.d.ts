@@ -17,6 +17,8 @@ export class RedisStore implements ReceiptStore {
   getNonce(nonce: string): Promise<NonceEntry | null>;
   raiseTotal(update: { nonce: string; streamId: number; total: bigint; visitorId: string; ttlMs: number }): Promise<{ increase: bigint; total: bigint } | null>;
   visitorTotal(visitorId: string): Promise<bigint>;
+  /** Deletes every nonce of `visitorId` and their totals; resolves with how many nonces. */
+  removeVisitor(visitorId: string): Promise<number>;
   /** Closes the connection (unless it was given as `client`). */
   close(): Promise<void>;
 }

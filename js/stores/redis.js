@@ -136,6 +136,13 @@ export class RedisStore {
     return sum;
   }
 
+  async removeVisitor(visitorId) {
+    const key = this.#visitorKey(visitorId);
+    const nonces = (await this.#send(['SMEMBERS', key])).map(String);
+    await this.#send(['DEL', key, ...nonces.map((n) => this.#nonceKey(n))]);
+    return nonces.length;
+  }
+
   /** Closes the connection (unless it was given as `client`). */
   async close() {
     if (this.#own && this.#ready) {

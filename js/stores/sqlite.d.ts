@@ -19,6 +19,8 @@ export class SqliteStore implements ReceiptStore {
   getNonce(nonce: string): Promise<NonceEntry | null>;
   raiseTotal(update: { nonce: string; streamId: number; total: bigint; visitorId: string; ttlMs: number }): Promise<{ increase: bigint; total: bigint } | null>;
   visitorTotal(visitorId: string): Promise<bigint>;
+  /** Deletes every nonce of `visitorId` and their totals; resolves with how many nonces. */
+  removeVisitor(visitorId: string): Promise<number>;
   /** Closes the database (unless it was given as `database`). */
   close(): Promise<void>;
 }

@@ -26,6 +26,7 @@ export class SqliteStore {
   #sql;
   #raise;
   #sweepNow;
+  #remove;
 
   constructor({ filename, database, busyTimeoutMs = 5000, now = Date.now } = {}) {
     if (database) {
@@ -65,6 +66,8 @@ export class SqliteStore {
       touch: db.prepare('UPDATE receipt_nonces SET expires_at = ? WHERE nonce = ?'),
       visitor: db.prepare(`SELECT t.total FROM receipt_totals t JOIN receipt_nonces n ON n.nonce = t.nonce
                            WHERE n.visitor_id = ? AND n.expires_at > ?`),
+      removeTotals: db.prepare('DELETE FROM receipt_totals WHERE nonce IN (SELECT nonce FROM receipt_nonces WHERE visitor_id = ?)'),
+      removeNonces: db.prepare('DELETE FROM receipt_nonces WHERE visitor_id = ?'),
       sweepTotals: db.prepare('DELETE FROM receipt_totals WHERE nonce IN (SELECT nonce FROM receipt_nonces WHERE expires_at <= ?)'),
       sweepNonces: db.prepare('DELETE FROM receipt_nonces WHERE expires_at <= ?'),
     };
@@ -78,6 +81,10 @@ export class SqliteStore {
       if (total <= last) return { increase: 0n, total: last };
       this.#sql.setTotal.run(nonce, streamId, padTotal(total));
       return { increase: total - last, total };
+    });
+    this.#remove = db.transaction((visitorId) => {
+      this.#sql.removeTotals.run(visitorId);
+      return this.#sql.removeNonces.run(visitorId).changes;
     });
     this.#sweepNow = db.transaction((now) => {
       this.#sql.sweepTotals.run(now);
@@ -107,6 +114,10 @@ export class SqliteStore {
     let sum = 0n;
     for (const row of this.#sql.visitor.all(visitorId, this.#now())) sum += BigInt(row.total);
     return sum;
+  }
+
+  async removeVisitor(visitorId) {
+    return this.#remove.immediate(visitorId);
   }
 
   /** Closes the database (unless it was given as `database`). */

@@ -9,18 +9,22 @@
 // Scale knobs (defaults are the issue's figures): ATTACK_DATA_CONNECTIONS (480),
 // ATTACK_DATA_BYTES (1 MiB), ATTACK_CONCURRENT (3000), ATTACK_SESSIONS (1000).
 import '../../network/shim.cjs'; // before ilp-protocol-stream: Node 20 `closed` getter trap
-import { test, before, after } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { launchChromium, startDemoServer, stopChild, visitCookie } from './support.mjs';
+import path from 'node:path';
 import { ReferenceBtpPlugin } from '../interop/btp-plugin.mjs';
 
 const require = createRequire(import.meta.url);
 const IlpPacket = require('ilp-packet');
 const BtpPacket = require('btp-packet');
 const WebSocket = require('ws');
+const Database = require('better-sqlite3');
+const totalsOrphans = (db) => db.prepare('SELECT COUNT(*) AS n FROM receipt_totals WHERE nonce NOT IN (SELECT nonce FROM receipt_nonces)').get().n;
 const { createConnection } = require('ilp-protocol-stream');
 
 const DATA_CONNECTIONS = Number(process.env.ATTACK_DATA_CONNECTIONS ?? 480);
@@ -47,7 +51,7 @@ async function req (url, { method = 'GET', cookie, origin: o = origin, body, hea
   const res = await fetch(url, {
     method,
     body,
-    headers: { ...(cookie ? { cookie: `demo_visit=${cookie}` } : {}), ...(o ? { origin: o } : {}), ...headers }
+    headers: { ...(cookie ? { cookie: `__Host-demo_visit=${cookie}` } : {}), ...(o ? { origin: o } : {}), ...headers }
   });
   const text = await res.text();
   let json = null;
@@ -69,7 +73,7 @@ function rawGet (url, headers) {
 async function ownVisit () {
   const res = await fetch(`${origin}/session`, { method: 'POST', headers: { origin } });
   assert.equal(res.status, 201);
-  const cookie = /demo_visit=([^;]+)/.exec(res.headers.get('set-cookie'))[1];
+  const cookie = /__Host-demo_visit=([^;]+)/.exec(res.headers.get('set-cookie'))[1];
   return { cookie, body: await res.json() };
 }
 
@@ -102,9 +106,9 @@ function fromEvilPage (fetches) {
 }
 
 // Raw BTP auth: 'ok' (auth Response), 'refused' (BTP Error or closed without answer).
-function btpAuth (user, token) {
+function btpAuth (user, token, port = btpPort) {
   return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${btpPort}`);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}`);
     const done = (v) => { clearTimeout(timer); ws.terminate(); resolve(v); };
     const timer = setTimeout(() => done('no answer'), 5000);
     ws.on('open', () => ws.send(BtpPacket.serializeMessage(1, [
@@ -257,7 +261,7 @@ test('takeover and outage: reset, config, users and connector restart need the t
   // A DNS-rebinding page (Host: attacker's name) is refused by the network and the demo.
   const port = new URL(stackHttp).port;
   assert.equal((await rawGet(`${stackHttp}/control/info`, { host: `rebind.example:${port}`, authorization: 'Bearer x' })).status, 403);
-  assert.equal((await rawGet(`${origin}/session/content/0`, { host: 'rebind.example', cookie: `demo_visit=${victim.cookie}` })).status, 403);
+  assert.equal((await rawGet(`${origin}/session/content/0`, { host: 'rebind.example', cookie: `__Host-demo_visit=${victim.cookie}` })).status, 403);
   // The visitor's BTP account is still theirs: the attacker's token is refused, theirs works.
   assert.equal(await btpAuth(victim.user, 'attacker-token'), 'refused');
   assert.equal(await btpAuth(victim.user, victim.token), 'ok');
@@ -360,7 +364,7 @@ test(`unbounded state: ${SESSIONS} new visits do not push out the paying visitor
   const byStatus = {};
   for (const a of answers) byStatus[a.status ?? a.message] = (byStatus[a.status ?? a.message] ?? 0) + 1;
   console.log(`new visits: ${JSON.stringify(byStatus)}`);
-  assert.ok((byStatus[201] ?? 0) + (byStatus[503] ?? 0) === SESSIONS, JSON.stringify(byStatus));
+  assert.deepEqual(byStatus, { 201: SESSIONS }, 'every new visitor is served (no 503)');
   await victimKeeps('a flood of new visits');
 });
 
@@ -375,15 +379,44 @@ test('Origin and Host are checked', async () => {
     ['GET content, other Origin', req(`${origin}/session/content/0`, { cookie: victim.cookie, origin: evilO })],
     ['GET content, cross-site fetch', req(`${origin}/session/content/0`, { cookie: victim.cookie, origin: null, headers: { 'sec-fetch-site': 'same-site' } })],
     ['GET page, foreign Host', rawGet(`${origin}/`, { host: 'evil.example' })],
-    ['GET content, foreign Host', rawGet(`${origin}/session/content/0`, { host: `evil.example:${new URL(origin).port}`, cookie: `demo_visit=${victim.cookie}` })]
+    ['GET content, foreign Host', rawGet(`${origin}/session/content/0`, { host: `evil.example:${new URL(origin).port}`, cookie: `__Host-demo_visit=${victim.cookie}` })]
   ];
   for (const [name, p] of cases) assert.equal((await p).status, 403, name);
   // The page itself may be linked to from another site (a navigation carries no Origin).
   assert.equal((await req(`${origin}/`, { origin: null, headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } })).status, 200);
   // localhost names the same server.
-  const viaLocalhost = await rawGet(`${origin}/session/content/0`, { host: `localhost:${new URL(origin).port}`, cookie: `demo_visit=${victim.cookie}` });
+  const viaLocalhost = await rawGet(`${origin}/session/content/0`, { host: `localhost:${new URL(origin).port}`, cookie: `__Host-demo_visit=${victim.cookie}` });
   assert.equal(viaLocalhost.status, 200);
   await victimKeeps('bad Origin and Host');
+});
+
+test('cookie tossing: a page on another port of this host cannot plant a visit cookie that shadows the visitor\'s', async () => {
+  const attacker = await ownVisit();
+  // A page of another service on 127.0.0.1 (cookies are not scoped by port), in the
+  // visitor's own browser, tries to plant the attacker's visit for the API's paths.
+  const tosser = await page.context().newPage();
+  await tosser.goto(`${evilOrigin()}/`);
+  await tosser.evaluate((cred) => {
+    for (const p of ['/session', '/session/receipt']) {
+      document.cookie = `__Host-demo_visit=${cred}; path=${p}; max-age=86400`;
+      document.cookie = `__Host-demo_visit=${cred}; path=${p}; Secure; max-age=86400`;
+      document.cookie = `demo_visit=${cred}; path=${p}; max-age=86400`; // the name before __Host-
+    }
+  }, attacker.cookie);
+  await tosser.close();
+  // The browser kept none of them (__Host-: Secure, Path=/ and set by the host itself).
+  const jar = (await page.context().cookies()).filter((c) => c.name === '__Host-demo_visit');
+  assert.deepEqual(jar.map((c) => [c.path, c.value === victim.cookie, c.secure, c.httpOnly]), [['/', true, true, true]]);
+  // The page still gets the visitor's own visit and content.
+  const inPage = await page.evaluate(async () => (await (await fetch('/session')).json()).credit);
+  assert.ok(BigInt(inPage) >= victim.credit);
+  // A request carrying two visit cookies (how a planted copy would arrive) chooses none.
+  for (const pair of [[attacker.cookie, victim.cookie], [victim.cookie, attacker.cookie]]) {
+    const r = await req(`${origin}/session`, { headers: { cookie: pair.map((c) => `__Host-demo_visit=${c}`).join('; ') } });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.credit, undefined);
+  }
+  await victimKeeps('cookie tossing');
 });
 
 test('the logs carry no visit credential, BTP token or control token', async () => {
@@ -407,3 +440,312 @@ test('after every attack the visitor pays on and gets more content', async () =>
 });
 
 function evilOrigin () { return `http://127.0.0.1:${evilServer.address().port}`; }
+
+// ---------------------------------------------------------------- small limits
+// The same server with its limits made small (environment knobs), so that a flood of tens
+// reaches what took tens of thousands: the network's connection records, the visits in
+// memory, the wallet accounts. The paying visitors here pay from Node.js (the reference
+// STREAM client), each on a visit of its own.
+describe('with small limits', () => {
+  const SMALL = { DEMO_MAX_SESSIONS: 8, DEMO_STACK_MAX_RECORDS: 30, DEMO_MAX_WALLETS: 3, DEMO_GRACE_MS: 0, DEMO_ACCOUNT_RATE: 400, DEMO_MAX_SOCKETS: 60 };
+  let small; // the demo server
+  let o; // its origin
+  let smallStack; // its network's HTTP server
+  let smallBtpPort;
+  const open = []; // STREAM clients to close at the end
+  let payer; // { cookie, c, paid }: pays on one live connection all along
+
+  const post = (url, cookie, body) => req(url, { method: 'POST', cookie, origin: o, body });
+  async function newVisit () {
+    const res = await fetch(`${o}/session`, { method: 'POST', headers: { origin: o } });
+    assert.equal(res.status, 201, `POST /session: ${res.status}`);
+    return { cookie: /__Host-demo_visit=([^;]+)/.exec(res.headers.get('set-cookie'))[1], body: await res.json() };
+  }
+  async function connect (body) {
+    const plugin = new ReferenceBtpPlugin({ server: body.btp });
+    await plugin.connect();
+    const conn = await createConnection({ plugin, destinationAccount: body.destinationAccount, sharedSecret: Buffer.from(body.sharedSecret, 'base64') });
+    const c = { plugin, conn, stream: conn.createStream() };
+    open.push(c);
+    return c;
+  }
+  /** Pays up to `total` on `c` and hands the last receipt to the visit; resolves the answer. */
+  async function payTo (v, c, total) {
+    await c.stream.sendTotal(Number(total), { timeout: 20_000 }); // (a Number: the library takes no BigInt)
+    const r = await post(`${o}/session/receipt`, v.cookie, c.stream.receipt.toString('base64'));
+    assert.equal(r.status, 200, `receipt: ${r.text}`);
+    return r.json;
+  }
+  /** The visit has at least `credit` and its paid content. */
+  async function keeps (v, credit, what) {
+    const acc = await req(`${o}/session`, { cookie: v.cookie, origin: o });
+    assert.equal(acc.status, 200, `${what}: GET /session ${acc.status} ${acc.text.slice(0, 100)}`);
+    assert.ok(BigInt(acc.json.credit) >= credit, `${what}: credit ${acc.json.credit} < ${credit}`);
+    for (let n = 0; n < Number(credit / 100_000n); n++) {
+      assert.equal((await req(`${o}/session/content/${n}`, { cookie: v.cookie, origin: o })).status, 200, `${what}: paid unit ${n}`);
+    }
+    return acc.json;
+  }
+  const cookieless = (n) => pool(n, 10, () => req(`${o}/session`, { method: 'POST', origin: o }));
+  const statuses = (answers) => {
+    const by = {};
+    for (const a of answers) by[a.status ?? a.message] = (by[a.status ?? a.message] ?? 0) + 1;
+    return by;
+  };
+
+  before(async () => {
+    small = await startDemoServer(30_000, { env: Object.fromEntries(Object.entries(SMALL).map(([k, v]) => [k, String(v)])) });
+    o = small.base.replace(/\/$/, '');
+    smallStack = small.stackControl.replace(/\/control\/$/, '');
+    smallBtpPort = (await small.control('info')).body.btpPort;
+    const v = await newVisit();
+    payer = { ...v, c: await connect(v.body) };
+    payer.paid = BigInt((await payTo(payer, payer.c, 300_000n)).credit);
+    assert.equal(payer.paid, 300_000n);
+  });
+  after(async () => {
+    for (const c of open) {
+      await c.conn.destroy().catch(() => {});
+      await c.plugin.disconnect().catch(() => {});
+    }
+    await stopChild(small?.server);
+  });
+
+  test('a flood of new visits and SPSP queries past the network\'s record cap: a paying visitor keeps being credited', async () => {
+    // A second visitor pays, then closes its connection: its record may be forgotten.
+    const v = await newVisit();
+    const c = await connect(v.body);
+    assert.equal((await payTo(v, c, 200_000n)).credit, '200000');
+    await c.conn.end();
+    // (until the receiver has seen it close: only then may its record go)
+    const closed = async () => (await small.control('connections')).body.connections.find((r) => r.destinationAccount === v.body.destinationAccount)?.closed;
+    while (!(await closed())) await sleep(200);
+    const flood = [...await cookieless(2 * SMALL.DEMO_STACK_MAX_RECORDS)];
+    flood.push(...await pool(SMALL.DEMO_STACK_MAX_RECORDS, 10, () => req(`${smallStack}/.well-known/pay`, { origin: null, headers: { accept: 'application/spsp4+json' } })));
+    assert.deepEqual(statuses(flood), { 201: 2 * SMALL.DEMO_STACK_MAX_RECORDS, 200: SMALL.DEMO_STACK_MAX_RECORDS });
+    // The network kept its cap (and the live connection's record).
+    const list = await small.control('connections');
+    assert.ok(list.body.connections.length <= SMALL.DEMO_STACK_MAX_RECORDS, `${list.body.connections.length} records`);
+    const payerAcc = await keeps(payer, payer.paid, 'the live payer after the flood');
+    assert.ok(payerAcc.connections[0].current, 'the live connection is still cross-checked');
+    // It pays on: what it pays now is credited (and unlocks more).
+    const after = await payTo(payer, payer.c, 800_000n);
+    assert.equal(after.credited, '500000');
+    payer.paid = 800_000n;
+    await keeps(payer, payer.paid, 'the payer paid on');
+    // The closed connection's record is gone: its receipts alone count (no 502, no loss).
+    const acc = await keeps(v, 200_000n, 'the visitor whose connection closed');
+    assert.equal(acc.connections[0].current, false);
+    // And a new connection for it pays as before.
+    const more = await post(`${o}/session/connection`, v.cookie);
+    assert.equal(more.status, 201);
+    const c2 = await connect(more.json);
+    assert.equal((await payTo(v, c2, 100_000n)).credit, '300000');
+  });
+
+  test(`paid visits past the ${SMALL.DEMO_MAX_SESSIONS} kept in memory: new visitors are still served, no visit loses its credit`, async () => {
+    // Each with the free connector credit a visit's account has: paid visits are cheap.
+    const N = SMALL.DEMO_MAX_SESSIONS + 4;
+    const paid = await pool(N, 4, async () => {
+      const v = await newVisit();
+      const c = await connect(v.body);
+      const r = await payTo(v, c, 100_000n);
+      await c.conn.end().catch(() => {});
+      return { ...v, credit: BigInt(r.credit) };
+    });
+    for (const v of paid) assert.equal(v.credit, 100_000n, String(v.message ?? ''));
+    // A new visitor gets a visit (no 503), and so does a new wave of them.
+    const wave = await cookieless(N);
+    assert.deepEqual(statuses(wave), { 201: N });
+    // Every visit let go of memory comes back with what it paid, on its next request.
+    for (const v of paid) await keeps(v, 100_000n, 'a paid visit after the cache turned over');
+    await keeps(payer, payer.paid, 'the payer after the paid-visit flood');
+    const after = await payTo(payer, payer.c, payer.paid + 100_000n);
+    assert.equal(after.credited, '100000');
+    payer.paid += 100_000n;
+  });
+
+  /** A raw BTP socket authenticated as `user`: prepare(amount, destination) resolves the ILP reply's code, or 'closed'. */
+  async function btpSocket (user, token) {
+    const ws = new WebSocket(`ws://127.0.0.1:${smallBtpPort}`);
+    const waiting = new Map();
+    let id = 1;
+    const closed = new Promise((resolve) => ws.on('close', resolve));
+    closed.then(() => { for (const w of waiting.values()) w('closed'); });
+    ws.on('error', () => {});
+    ws.on('message', (m) => {
+      const p = BtpPacket.deserialize(m);
+      const w = waiting.get(p.requestId);
+      if (!w) return;
+      waiting.delete(p.requestId);
+      if (p.type !== BtpPacket.TYPE_RESPONSE) return w(`BTP ${p.data.code ?? 'error'}`);
+      const ilp = p.data.protocolData.find((d) => d.protocolName === 'ilp');
+      w(ilp ? IlpPacket.deserializeIlpReply(ilp.data).code ?? 'fulfilled' : 'ok');
+    });
+    const call = (protocolData) => new Promise((resolve) => {
+      if (ws.readyState !== WebSocket.OPEN) return resolve('closed');
+      const requestId = id++;
+      waiting.set(requestId, resolve);
+      ws.send(BtpPacket.serializeMessage(requestId, protocolData));
+    });
+    await new Promise((resolve) => ws.once('open', resolve));
+    const auth = await call([
+      { protocolName: 'auth', contentType: 0, data: Buffer.alloc(0) },
+      { protocolName: 'auth_username', contentType: 1, data: Buffer.from(user) },
+      { protocolName: 'auth_token', contentType: 1, data: Buffer.from(token) }
+    ]);
+    assert.equal(auth, 'ok', 'the account authenticates');
+    return {
+      closed,
+      prepare: (amount, destination) => call([{
+        protocolName: 'ilp',
+        contentType: 0,
+        data: IlpPacket.serializeIlpPrepare({ amount: String(amount), executionCondition: randomBytes(32), expiresAt: new Date(Date.now() + 10_000), destination, data: Buffer.alloc(0) })
+      }]),
+      close: () => ws.terminate()
+    };
+  }
+
+  test(`a removed account's open BTP socket is closed: the oldest of ${SMALL.DEMO_MAX_WALLETS} wallets cannot go on paying past its credit limit`, async () => {
+    const wallet = await post(`${o}/wallet`);
+    assert.equal(wallet.status, 201);
+    const { username, password } = new URL(wallet.json.btp.replace(/^btp\+ws/, 'http'));
+    const sock = await btpSocket(decodeURIComponent(username), decodeURIComponent(password));
+    const spsp = (await req(`${smallStack}/.well-known/pay`, { origin: null, headers: { accept: 'application/spsp4+json' } })).json;
+    // The socket works (the receiver cannot fulfil a random condition, but the connector
+    // passes the Prepare on); past the credit limit it is refused.
+    const before = await sock.prepare(1000, spsp.destination_account);
+    assert.notEqual(before, 'closed');
+    assert.notEqual(before, 'T04');
+    assert.equal(await sock.prepare(USER_CREDIT + 1n, spsp.destination_account), 'T04');
+    // More wallets than the demo keeps: this one is let go of (removed from the network).
+    for (let i = 0; i < SMALL.DEMO_MAX_WALLETS; i++) assert.equal((await post(`${o}/wallet`)).status, 201);
+    // Its socket is closed (or refuses what it sends while closing); it cannot log in again.
+    const after = await sock.prepare(1000, spsp.destination_account);
+    assert.ok(after === 'closed' || after === 'F00', `a Prepare on the removed account's socket: ${after}`);
+    await sock.closed;
+    assert.equal(await btpAuth(decodeURIComponent(username), decodeURIComponent(password), smallBtpPort), 'refused');
+    await keeps(payer, payer.paid, 'the payer after the wallet churn');
+  });
+
+  test(`${MAX_CONNECTIONS_PER_SESSION + 5} page loads of one visit: each gets a connection, the visit keeps its paid content`, async () => {
+    // Each page load is a POST /session with the visit's cookie: a new connection each time.
+    for (let n = 0; n < MAX_CONNECTIONS_PER_SESSION + 5; n++) {
+      const r = await post(`${o}/session`, payer.cookie);
+      assert.equal(r.status, 200, `page load ${n + 1}: ${r.status} ${r.text.slice(0, 100)}`);
+      assert.ok(r.json.connections.length <= MAX_CONNECTIONS_PER_SESSION);
+    }
+    // The paid connection (the one still paying) was kept: it pays on and is credited.
+    const acc = await keeps(payer, payer.paid, 'after many page loads');
+    assert.equal(acc.connections.length, MAX_CONNECTIONS_PER_SESSION);
+    const after = await payTo(payer, payer.c, payer.paid + 100_000n);
+    assert.equal(after.credited, '100000');
+    payer.paid += 100_000n;
+    // Asked for all at once, the cap still holds (the slots are taken before any await).
+    const burst = await Promise.all(Array.from({ length: 2 * MAX_CONNECTIONS_PER_SESSION }, () => post(`${o}/session/connection`, payer.cookie)));
+    assert.ok(burst.every((r) => r.status === 201 || r.status === 429), JSON.stringify(statuses(burst)));
+    assert.equal((await keeps(payer, payer.paid, 'after a burst')).connections.length, MAX_CONNECTIONS_PER_SESSION);
+  });
+
+  test('visits let go of leave no receipt nonces behind in the store', async () => {
+    assert.deepEqual(statuses(await cookieless(3 * SMALL.DEMO_MAX_SESSIONS)), { 201: 3 * SMALL.DEMO_MAX_SESSIONS });
+    const db = new Database(path.join(small.stateDir, 'demo.sqlite'), { readonly: true });
+    try {
+      const [orphans, nonces, visits] = [
+        'SELECT COUNT(*) AS n FROM receipt_nonces WHERE visitor_id NOT IN (SELECT key FROM demo_visits)',
+        'SELECT COUNT(*) AS n FROM receipt_nonces',
+        'SELECT COUNT(*) AS n FROM demo_visits'
+      ].map((q) => db.prepare(q).get().n);
+      assert.equal(orphans, 0, `${orphans} of ${nonces} nonces belong to no visit`);
+      assert.ok(totalsOrphans(db) === 0, 'no totals without their nonce');
+      console.log(`store after the floods: ${visits} visits, ${nonces} nonces`);
+    } finally {
+      db.close();
+    }
+    await keeps(payer, payer.paid, 'after the store was cleaned');
+  });
+
+  test(`visitor accounts flooding Prepares cannot use up the shared packet rate (${SMALL.DEMO_ACCOUNT_RATE}/s): a paying visitor is never throttled`, async () => {
+    const ATTACKERS = 10; // each may send 200/s (USER_RATE): together twice the shared rate
+    const flooders = await Promise.all(Array.from({ length: ATTACKERS }, async () => {
+      const v = await newVisit();
+      const { username, password } = new URL(v.body.btp.replace(/^btp\+ws/, 'http'));
+      return { sock: await btpSocket(decodeURIComponent(username), decodeURIComponent(password)), dest: v.body.destinationAccount };
+    }));
+    // Only the receivers can be paid: a Prepare elsewhere is refused at once, by the network.
+    const elsewhere = await flooders[0].sock.prepare(0, 'test.connector.browser.someone-else');
+    assert.equal(elsewhere, 'F02');
+    let stop = false;
+    const codes = {};
+    const flood = flooders.map(async ({ sock, dest }) => {
+      while (!stop) {
+        const replies = await Promise.all(Array.from({ length: 40 }, () => sock.prepare(0, dest)));
+        for (const r of replies) codes[r] = (codes[r] ?? 0) + 1;
+      }
+    });
+    // The visitor, meanwhile, at a paying page's pace: one Prepare at a time, 12 of them.
+    const { username, password } = new URL(payer.body.btp.replace(/^btp\+ws/, 'http'));
+    const mine = await btpSocket(decodeURIComponent(username), decodeURIComponent(password));
+    const got = [];
+    for (let n = 0; n < 12; n++) {
+      got.push(await mine.prepare(0, payer.body.destinationAccount));
+      await sleep(200);
+    }
+    stop = true;
+    await Promise.all(flood);
+    mine.close();
+    for (const f of flooders) f.sock.close();
+    console.log(`flood replies: ${JSON.stringify(codes)}; the visitor's: ${JSON.stringify(got)}`);
+    assert.ok((codes.T05 ?? 0) > 0, 'the flooders were throttled (the flood was real)');
+    assert.ok(!got.includes('T05'), `the visitor was throttled: ${JSON.stringify(got)}`);
+    assert.ok(!got.includes('closed'));
+    // And it pays on as before.
+    const after = await payTo(payer, payer.c, payer.paid + 100_000n);
+    assert.equal(after.credited, '100000');
+    payer.paid += 100_000n;
+    await keeps(payer, payer.paid, 'after the packet flood');
+  });
+
+  test('receipts of every STREAM stream of a connection are credited (not only the stream with the highest total)', async () => {
+    const before = BigInt((await keeps(payer, payer.paid, 'before a second stream')).credit);
+    // A second stream on the same connection: its receipts start again from 0.
+    const second = payer.c.conn.createStream();
+    await second.sendTotal(100_000, { timeout: 20_000 });
+    const r = await post(`${o}/session/receipt`, payer.cookie, second.receipt.toString('base64'));
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.credited, '100000', 'the second stream\'s money is credited');
+    // Each stream's replay is still refused, and the first stream pays on as before.
+    assert.equal((await post(`${o}/session/receipt`, payer.cookie, second.receipt.toString('base64'))).status, 409);
+    const first = await payTo(payer, payer.c, payer.paid + 100_000n);
+    assert.equal(first.credited, '100000');
+    payer.paid += 200_000n;
+    assert.equal(BigInt(first.credit), before + 200_000n);
+    await keeps(payer, payer.paid, 'after two streams');
+  });
+
+  // (Without a cap the sockets over it are not closed at all: the test times out.)
+  test(`slowloris: at most ${SMALL.DEMO_MAX_SOCKETS} sockets are held open at once; once they go the visitor is served`, { timeout: 60_000 }, async () => {
+    const port = Number(new URL(o).port);
+    const N = SMALL.DEMO_MAX_SOCKETS + 20;
+    // Each sends half a request and waits (headersTimeout would close it after 10 s).
+    const socks = await Promise.all(Array.from({ length: N }, () => new Promise((resolve) => {
+      const sock = net.connect(port, '127.0.0.1', () => sock.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`));
+      sock.closedByServer = new Promise((done) => sock.on('close', done));
+      sock.on('error', () => {});
+      sock.on('connect', () => resolve(sock));
+    })));
+    // The server closes what is over its cap at once; the rest stay open (until their headers
+    // timeout).
+    let closed = 0;
+    await new Promise((resolve) => {
+      for (const s of socks) s.closedByServer.then(() => { if (++closed === N - SMALL.DEMO_MAX_SOCKETS) resolve(); });
+    });
+    const held = socks.filter((s) => s.readyState === 'open').length;
+    assert.ok(held <= SMALL.DEMO_MAX_SOCKETS, `${held} sockets held`);
+    // (The test's own idle keep-alive sockets count against the cap too.)
+    assert.ok(held >= SMALL.DEMO_MAX_SOCKETS / 2, `only ${held} held: the others were closed late, by their timeout`);
+    for (const s of socks) s.destroy();
+    await Promise.all(socks.map((s) => s.closedByServer));
+    await keeps(payer, payer.paid, 'after the slow sockets');
+  });
+});

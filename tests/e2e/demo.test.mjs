@@ -27,7 +27,7 @@ let oldReceipt;
 
 // As the visitor's own browser would ask: its cookie, and this site's Origin on a POST.
 async function getJson (url, init = {}) {
-  const res = await fetch(url, { ...init, headers: { cookie: `demo_visit=${visit}`, origin: base.replace(/\/$/, ''), ...init.headers } });
+  const res = await fetch(url, { ...init, headers: { cookie: `__Host-demo_visit=${visit}`, origin: base.replace(/\/$/, ''), ...init.headers } });
   return { status: res.status, body: await res.json() };
 }
 const account = async () => (await getJson(`${base}session`)).body;
@@ -36,7 +36,7 @@ const raw = (sel) => page.$eval(sel, (el) => BigInt(el.dataset.raw ?? '0').toStr
 const abs = (x) => (x < 0n ? -x : x);
 const videoTime = () => page.$eval('#video', (v) => v.currentTime);
 const segment = async (n) => {
-  const res = await fetch(`${base}session/media/${n}`, { headers: { cookie: `demo_visit=${visit}` } });
+  const res = await fetch(`${base}session/media/${n}`, { headers: { cookie: `__Host-demo_visit=${visit}` } });
   return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
 };
 // The server's own record: it never served a second of video beyond the paid credit.

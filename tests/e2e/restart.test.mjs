@@ -23,7 +23,7 @@ after(async () => {
 const unlockedInPage = (page) => page.$eval('#unlocked', (el) => Number(el.dataset.raw));
 
 async function visitOf (base, cookie) {
-  const res = await fetch(`${base}session`, { headers: { cookie: `demo_visit=${cookie}` } });
+  const res = await fetch(`${base}session`, { headers: { cookie: `__Host-demo_visit=${cookie}` } });
   assert.equal(res.status, 200);
   return res.json();
 }
@@ -57,7 +57,7 @@ async function restartMidVisit (env) {
     assert.ok(BigInt(at.credit) >= BigInt(before.credit), `credit ${at.credit} kept (was ${before.credit})`);
     assert.ok(at.unlocked >= before.unlocked);
     for (let n = 0; n < before.unlocked; n++) {
-      const unit = await fetch(`${base}session/content/${n}`, { headers: { cookie: `demo_visit=${cookie}` } });
+      const unit = await fetch(`${base}session/content/${n}`, { headers: { cookie: `__Host-demo_visit=${cookie}` } });
       assert.equal(unit.status, 200, `unit ${n} stays unlocked`);
     }
 

@@ -142,7 +142,7 @@ export async function freePort () {
 
 /** The value of the demo's visit cookie in a Playwright browser context. */
 export async function visitCookie (context) {
-  const c = (await context.cookies()).find((x) => x.name === 'demo_visit');
+  const c = (await context.cookies()).find((x) => x.name === '__Host-demo_visit');
   if (!c) throw new Error('the page has no visit cookie');
   return c.value;
 }

@@ -134,6 +134,27 @@ for (const [name, kind] of Object.entries(stores)) {
       assert.equal(await v.total('bob'), 371n + max);
     });
 
+    test('removeVisitor deletes the visitor\'s nonces and totals, and no other visitor\'s', async () => {
+      const d1 = await v.newNonce('removed-dave');
+      const d2 = await v.newNonce('removed-dave');
+      const e = await v.newNonce('kept-erin');
+      assert.equal((await v.verify(makeReceipt(d1.nonce, d1.secret, 10))).increase, 10n);
+      assert.equal((await v.verify(makeReceipt(d2.nonce, d2.secret, 20, 2))).increase, 20n);
+      assert.equal((await v.verify(makeReceipt(e.nonce, e.secret, 30))).increase, 30n);
+      assert.equal(await v.removeVisitor('removed-dave'), 2);
+      assert.equal(await store.getNonce(d1.nonce), null);
+      assert.equal(await store.getNonce(d2.nonce), null);
+      assert.equal(await v.total('removed-dave'), 0n);
+      // Its receipts are unknown now (a newer one is not credited either).
+      await rejectsWith(v.verify(makeReceipt(d1.nonce, d1.secret, 11)), 'unknown-receipt-nonce');
+      // Another visitor's nonces and totals are untouched.
+      assert.equal(await v.total('kept-erin'), 30n);
+      assert.equal((await v.verify(makeReceipt(e.nonce, e.secret, 35))).increase, 5n);
+      assert.equal(await v.removeVisitor('removed-dave'), 0);
+      assert.equal(await v.removeVisitor('nobody'), 0);
+      await rejectsWith(v.removeVisitor(''), 'invalid-option');
+    });
+
     test('forged receipts (each bit of each byte flipped) are refused with typed errors, never credited', async () => {
       const n = await v.newNonce('carol');
       const good = Buffer.from(makeReceipt(n.nonce, n.secret, 1000), 'base64');
