@@ -59,9 +59,23 @@ fn error_fields(target: &JsValue, code: &str, retryable: bool, reject: Option<&R
 }
 
 fn js_error(message: &str) -> JsValue {
+    named_error("PaymentStreamError", message)
+}
+
+/// A JavaScript `Error` with this `name` and `message`.
+fn named_error(name: &str, message: &str) -> JsValue {
     let e = js_sys::Error::new(message);
-    e.set_name("PaymentStreamError");
+    e.set_name(name);
     e.into()
+}
+
+/// A JavaScript `Error` with this `name` and a stable `code` (and nothing
+/// else: for errors of other families, such as `ReceiptError`).
+pub(crate) fn coded_error(name: &str, code: &str, message: &str) -> JsValue {
+    let e = named_error(name, message);
+    // Setting a property on a fresh Error cannot fail.
+    let _ = Reflect::set(&e, &JsValue::from_str("code"), &JsValue::from_str(code));
+    e
 }
 
 /// A JavaScript `Error` named `PaymentStreamError` with a stable `code`,

@@ -7,7 +7,7 @@
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::convert::Detail;
+use super::convert::{coded_error, Detail};
 use crate::receipt::{Receipt, ReceiptError};
 use crate::spsp::{base64, Endpoint};
 use crate::text::{join, Text};
@@ -34,11 +34,7 @@ extern "C" {
 
 /// A JavaScript `Error` named `ReceiptError` with a stable `code`.
 fn error(code: &str, message: &str) -> JsValue {
-    let e = js_sys::Error::new(message);
-    e.set_name("ReceiptError");
-    // Setting a property on a fresh Error cannot fail.
-    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("code"), &JsValue::from_str(code));
-    e.into()
+    coded_error("ReceiptError", code, message)
 }
 
 fn receipt_error(e: ReceiptError) -> JsValue {
