@@ -89,6 +89,20 @@ choose_rust() {
   done
 }
 
+# The smaller package build (scripts/build-pkg.sh nightly) needs rustup's nightly
+# with rust-src. Optional: tried once per machine, 30 s at most; without it
+# `make build` builds with stable and says so.
+nightly_src() {
+  have rustup || return 0
+  local rustc
+  rustc=$(rustup which --toolchain nightly rustc 2>/dev/null) || return 0
+  [ -d "$("$rustc" --print sysroot)/lib/rustlib/src/rust/library" ] && return 0
+  [ -e "$tools/nightly-src-failed" ] && return 0
+  say "trying: rustup component add rust-src --toolchain nightly (30 s limit)"
+  timeout 30 rustup component add rust-src --toolchain nightly >/dev/null 2>&1 \
+    || { say "no rust-src for nightly here; make build will use stable"; touch "$tools/nightly-src-failed"; }
+}
+
 build_wasm_sysroot() {
   say "building the wasm32 standard library from Debian's source (once, about a minute)"
   local work="$tools/sysroot-build"
@@ -161,6 +175,7 @@ main() {
   if [ "$want" = rust ]; then return 0; fi
   install_cargo_tool wasm-bindgen-cli "$(lock_version wasm-bindgen)" wasm-bindgen
   install_cargo_tool wasm-pack "${WASM_PACK_VERSION:-0.15.1}" wasm-pack
+  nightly_src
   choose_browser
   apt_install redis-server
   media_tools
