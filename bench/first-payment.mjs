@@ -9,9 +9,11 @@
 //   ours, unpaced  rate 0, from start() to pay(1000) (one packet) resolving: the
 //              paced figure includes waiting for the pacer to earn a first
 //              quantum; the reference pays its first sendMax up front
+//   ours (Node)  both of ours again in Node (bench/ours-node.mjs, `ws`): the
+//              same runtime as the reference's Node row
 //
 // One warm-up run each (not counted), then --runs runs; median in ms.
-import { median, openBenchPage, printTable, referenceNode } from './lib.mjs'
+import { median, openBenchPage, oursNode, printTable, referenceNode } from './lib.mjs'
 
 /**
  * Ours, paced: the median time (from start()) of the SPSP answer, the
@@ -60,13 +62,25 @@ export async function firstPayment (opts, { stack, browser }) {
   const node = await referenceNode(['--mode', 'first-payment', '--btp', o.btp, '--spsp', o.receiver,
     '--amount', String(firstAmount), '--runs', String(n + 1)])
   runs.refNode = node.runs.slice(1)
+  const common = ['--btp', o.btp, '--spsp', o.receiver, '--rate', String(rate), '--runs', String(n + 1)]
+  runs.oursNode = (await oursNode(['--mode', 'first-payment', ...common])).runs.slice(1)
+  runs.oursNodeDiscrete = (await oursNode(['--mode', 'first-payment-unpaced', ...common])).runs.slice(1)
   const med = (list) => median(list.map((r) => r.ms))
   printTimeline(runs.ours)
-  const f = { ours: med(runs.ours), oursDiscrete: med(runs.oursDiscrete), refNode: med(runs.refNode), refChromium: med(runs.refChromium) }
+  const f = {
+    ours: med(runs.ours),
+    oursDiscrete: med(runs.oursDiscrete),
+    oursNode: med(runs.oursNode),
+    oursNodeDiscrete: med(runs.oursNodeDiscrete),
+    refNode: med(runs.refNode),
+    refChromium: med(runs.refChromium)
+  }
   const list = (l) => l.map((r) => r.ms.toFixed(0)).join(' ')
   printTable(['client', 'median ms', 'runs (ms)'], [
     ['ours (Chromium), paced: start() to start event', f.ours.toFixed(0), list(runs.ours)],
     ['ours (Chromium), rate 0: start() + pay(1000)', f.oursDiscrete.toFixed(0), list(runs.oursDiscrete)],
+    ['ours (Node), paced: start() to start event', f.oursNode.toFixed(0), list(runs.oursNode)],
+    ['ours (Node), rate 0: start() + pay(1000)', f.oursNodeDiscrete.toFixed(0), list(runs.oursNodeDiscrete)],
     ['reference (Node)', f.refNode.toFixed(0), list(runs.refNode)],
     ['reference (Chromium)', f.refChromium.toFixed(0), list(runs.refChromium)]
   ])
@@ -89,6 +103,22 @@ export async function firstPayment (opts, { stack, browser }) {
       referenceChromium: Number(f.refChromium.toFixed(1)),
       lowerIsBetter: true,
       method: `start() call to pay(1000) (one packet) resolving (rate 0: no pacing wait); median of ${n}`
+    }, {
+      section: 'first-payment',
+      figure: 'start to first fulfilled packet, ours in Node (paced)',
+      unit: 'ms',
+      ours: Number(f.oursNode.toFixed(1)),
+      reference: Number(f.refNode.toFixed(1)),
+      lowerIsBetter: true,
+      method: `bench/ours-node.mjs (pkg/ in Node 20, ws): start() to 'start' event; median of ${n} after 1 warm-up`
+    }, {
+      section: 'first-payment',
+      figure: 'same, ours in Node, unpaced: start() (rate 0) + pay()',
+      unit: 'ms',
+      ours: Number(f.oursNodeDiscrete.toFixed(1)),
+      reference: Number(f.refNode.toFixed(1)),
+      lowerIsBetter: true,
+      method: `bench/ours-node.mjs: start() call to pay(1000) resolving; median of ${n} after 1 warm-up`
     }],
     details: { rate, referenceFirstAmount: firstAmount, runs, medianMs: f }
   }

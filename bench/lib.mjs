@@ -150,3 +150,12 @@ export async function referenceNode (args) {
   const out = await run('node', ['-r', streamShim(), 'bench/reference-client.mjs', ...args])
   return JSON.parse(out.trim().split('\n').pop())
 }
+
+/**
+ * Runs bench/ours-node.mjs (our package in Node, from pkg/) with `args`;
+ * resolves with the JSON object it prints.
+ */
+export async function oursNode (args) {
+  const out = await run('node', ['bench/ours-node.mjs', ...args])
+  return JSON.parse(out.trim().split('\n').pop())
+}
