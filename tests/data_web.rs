@@ -184,3 +184,140 @@ async fn data_events_carry_what_the_receiver_writes() {
     assert!(sent > 0);
     wait(s.stop()).await.unwrap();
 }
+
+/// A stream that fails with data still unread: `readable` hands out every
+/// byte that arrived, then `read()` rejects with the stream's error (it
+/// does not end as if the receiver had finished).
+#[wasm_bindgen_test]
+async fn readable_errors_after_the_last_byte_when_the_stream_fails() {
+    fetch_status_json("POST", "/control/reset", None).await;
+    let (status, _) = fetch_status_json(
+        "POST",
+        "/control/users",
+        Some(r#"{"username":"reader","token":"reader-secret"}"#),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let o = Object::new();
+    let btp = btp_base().replacen("btp+ws://", "btp+ws://reader:reader-secret@", 1);
+    for (k, v) in [
+        ("btp", btp.as_str()),
+        ("receiver", pointer_url()),
+        ("amountPerSecond", "100000"),
+    ] {
+        Reflect::set(&o, &k.into(), &v.into()).unwrap();
+    }
+    let s = PaymentStream::new(o.unchecked_ref()).unwrap();
+    let events = collect_data(&s);
+    let errors = Rc::new(RefCell::new(Vec::<String>::new()));
+    {
+        let sink = Rc::clone(&errors);
+        let l = Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+            sink.borrow_mut()
+                .push(get(&e.detail(), "code").as_string().unwrap_or_default());
+        });
+        s.add_event_listener("error", l.as_ref().unchecked_ref(), None)
+            .unwrap();
+        l.forget();
+    }
+    let readable: JsValue = s.readable().unwrap().into();
+    let id = started_connection(&s).await;
+    // Less than readable's queue holds: all of it is queued, none read.
+    let sent = pattern(5, 20_000);
+    receiver_writes(&id, &sent).await;
+    for _ in 0..200 {
+        if events.borrow().len() >= sent.len() {
+            break;
+        }
+        TimeoutFuture::new(50).await;
+    }
+    assert_eq!(
+        events.borrow().len(),
+        sent.len(),
+        "all of it entered readable"
+    );
+    // The account gets another token and the connector restarts (its
+    // token cache with it): the socket drops and the reconnect is refused,
+    // so the stream fails with the bytes still queued.
+    for (route, body) in [
+        ("/control/users/remove", r#"{"username":"reader"}"#),
+        (
+            "/control/users",
+            r#"{"username":"reader","token":"another-secret"}"#,
+        ),
+        ("/control/connector/restart", "{}"),
+    ] {
+        let (status, _) = fetch_status_json("POST", route, Some(body)).await;
+        assert_eq!(status, 200, "{route}");
+    }
+    for _ in 0..200 {
+        if !errors.borrow().is_empty() {
+            break;
+        }
+        TimeoutFuture::new(50).await;
+    }
+    assert_eq!(*errors.borrow(), ["btp-auth-failed"]);
+    assert_eq!(s.state().as_string().unwrap(), "failed");
+    let get_reader: js_sys::Function = get(&readable, "getReader").unchecked_into();
+    let reader = get_reader.call0(&readable).unwrap();
+    let read: js_sys::Function = get(&reader, "read").unchecked_into();
+    let mut got = Vec::new();
+    let failure = loop {
+        match wait(read.call0(&reader).unwrap()).await {
+            Ok(result) => {
+                assert_ne!(
+                    get(&result, "done"),
+                    JsValue::TRUE,
+                    "readable closed as if finished after {} bytes",
+                    got.len()
+                );
+                let chunk: Uint8Array = get(&result, "value").unchecked_into();
+                got.extend(chunk.to_vec());
+            }
+            Err(e) => break e,
+        }
+    };
+    assert!(
+        got == sent,
+        "{} bytes read before the error, not the {} that arrived",
+        got.len(),
+        sent.len()
+    );
+    assert_eq!(
+        get(&failure, "name").as_string().as_deref(),
+        Some("PaymentStreamError")
+    );
+    assert_eq!(
+        get(&failure, "code").as_string().as_deref(),
+        Some("btp-auth-failed")
+    );
+    fetch_status_json("POST", "/control/reset", None).await;
+}
+
+/// `readable` taken only after the stream failed errors too.
+#[wasm_bindgen_test]
+async fn readable_taken_after_a_failure_errors() {
+    let o = Object::new();
+    let btp = btp_base().replacen("btp+ws://", "btp+ws://alice:not-the-token@", 1);
+    for (k, v) in [
+        ("btp", btp.as_str()),
+        ("receiver", pointer_url()),
+        ("amountPerSecond", "100000"),
+    ] {
+        Reflect::set(&o, &k.into(), &v.into()).unwrap();
+    }
+    let s = PaymentStream::new(o.unchecked_ref()).unwrap();
+    assert!(wait(s.start(None)).await.is_err());
+    assert_eq!(s.state().as_string().unwrap(), "failed");
+    let readable: JsValue = s.readable().unwrap().into();
+    let get_reader: js_sys::Function = get(&readable, "getReader").unchecked_into();
+    let reader = get_reader.call0(&readable).unwrap();
+    let read: js_sys::Function = get(&reader, "read").unchecked_into();
+    let failure = wait(read.call0(&reader).unwrap())
+        .await
+        .expect_err("read() must reject, not end");
+    assert_eq!(
+        get(&failure, "code").as_string().as_deref(),
+        Some("btp-auth-failed")
+    );
+}

@@ -73,6 +73,8 @@ pub(crate) struct Inner {
     pub(crate) readable: Option<super::readable::Readable>,
     /// Data is being handed to the page (`readable::pump`).
     pub(crate) pumping: bool,
+    /// The error the stream failed with, for `readable` to end with.
+    pub(crate) failure: Option<JsValue>,
 }
 
 pub(crate) type Shared = Rc<RefCell<Inner>>;
@@ -123,6 +125,7 @@ impl Inner {
             data_waiters: Vec::new(),
             readable: None,
             pumping: false,
+            failure: None,
         }
     }
 
@@ -312,6 +315,7 @@ fn settle(shared: &Shared, event: &Event) {
                 if let Some(timer) = inner.timer.as_mut() {
                     timer.cancel();
                 }
+                inner.failure = error.as_ref().map(convert::client_error);
                 let error = error.as_ref().map_or_else(
                     || convert::error("stopped", "the stream stopped"),
                     convert::client_error,

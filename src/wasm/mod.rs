@@ -421,7 +421,9 @@ impl PaymentStream {
     /// `ReadableStream<Uint8Array>` (the same one on every call). Its
     /// reader sets the pace: data the page has not read holds the receiver
     /// back (the STREAM receive window only re-opens as it is read). It
-    /// closes once the stream has stopped and everything was read. `data`
+    /// closes once the stream has stopped and everything was read; if the
+    /// stream failed, it errors instead (with a `PaymentStreamError`, like
+    /// the `error` event's) once everything that arrived was read. `data`
     /// events fire for each chunk as it enters the stream.
     #[wasm_bindgen(getter)]
     pub fn readable(&self) -> Result<ByteStream, JsValue> {

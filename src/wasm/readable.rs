@@ -15,7 +15,11 @@
 //!   queue.
 //!
 //! When the stream has stopped, what is left is handed out and `readable`
-//! closes.
+//! closes. When it failed, `readable` errors instead, with a
+//! `PaymentStreamError` like the one the `error` event carried, once the
+//! page has read every byte that arrived (erroring a `ReadableStream` drops
+//! its queue, so this waits for the queue to empty): a reader can tell a
+//! cut-off stream from a finished one.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -124,13 +128,27 @@ impl Readable {
         self.controller.borrow().clone()
     }
 
-    fn close(&mut self) {
+    /// Ends the stream once everything was handed out: closes it, or after
+    /// a failure (the stream's error) errors it once its queue is empty
+    /// (else the next `pull`, made when the page reads, comes back here).
+    fn finish(&mut self, failure: Option<&JsValue>) {
         if self.closed {
             return;
         }
-        if let Some(c) = self.controller.borrow().as_ref() {
-            let _ = c.close();
-            self.closed = true;
+        let Some(c) = self.controller.borrow().clone() else {
+            return;
+        };
+        match failure {
+            None => {
+                let _ = c.close();
+                self.closed = true;
+            }
+            Some(error) => {
+                if c.desired_size().is_some_and(|d| d >= HIGH_WATER_MARK) {
+                    c.error_with_e(error);
+                    self.closed = true;
+                }
+            }
         }
     }
 }
@@ -181,8 +199,9 @@ fn pump_loop(shared: &Shared) -> bool {
                 .min(MAX_CHUNK);
             if n == 0 {
                 if finished && waiting == 0 {
+                    let failure = inner.failure.clone();
                     if let Some(r) = inner.readable.as_mut() {
-                        r.close();
+                        r.finish(failure.as_ref());
                     }
                 }
                 return read_any;
