@@ -29,9 +29,14 @@ mod web_support;
 use web_support::*;
 
 fn new_stream() -> PaymentStream {
+    stream_through(btp_url())
+}
+
+/// A paced stream to the default receiver through the BTP URL `btp`.
+fn stream_through(btp: &str) -> PaymentStream {
     let o = Object::new();
     for (k, v) in [
-        ("btp", btp_url()),
+        ("btp", btp),
         ("receiver", pointer_url()),
         // Paying opens stream 1 at the receiver, which then writes to it.
         ("amountPerSecond", "100000"),
@@ -198,16 +203,7 @@ async fn readable_errors_after_the_last_byte_when_the_stream_fails() {
     )
     .await;
     assert_eq!(status, 200);
-    let o = Object::new();
-    let btp = btp_base().replacen("btp+ws://", "btp+ws://reader:reader-secret@", 1);
-    for (k, v) in [
-        ("btp", btp.as_str()),
-        ("receiver", pointer_url()),
-        ("amountPerSecond", "100000"),
-    ] {
-        Reflect::set(&o, &k.into(), &v.into()).unwrap();
-    }
-    let s = PaymentStream::new(o.unchecked_ref()).unwrap();
+    let s = stream_through(&btp_base().replacen("btp+ws://", "btp+ws://reader:reader-secret@", 1));
     let events = collect_data(&s);
     let errors = Rc::new(RefCell::new(Vec::<String>::new()));
     {
@@ -297,16 +293,7 @@ async fn readable_errors_after_the_last_byte_when_the_stream_fails() {
 /// `readable` taken only after the stream failed errors too.
 #[wasm_bindgen_test]
 async fn readable_taken_after_a_failure_errors() {
-    let o = Object::new();
-    let btp = btp_base().replacen("btp+ws://", "btp+ws://alice:not-the-token@", 1);
-    for (k, v) in [
-        ("btp", btp.as_str()),
-        ("receiver", pointer_url()),
-        ("amountPerSecond", "100000"),
-    ] {
-        Reflect::set(&o, &k.into(), &v.into()).unwrap();
-    }
-    let s = PaymentStream::new(o.unchecked_ref()).unwrap();
+    let s = stream_through(&btp_base().replacen("btp+ws://", "btp+ws://alice:not-the-token@", 1));
     assert!(wait(s.start(None)).await.is_err());
     assert_eq!(s.state().as_string().unwrap(), "failed");
     let readable: JsValue = s.readable().unwrap().into();
