@@ -84,42 +84,27 @@ export async function firstPayment (opts, { stack, browser }) {
     ['reference (Node)', f.refNode.toFixed(0), list(runs.refNode)],
     ['reference (Chromium)', f.refChromium.toFixed(0), list(runs.refChromium)]
   ])
+  const row = (figure, ours, method, chromium) => ({
+    section: 'first-payment',
+    figure,
+    unit: 'ms',
+    ours: Number(ours.toFixed(1)),
+    reference: Number(f.refNode.toFixed(1)),
+    ...(chromium ? { referenceChromium: Number(f.refChromium.toFixed(1)) } : {}),
+    lowerIsBetter: true,
+    method
+  })
   return {
-    rows: [{
-      section: 'first-payment',
-      figure: 'start to first fulfilled packet',
-      unit: 'ms',
-      ours: Number(f.ours.toFixed(1)),
-      reference: Number(f.refNode.toFixed(1)),
-      referenceChromium: Number(f.refChromium.toFixed(1)),
-      lowerIsBetter: true,
-      method: `start() to 'start' event / SPSP query to first 'outgoing_money'; median of ${n} after 1 warm-up`
-    }, {
-      section: 'first-payment',
-      figure: 'same, ours unpaced: start() (rate 0) + pay()',
-      unit: 'ms',
-      ours: Number(f.oursDiscrete.toFixed(1)),
-      reference: Number(f.refNode.toFixed(1)),
-      referenceChromium: Number(f.refChromium.toFixed(1)),
-      lowerIsBetter: true,
-      method: `start() call to pay(1000) (one packet) resolving (rate 0: no pacing wait); median of ${n}`
-    }, {
-      section: 'first-payment',
-      figure: 'start to first fulfilled packet, ours in Node (paced)',
-      unit: 'ms',
-      ours: Number(f.oursNode.toFixed(1)),
-      reference: Number(f.refNode.toFixed(1)),
-      lowerIsBetter: true,
-      method: `bench/ours-node.mjs (pkg/ in Node 20, ws): start() to 'start' event; median of ${n} after 1 warm-up`
-    }, {
-      section: 'first-payment',
-      figure: 'same, ours in Node, unpaced: start() (rate 0) + pay()',
-      unit: 'ms',
-      ours: Number(f.oursNodeDiscrete.toFixed(1)),
-      reference: Number(f.refNode.toFixed(1)),
-      lowerIsBetter: true,
-      method: `bench/ours-node.mjs: start() call to pay(1000) resolving; median of ${n} after 1 warm-up`
-    }],
+    rows: [
+      row('start to first fulfilled packet', f.ours,
+        `start() to 'start' event / SPSP query to first 'outgoing_money'; median of ${n} after 1 warm-up`, true),
+      row('same, ours unpaced: start() (rate 0) + pay()', f.oursDiscrete,
+        `start() call to pay(1000) (one packet) resolving (rate 0: no pacing wait); median of ${n}`, true),
+      row('start to first fulfilled packet, ours in Node (paced)', f.oursNode,
+        `bench/ours-node.mjs (pkg/ in Node 20, ws): start() to 'start' event; median of ${n} after 1 warm-up`),
+      row('same, ours in Node, unpaced: start() (rate 0) + pay()', f.oursNodeDiscrete,
+        `bench/ours-node.mjs: start() call to pay(1000) resolving; median of ${n} after 1 warm-up`)
+    ],
     details: { rate, referenceFirstAmount: firstAmount, runs, medianMs: f }
   }
 }
