@@ -44,12 +44,50 @@ async function measure (browser, stack, seconds, begin, end) {
     await page.waitForTimeout(seconds * 1000)
     const { profile } = await cdp.send('Profiler.stop')
     const profileWall = (performance.now() - p0) / 1000
+    // A third, shorter window counts calls into our JS glue (V8 precise
+    // coverage with call counts; it slows code down, so it is kept out of
+    // both windows above): each `__wbg_*` function is one call from wasm out
+    // to JS, each closure shim one call from JS into wasm.
+    await cdp.send('Profiler.startPreciseCoverage', { callCount: true, detailed: false })
+    await cdp.send('Profiler.takePreciseCoverage') // resets the counters
+    const k0 = await counts()
+    const g0 = performance.now()
+    await page.waitForTimeout(COUNT_SECONDS * 1000)
+    const { result: coverage } = await cdp.send('Profiler.takePreciseCoverage')
+    const k1 = await counts()
+    const countWall = (performance.now() - g0) / 1000
+    await cdp.send('Profiler.stopPreciseCoverage')
     const after = end ? await page.evaluate(end.fn) : null
     const perMin = (k) => (m1[k] - m0[k]) / wall * 60 * 1000 // ms per minute
     const perSecond = Object.fromEntries(Object.keys(c0).map((k) => [k, Number(((c1[k] - c0[k]) / wall).toFixed(1))]))
-    return { wallSeconds: wall, taskMsPerMin: perMin('TaskDuration'), scriptMsPerMin: perMin('ScriptDuration'), after, perSecond, profile: selfTime(profile, profileWall) }
+    return { wallSeconds: wall, taskMsPerMin: perMin('TaskDuration'), scriptMsPerMin: perMin('ScriptDuration'), after, perSecond, profile: selfTime(profile, profileWall), glue: glueCalls(coverage, k1.messages - k0.messages, countWall) }
   } finally {
     await page.context().close()
+  }
+}
+
+/** Seconds of the call-counting window. */
+const COUNT_SECONDS = 5
+
+/**
+ * Calls of our JS glue's functions in a precise-coverage result: per
+ * second, per message received (one per packet), and the heaviest names.
+ */
+function glueCalls (coverage, messages, seconds) {
+  const byName = {}
+  for (const script of coverage) {
+    if (!script.url.includes('/pkg/')) continue
+    for (const f of script.functions) {
+      const n = f.ranges[0]?.count ?? 0
+      if (n) byName[f.functionName || '(anonymous)'] = (byName[f.functionName || '(anonymous)'] ?? 0) + n
+    }
+  }
+  const total = Object.values(byName).reduce((a, b) => a + b, 0)
+  const perMessage = (n) => Number((n / Math.max(1, messages)).toFixed(2))
+  return {
+    perSecond: Number((total / seconds).toFixed(1)),
+    perMessage: perMessage(total),
+    top: Object.fromEntries(Object.entries(byName).sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => [k, perMessage(v)]))
   }
 }
 
@@ -125,6 +163,9 @@ export async function idle (opts, { stack, browser }) {
   const ps = (r) => `${r.perSecond.sends} WebSocket sends, ${r.perSecond.messages} messages in, ${r.perSecond.timers} setTimeout calls`
   console.log(`\nper second: ours ${ps(ours)}; reference ${ps(ref)}`)
   printProfile('ours streaming', ours.profile)
+  const g = ours.glue
+  console.log(`calls into our JS glue (${COUNT_SECONDS} s, precise coverage): ${g.perSecond}/s, ${g.perMessage} per message received; ` +
+    `per message: ${Object.entries(g.top).slice(0, 12).map(([k, v]) => `${k.replace(/_[0-9a-f]{16}$/, '')} ${v}`).join('; ')}`)
   printProfile('reference (Chromium) streaming', ref.profile)
   const scriptOf = (p, re) => Object.entries(p.byOrigin).filter(([k]) => re.test(k)).reduce((n, [, v]) => n + v, 0)
   const method = `CDP Performance.getMetrics TaskDuration delta over ${seconds} s, x 60 / window`
