@@ -73,6 +73,47 @@ pub(crate) struct Inner {
     pub(crate) readable: Option<super::readable::Readable>,
     /// Data is being handed to the page (`readable::pump`).
     pub(crate) pumping: bool,
+    /// The events the page has ever listened to.
+    pub(crate) listened: Listened,
+}
+
+/// The event names the page has ever passed to `addEventListener`. An
+/// event nobody listens to has no effect, so its detail (a dozen JS
+/// strings for `progress`) is not built and it is not dispatched; a name
+/// stays listed after `removeEventListener` (a listener may also leave by
+/// `once` or a signal, which the target does not tell us), so the only
+/// events left out are those no listener was ever added for.
+#[derive(Default)]
+pub(crate) struct Listened(u8);
+
+/// Every event the stream dispatches, each a bit of [`Listened`].
+const EVENT_NAMES: [&str; 7] = [
+    "start",
+    "progress",
+    "stop",
+    "error",
+    "statechange",
+    "throttled",
+    "data",
+];
+
+impl Listened {
+    fn bit(name: &str) -> u8 {
+        EVENT_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map_or(0, |i| 1 << i)
+    }
+
+    /// Notes a listener added for `name`.
+    pub(crate) fn add(&mut self, name: &str) {
+        self.0 |= Self::bit(name);
+    }
+
+    /// Whether a listener for `name` was ever added.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.0 & Self::bit(name) != 0
+    }
 }
 
 pub(crate) type Shared = Rc<RefCell<Inner>>;
@@ -123,6 +164,7 @@ impl Inner {
             data_waiters: Vec::new(),
             readable: None,
             pumping: false,
+            listened: Listened::default(),
         }
     }
 
@@ -228,8 +270,18 @@ pub(crate) fn drive(shared: &Shared) {
     }
     for event in events {
         settle(shared, &event);
-        let assets = convert::Assets::of(&shared.borrow().client);
-        if let Some((name, detail)) = convert::event(&event, Some(&assets)) {
+        let Some(name) = convert::name(&event) else {
+            continue;
+        };
+        if !shared.borrow().listened.has(name) {
+            continue;
+        }
+        // Building the detail runs no page code (plain objects, strings).
+        let detail = {
+            let inner = shared.borrow();
+            convert::detail(&event, Some(&convert::Assets::of(&inner.client)))
+        };
+        if let Some(detail) = detail {
             dispatch(shared, name, detail);
         }
     }
