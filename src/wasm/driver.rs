@@ -191,9 +191,9 @@ impl Inner {
     }
 }
 
-fn on_socket_event(weak: &Weak<RefCell<Inner>>, id: u32, event: SocketEvent) {
+fn on_socket_event(weak: &Weak<RefCell<Inner>>, id: u32, event: SocketEvent<'_>) {
     let Some(shared) = weak.upgrade() else { return };
-    {
+    let now = {
         let mut inner = shared.borrow_mut();
         if inner.socket_id != id {
             return; // an old socket
@@ -208,18 +208,24 @@ fn on_socket_event(weak: &Weak<RefCell<Inner>>, id: u32, event: SocketEvent) {
         if matches!(event, SocketEvent::Closed) {
             inner.socket = None;
         }
-    }
-    drive(&shared);
+        now
+    };
+    drive_at(&shared, now);
 }
 
 /// Drains the client's outputs, then settles promises and dispatches events.
 pub(crate) fn drive(shared: &Shared) {
+    drive_at(shared, now());
+}
+
+/// [`drive`] at `now`, the time its caller just gave the client (one
+/// `Date.now()` per socket message instead of two).
+fn drive_at(shared: &Shared, now: u64) {
     let mut events = Vec::new();
     let mut resolve = None;
     {
         let mut inner = shared.borrow_mut();
         let weak = Rc::downgrade(shared);
-        let now = now();
         loop {
             match inner.client.poll_output(now) {
                 Output::ResolveReceiver => {
@@ -264,7 +270,7 @@ pub(crate) fn drive(shared: &Shared) {
                 Ok(receiver) => Input::ReceiverResolved(receiver),
                 Err(failure) => Input::ReceiverFailed(failure),
             };
-            shared.borrow_mut().client.handle_input(input, now());
+            shared.borrow_mut().client.handle_input(input, self::now());
             drive(&shared);
         });
     }
