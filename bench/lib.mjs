@@ -133,11 +133,14 @@ export async function launchChromium () {
   return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS })
 }
 
-/** A fresh page on the bench page, once its wasm is instantiated (window.bench). */
-export async function openBenchPage (browser, stack) {
+/**
+ * A fresh page on the bench page, once its wasm is instantiated
+ * (window.bench); `pkg` is the package's folder under the root (default /pkg/).
+ */
+export async function openBenchPage (browser, stack, pkg = null) {
   const page = await browser.newPage()
   page.on('pageerror', (err) => process.stderr.write(`bench page error: ${err.message}\n`))
-  await page.goto(`${stack.info.httpUrl}/bench/web/index.html`)
+  await page.goto(`${stack.info.httpUrl}/bench/web/index.html${pkg ? `?pkg=${encodeURIComponent(pkg)}` : ''}`)
   await page.waitForFunction(() => window.bench !== undefined, null, { timeout: 60_000 })
   return page
 }

@@ -15,6 +15,9 @@
 //   receipts       receipts verified per second by ReceiptVerifier per store (memory,
 //                  SQLite, Redis, two processes on one Redis), --receipts N each
 //   size-steps     (only when named) what each release-profile step buys in gzip bytes
+//   metric         (only when named) what Chromium's ScriptDuration and TaskDuration count:
+//                  1 ms burned 100x/s in timer, microtask, promise, message and WebSocket
+//                  callbacks, and WebSocket.send's cost per call (bench/metric-check.mjs)
 // Options: --iterations N (packet, default 100000), --throughput-amount N
 // (10000000 = 10,000 packets), --throughput-runs N (3), --runs N (7),
 // --rate N (100000 units/s), --pacing-seconds N (30), --idle-seconds N (15),
@@ -29,6 +32,7 @@ import { cpus, totalmem } from 'node:os'
 import { ceiling } from './ceiling.mjs'
 import { firstPayment } from './first-payment.mjs'
 import { idle } from './idle.mjs'
+import { metric } from './metric-check.mjs'
 import { launchChromium, printTable, startStack, writeResult } from './lib.mjs'
 import { pacing } from './pacing.mjs'
 import { packet as packetSection } from './packet.mjs'
@@ -56,9 +60,10 @@ async function packet (opts) {
   }
 }
 
-const sections = { size, packet, throughput, ceiling, 'first-payment': firstPayment, pacing, idle, receipts, 'size-steps': sizeSteps }
-// Sections that run only when named (slow: a release build per step).
-const ON_REQUEST = new Set(['size-steps'])
+const sections = { size, packet, throughput, ceiling, 'first-payment': firstPayment, pacing, idle, receipts, 'size-steps': sizeSteps, metric }
+// Sections that run only when named (size-steps is slow: a release build per
+// step; metric checks the browser's metrics, not this package).
+const ON_REQUEST = new Set(['size-steps', 'metric'])
 const NETWORK = new Set(['throughput', 'ceiling', 'first-payment', 'pacing', 'idle'])
 
 function options (argv) {
@@ -130,6 +135,8 @@ try {
   if (chosen.some((s) => NETWORK.has(s))) {
     if (!chosen.includes('size')) await buildReferenceBundle() // the page loads it
     ctx.stack = await startStack(['--max-packet-amount', '1000', '--rate-limit', '1000000'])
+  }
+  if (chosen.some((s) => NETWORK.has(s) || s === 'metric')) {
     ctx.browser = await launchChromium()
     report.chromium = ctx.browser.version()
   }

@@ -105,22 +105,20 @@ fn optional<T: Into<JsValue>>(value: Option<T>) -> JsValue {
     value.map_or(JsValue::NULL, Into::into)
 }
 
-/// Our asset and the receiver's, as far as they are known.
-pub(crate) struct Assets {
-    code: String,
+/// Our asset and the receiver's, as far as they are known (borrowed from
+/// the client: no copy per event).
+pub(crate) struct Assets<'a> {
+    code: &'a str,
     scale: u8,
-    receiver: Option<(String, u8)>,
+    receiver: Option<(&'a str, u8)>,
 }
 
-impl Assets {
-    pub(crate) fn of(client: &Client) -> Self {
-        let (code, scale) = client.source().map_or((String::new(), 0), |s| {
-            (s.asset_code.clone(), s.asset_scale)
-        });
-        let receiver = client
-            .sender()
-            .receiver_asset()
-            .map(|(c, s)| (c.to_owned(), s));
+impl<'a> Assets<'a> {
+    pub(crate) fn of(client: &'a Client) -> Self {
+        let (code, scale) = client
+            .source()
+            .map_or(("", 0), |s| (s.asset_code.as_str(), s.asset_scale));
+        let receiver = client.sender().receiver_asset();
         Self {
             code,
             scale,
@@ -129,12 +127,23 @@ impl Assets {
     }
 }
 
-/// The DOM event name and `detail` for a client event, if it is one the
-/// page sees as an event (`start`, `progress`, `stop`, `error`,
-/// `statechange`, `throttled`).
-pub(crate) fn event(event: &Event, assets: Option<&Assets>) -> Option<(&'static str, JsValue)> {
-    let (code, scale) = assets.map_or(("", 0), |a| (a.code.as_str(), a.scale));
-    let receiver = assets.and_then(|a| a.receiver.as_ref());
+/// The DOM event name of a client event, if the page sees it as one.
+pub(crate) fn name(event: &Event) -> Option<&'static str> {
+    Some(match event {
+        Event::Started { .. } => "start",
+        Event::Progress { .. } => "progress",
+        Event::Stopped { .. } => "stop",
+        Event::Throttled { .. } => "throttled",
+        Event::Error(_) => "error",
+        Event::StateChanged(_) => "statechange",
+        _ => return None,
+    })
+}
+
+/// The `detail` of the DOM event [`name`] gives for a client event.
+pub(crate) fn detail(event: &Event, assets: Option<&Assets<'_>>) -> Option<JsValue> {
+    let (code, scale) = assets.map_or(("", 0), |a| (a.code, a.scale));
+    let receiver = assets.and_then(|a| a.receiver);
     match event {
         Event::Started {
             asset_code,
@@ -142,8 +151,7 @@ pub(crate) fn event(event: &Event, assets: Option<&Assets>) -> Option<(&'static 
             receiver_asset_code,
             receiver_asset_scale,
             destination_account,
-        } => Some((
-            "start",
+        } => Some(
             Detail::new()
                 .set("assetCode", asset_code.as_str())
                 .set("assetScale", *asset_scale)
@@ -154,7 +162,7 @@ pub(crate) fn event(event: &Event, assets: Option<&Assets>) -> Option<(&'static 
                 .set("receiverAssetScale", optional(*receiver_asset_scale))
                 .set("destinationAccount", destination_account.as_str())
                 .into_js(),
-        )),
+        ),
         Event::Progress {
             amount_sent,
             total_sent,
@@ -163,8 +171,7 @@ pub(crate) fn event(event: &Event, assets: Option<&Assets>) -> Option<(&'static 
             amount_in_doubt,
             total_in_doubt,
             receipt,
-        } => Some((
-            "progress",
+        } => Some(
             Detail::new()
                 .amount("amountSent", *amount_sent)
                 .amount("totalSent", *total_sent)
@@ -174,44 +181,36 @@ pub(crate) fn event(event: &Event, assets: Option<&Assets>) -> Option<(&'static 
                 .amount("totalInDoubt", *total_in_doubt)
                 .set("assetCode", code)
                 .set("assetScale", scale)
-                .set(
-                    "receiverAssetCode",
-                    optional(receiver.map(|r| r.0.as_str())),
-                )
+                .set("receiverAssetCode", optional(receiver.map(|r| r.0)))
                 .set("receiverAssetScale", optional(receiver.map(|r| r.1)))
                 .set("receipt", optional(receipt.as_deref().map(base64::encode)))
                 .into_js(),
-        )),
+        ),
         Event::Stopped {
             reason,
             total_sent,
             total_delivered,
             total_in_doubt,
             ..
-        } => Some((
-            "stop",
+        } => Some(
             Detail::new()
                 .set("reason", reason.as_str())
                 .amount("totalSent", *total_sent)
                 .amount("totalDelivered", *total_delivered)
                 .amount("totalInDoubt", *total_in_doubt)
                 .into_js(),
-        )),
+        ),
         Event::Throttled {
             throttled,
             achieved_per_second,
-        } => Some((
-            "throttled",
+        } => Some(
             Detail::new()
                 .set("throttled", *throttled)
                 .amount("achievedPerSecond", *achieved_per_second)
                 .into_js(),
-        )),
-        Event::Error(e) => Some(("error", client_error_detail(e))),
-        Event::StateChanged(state) => Some((
-            "statechange",
-            Detail::new().set("state", state.as_str()).into_js(),
-        )),
+        ),
+        Event::Error(e) => Some(client_error_detail(e)),
+        Event::StateChanged(state) => Some(Detail::new().set("state", state.as_str()).into_js()),
         _ => None,
     }
 }

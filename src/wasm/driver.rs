@@ -75,6 +75,47 @@ pub(crate) struct Inner {
     pub(crate) pumping: bool,
     /// The error the stream failed with, for `readable` to end with.
     pub(crate) failure: Option<JsValue>,
+    /// The events the page has ever listened to.
+    pub(crate) listened: Listened,
+}
+
+/// The event names the page has ever passed to `addEventListener`. An
+/// event nobody listens to has no effect, so its detail (a dozen JS
+/// strings for `progress`) is not built and it is not dispatched; a name
+/// stays listed after `removeEventListener` (a listener may also leave by
+/// `once` or a signal, which the target does not tell us), so the only
+/// events left out are those no listener was ever added for.
+#[derive(Default)]
+pub(crate) struct Listened(u8);
+
+/// Every event the stream dispatches, each a bit of [`Listened`].
+const EVENT_NAMES: [&str; 7] = [
+    "start",
+    "progress",
+    "stop",
+    "error",
+    "statechange",
+    "throttled",
+    "data",
+];
+
+impl Listened {
+    fn bit(name: &str) -> u8 {
+        EVENT_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map_or(0, |i| 1 << i)
+    }
+
+    /// Notes a listener added for `name`.
+    pub(crate) fn add(&mut self, name: &str) {
+        self.0 |= Self::bit(name);
+    }
+
+    /// Whether a listener for `name` was ever added.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.0 & Self::bit(name) != 0
+    }
 }
 
 pub(crate) type Shared = Rc<RefCell<Inner>>;
@@ -126,6 +167,7 @@ impl Inner {
             readable: None,
             pumping: false,
             failure: None,
+            listened: Listened::default(),
         }
     }
 
@@ -152,9 +194,9 @@ impl Inner {
     }
 }
 
-fn on_socket_event(weak: &Weak<RefCell<Inner>>, id: u32, event: SocketEvent) {
+fn on_socket_event(weak: &Weak<RefCell<Inner>>, id: u32, event: SocketEvent<'_>) {
     let Some(shared) = weak.upgrade() else { return };
-    {
+    let now = {
         let mut inner = shared.borrow_mut();
         if inner.socket_id != id {
             return; // an old socket
@@ -169,18 +211,24 @@ fn on_socket_event(weak: &Weak<RefCell<Inner>>, id: u32, event: SocketEvent) {
         if matches!(event, SocketEvent::Closed) {
             inner.socket = None;
         }
-    }
-    drive(&shared);
+        now
+    };
+    drive_at(&shared, now);
 }
 
 /// Drains the client's outputs, then settles promises and dispatches events.
 pub(crate) fn drive(shared: &Shared) {
+    drive_at(shared, now());
+}
+
+/// [`drive`] at `now`, the time its caller just gave the client (one
+/// `Date.now()` per socket message instead of two).
+fn drive_at(shared: &Shared, now: u64) {
     let mut events = Vec::new();
     let mut resolve = None;
     {
         let mut inner = shared.borrow_mut();
         let weak = Rc::downgrade(shared);
-        let now = now();
         loop {
             match inner.client.poll_output(now) {
                 Output::ResolveReceiver => {
@@ -225,14 +273,24 @@ pub(crate) fn drive(shared: &Shared) {
                 Ok(receiver) => Input::ReceiverResolved(receiver),
                 Err(failure) => Input::ReceiverFailed(failure),
             };
-            shared.borrow_mut().client.handle_input(input, now());
+            shared.borrow_mut().client.handle_input(input, self::now());
             drive(&shared);
         });
     }
     for event in events {
         settle(shared, &event);
-        let assets = convert::Assets::of(&shared.borrow().client);
-        if let Some((name, detail)) = convert::event(&event, Some(&assets)) {
+        let Some(name) = convert::name(&event) else {
+            continue;
+        };
+        if !shared.borrow().listened.has(name) {
+            continue;
+        }
+        // Building the detail runs no page code (plain objects, strings).
+        let detail = {
+            let inner = shared.borrow();
+            convert::detail(&event, Some(&convert::Assets::of(&inner.client)))
+        };
+        if let Some(detail) = detail {
             dispatch(shared, name, detail);
         }
     }

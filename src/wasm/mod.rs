@@ -475,6 +475,9 @@ impl PaymentStream {
         listener: &Listener,
         options: Option<ListenerOptions>,
     ) -> Result<(), JsValue> {
+        if method == "addEventListener" {
+            self.shared.borrow_mut().listened.add(kind);
+        }
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let args = Array::of3(&JsValue::from_str(kind), listener, &options);
         driver::call_target(&self.shared, method, &args).map(|_| ())

@@ -224,6 +224,8 @@ fn pump_loop(shared: &Shared) -> bool {
         if let Some(c) = controller {
             let _ = c.enqueue_with_chunk(&array);
         }
-        driver::dispatch(shared, "data", Detail::new().set("data", array).into_js());
+        if shared.borrow().listened.has("data") {
+            driver::dispatch(shared, "data", Detail::new().set("data", array).into_js());
+        }
     }
 }

@@ -6,10 +6,10 @@ use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
-/// What a socket reports.
-pub(crate) enum SocketEvent {
+/// What a socket reports (a message's bytes are lent for the call).
+pub(crate) enum SocketEvent<'a> {
     Open,
-    Message(Vec<u8>),
+    Message(&'a [u8]),
     Closed,
 }
 
@@ -29,6 +29,8 @@ extern "C" {
 /// closes the socket, so no callback runs for it afterwards.
 pub(crate) struct Socket {
     ws: WebSocket,
+    /// A page-given constructor: sent bytes are copied out of wasm memory.
+    copy: bool,
     _on_open: Closure<dyn FnMut(JsValue)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_close: Closure<dyn FnMut(JsValue)>,
@@ -46,7 +48,7 @@ impl Socket {
     pub(crate) fn open(
         url: &str,
         constructor: Option<&Function>,
-        on_event: impl Fn(SocketEvent) + Clone + 'static,
+        on_event: impl Fn(SocketEvent<'_>) + Clone + 'static,
     ) -> Result<Self, JsValue> {
         let ws = match constructor {
             // Used through the same properties and methods as the browser's
@@ -62,10 +64,16 @@ impl Socket {
         let cb = on_event.clone();
         let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_| cb(SocketEvent::Open));
         let cb = on_event.clone();
+        // One buffer per socket, reused for every message (no allocation
+        // per packet once it has grown to the largest message).
+        let mut bytes = Vec::new();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             // Text frames are not BTP; ignore them.
             if let Ok(buf) = e.data().dyn_into::<ArrayBuffer>() {
-                cb(SocketEvent::Message(Uint8Array::new(&buf).to_vec()));
+                let array = Uint8Array::new(&buf);
+                bytes.resize(array.length() as usize, 0);
+                array.copy_to(&mut bytes);
+                cb(SocketEvent::Message(&bytes));
             }
         });
         let cb = on_event;
@@ -77,6 +85,7 @@ impl Socket {
         IGNORE_ERROR.with(|f| ws.set_onerror(Some(f)));
         Ok(Self {
             ws,
+            copy: constructor.is_some(),
             _on_open: on_open,
             _on_message: on_message,
             _on_close: on_close,
@@ -86,17 +95,22 @@ impl Socket {
     /// Sends one binary message; a socket that is not open drops it (the
     /// BTP session notices through its request timeouts or the close event).
     ///
-    /// The bytes are always copied into a fresh `Uint8Array` first. A page's
-    /// own constructor (`ws` in Node.js) needs that: it may queue the very
-    /// view it is given while it compresses, and a view of wasm memory
-    /// changes under it. Chromium's own `send` copies before it returns, but
-    /// measured while streaming (bench `idle`, CPU profile, same number of
-    /// sends as the reference client) its self time per call was 1.8 times
-    /// the reference client's with a view of wasm memory (one run) and 0.6 to
-    /// 1.4 times with a small array of its own (three runs): far more than
-    /// the copy costs.
+    /// The platform's own `WebSocket` is given a view of wasm memory: its
+    /// `send` copies the bytes before it returns (browsers; undici's in
+    /// Node.js frames them at once), and measured in Chromium (bench
+    /// `metric`: 150 bytes, 1,000 sends/s) `send` costs the same per call
+    /// for a view of a `WebAssembly.Memory` as for a small array of its
+    /// own, while a fresh copy (`Uint8Array::from`) was our JS glue's
+    /// second-largest self time while streaming (bench `idle`, CPU
+    /// profile). A page's own constructor (`ws` in Node.js) gets a fresh
+    /// `Uint8Array`: it may queue the very view it is given while it
+    /// compresses, and a view of wasm memory changes under it.
     pub(crate) fn send(&self, bytes: &[u8]) {
-        let _ = self.ws.send_with_js_u8_array(&Uint8Array::from(bytes));
+        let _ = if self.copy {
+            self.ws.send_with_js_u8_array(&Uint8Array::from(bytes))
+        } else {
+            self.ws.send_with_u8_array(bytes)
+        };
     }
 }
 
