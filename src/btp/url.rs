@@ -151,7 +151,7 @@ fn host_of(host_port: &str) -> Result<&str, BtpUrlError> {
     if let Some(port) = port {
         if port.is_empty()
             || !port.bytes().all(|b| b.is_ascii_digit())
-            || parse_decimal(port, 65535).map_or(true, |p| p == 0)
+            || parse_decimal(port, 65535).is_none_or(|p| p == 0)
         {
             return Err(BtpUrlError::BadPort);
         }
