@@ -34,7 +34,7 @@ function nightlyEnv (env) {
     ...env,
     PATH: `${dirname(rustc)}:${env.PATH}`,
     CARGO_UNSTABLE_BUILD_STD: 'std,panic_abort',
-    RUSTFLAGS: '-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Csymbol-mangling-version=legacy'
+    RUSTFLAGS: '--cfg aes_compact -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Csymbol-mangling-version=legacy'
   }
 }
 

@@ -34,16 +34,21 @@ if [ "$choice" = auto ]; then
   fi
 fi
 
+# The soft AES's compact form (aes 0.8: `--cfg aes_compact`): the round keys
+# are not kept fixsliced and the rounds are not unrolled, for a smaller wasm at
+# some cost per block (README, "Size, step by step").
+COMPACT="--cfg aes_compact"
+
 case $choice in
   stable)
-    wasm-pack -q build --release --target web --out-dir pkg
+    RUSTFLAGS="$COMPACT" wasm-pack -q build --release --target web --out-dir pkg
     ;;
   nightly)
     bin=$(nightly_bin) || { echo "build: WASM_TOOLCHAIN=nightly needs rustup's nightly toolchain with rust-src" >&2; exit 1; }
     # Legacy symbol mangling: wasm-bindgen names the JS glue's closure shims
     # after the Rust symbols, and v0 names (nightly's default) are far longer.
     PATH="$bin:$PATH" CARGO_TARGET_DIR=target/nightly CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
-      RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Csymbol-mangling-version=legacy" \
+      RUSTFLAGS="$COMPACT -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Csymbol-mangling-version=legacy" \
       wasm-pack -q build --release --target web --out-dir pkg
     ;;
   *)

@@ -42,6 +42,22 @@ const features = [
   '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue',
 ];
 const before = statSync(wasm).size;
+// core::fmt in the wasm, counted by the function names wasm-bindgen left in
+// the name section (demangled; v0 names keep the crate hash: core[…]::fmt) (wasm-opt --strip-debug drops them below). The nightly
+// build has none (no panic text, no Debug, errors written without fmt), and a
+// change that brings it back fails the nightly build here; the stable build's
+// panic machinery formats, so there it is only printed.
+const toolchain = process.argv[2] ?? 'stable';
+const fmtNames = functionNames(readFileSync(wasm))?.filter((n) => /\bcore(\[[0-9a-f]+\])?::fmt::/.test(n));
+if (fmtNames === undefined) {
+  console.log('core::fmt: not checked (no name section in the wasm)');
+  if (toolchain === 'nightly') throw new Error('finish-pkg: the nightly wasm has no name section to check core::fmt against');
+} else {
+  console.log(`core::fmt: ${fmtNames.length} function${fmtNames.length === 1 ? '' : 's'}`);
+  if (toolchain === 'nightly' && fmtNames.length > 0) {
+    throw new Error(`finish-pkg: core::fmt is back in the nightly wasm (${fmtNames.length} functions, e.g. ${fmtNames.slice(0, 5).join(', ')}); twiggy paths on a names-kept build says who calls it`);
+  }
+}
 execFileSync('wasm-opt', ['-Oz', ...features, '--strip-debug', '--strip-producers', wasm, '-o', `${wasm}.opt`], { stdio: 'inherit' });
 renameSync(`${wasm}.opt`, wasm);
 
@@ -134,9 +150,40 @@ for (const [name, s] of Object.entries(rows)) {
 }
 const total = Object.values(rows).reduce((a, s) => a + s.gzip, 0);
 console.log(`total gzip: ${kb(total)}`);
-const toolchain = process.argv[2] ?? 'stable';
 mkdirSync('target', { recursive: true });
 writeFileSync('target/pkg-toolchain.txt', `${toolchain}\n`);
 console.log(toolchain === 'nightly'
   ? 'built with: nightly (build-std, immediate-abort panics; WASM_TOOLCHAIN=stable for the stable build)'
   : 'built with: stable');
+
+// The function names in a wasm module's "name" custom section (subsection 1),
+// or undefined when it has none.
+function functionNames(bytes) {
+  let at = 8;
+  const leb = () => {
+    let n = 0; let shift = 0; let b;
+    do { b = bytes[at++]; n += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
+    return n;
+  };
+  const str = () => { const len = leb(); const s = bytes.subarray(at, at + len).toString('utf8'); at += len; return s; };
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    const size = leb();
+    const end = at + size;
+    if (id === 0 && str() === 'name') {
+      while (at < end) {
+        const sub = bytes[at++];
+        const subEnd = leb() + at;
+        if (sub === 1) {
+          const names = [];
+          for (let count = leb(); count > 0; count--) { leb(); names.push(str()); }
+          return names;
+        }
+        at = subEnd;
+      }
+      return undefined;
+    }
+    at = end;
+  }
+  return undefined;
+}

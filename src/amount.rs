@@ -4,7 +4,7 @@
 //! floating-point numbers. These parsers are strict: digits only, no sign,
 //! no exponent, no separators.
 
-use crate::text::{display_via_text, join, Text};
+use crate::text::{display_via_text, join, parse_decimal, Text};
 
 /// Why an amount or ratio was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +69,10 @@ pub fn parse_ratio_ppm(text: &str) -> Result<u32, AmountError> {
             {
                 return Err(AmountError::NotAnInteger);
             }
-            let value: i32 = digits.parse().map_err(|_| AmountError::NotAnInteger)?;
+            // At most three digits: 999 fits an i32.
+            let value = parse_decimal(digits, 999)
+                .and_then(|v| i32::try_from(v).ok())
+                .ok_or(AmountError::NotAnInteger)?;
             (m, if negative.is_some() { -value } else { value })
         }
         None => (text, 0),
@@ -117,7 +120,7 @@ pub fn parse_ratio_ppm(text: &str) -> Result<u32, AmountError> {
     let ppm: u32 = if kept.is_empty() {
         0
     } else {
-        kept.parse().map_err(|_| AmountError::OutOfRange)?
+        parse_decimal(&kept, u32::MAX).ok_or(AmountError::OutOfRange)?
     };
     if ppm >= 1_000_000 {
         return Err(AmountError::OutOfRange);

@@ -128,7 +128,7 @@ impl Endpoint {
             let valid = !port.is_empty()
                 && port.len() <= 5
                 && port.bytes().all(|b| b.is_ascii_digit())
-                && port.parse::<u16>().is_ok_and(|p| p != 0);
+                && crate::text::parse_decimal(port, 65535).is_some_and(|p| p != 0);
             if !valid {
                 return Err(EndpointError::InvalidPort);
             }

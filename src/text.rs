@@ -208,11 +208,77 @@ fn push_hex_digit(out: &mut String, nibble: u8) {
     }));
 }
 
+/// `text` read as `str::parse` reads an unsigned integer (decimal digits,
+/// optionally after one `+`), if it is at most `max`: one parser for every
+/// width instead of core's `from_str` once per integer type.
+pub(crate) fn parse_decimal(text: &str, max: u32) -> Option<u32> {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+        if n > max {
+            return None;
+        }
+    }
+    Some(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn parse_decimal_matches_core() {
+        let cases = [
+            "",
+            "+",
+            "-",
+            "0",
+            "00",
+            "+0",
+            "++1",
+            "-1",
+            "1",
+            "+7",
+            "255",
+            "256",
+            "0255",
+            "65535",
+            "65536",
+            "4294967295",
+            "4294967296",
+            "99999999999",
+            "1a",
+            " 1",
+            "1 ",
+            "٣",
+        ];
+        for case in cases {
+            assert_eq!(
+                parse_decimal(case, 255),
+                case.parse::<u8>().ok().map(u32::from),
+                "{case:?}"
+            );
+            assert_eq!(
+                parse_decimal(case, 65535),
+                case.parse::<u16>().ok().map(u32::from),
+                "{case:?}"
+            );
+            assert_eq!(
+                parse_decimal(case, u32::MAX),
+                case.parse::<u32>().ok(),
+                "{case:?}"
+            );
+        }
+    }
 
     #[test]
     fn decimal_matches_core() {

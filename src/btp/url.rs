@@ -8,7 +8,7 @@
 
 use core::fmt;
 
-use crate::text::{display_via_text, join, Text};
+use crate::text::{display_via_text, join, parse_decimal, Text};
 
 use super::session::Credentials;
 
@@ -151,7 +151,7 @@ fn host_of(host_port: &str) -> Result<&str, BtpUrlError> {
     if let Some(port) = port {
         if port.is_empty()
             || !port.bytes().all(|b| b.is_ascii_digit())
-            || port.parse::<u16>().map_or(true, |p| p == 0)
+            || parse_decimal(port, 65535).is_none_or(|p| p == 0)
         {
             return Err(BtpUrlError::BadPort);
         }
@@ -165,7 +165,7 @@ fn is_loopback(host: &str) -> bool {
         || host == "[::1]"
         || host.strip_prefix("127.").is_some_and(|rest| {
             let parts: Vec<&str> = rest.split('.').collect();
-            parts.len() == 3 && parts.iter().all(|p| p.parse::<u8>().is_ok())
+            parts.len() == 3 && parts.iter().all(|p| parse_decimal(p, 255).is_some())
         })
 }
 

@@ -38,16 +38,26 @@ impl Waiter {
 }
 
 /// Creates a promise and hands its callbacks to `keep`.
+///
+/// The executor only takes the callbacks (`new Promise` runs it at once), and
+/// `keep` runs after it: one executor closure for every caller, not one per
+/// `keep`.
 pub(crate) fn promise(keep: impl FnOnce(Waiter)) -> js_sys::Promise {
-    let mut keep = Some(keep);
+    let mut waiter = None;
+    let p = new_promise(&mut waiter);
+    if let Some(w) = waiter {
+        keep(w);
+    }
+    p
+}
+
+fn new_promise(waiter: &mut Option<Waiter>) -> js_sys::Promise {
     js_sys::Promise::new(&mut |resolve, reject| {
-        if let Some(keep) = keep.take() {
-            keep(Waiter {
-                resolve,
-                reject,
-                abort: None,
-            });
-        }
+        *waiter = Some(Waiter {
+            resolve,
+            reject,
+            abort: None,
+        });
     })
 }
 
