@@ -158,7 +158,7 @@ test('pause on the player: the money, the segments and the content stop', async 
   assert.equal(await page.textContent('#pause'), 'Resume');
   const a1 = await settled();
   await page.waitForFunction((n) => document.getElementById('unlocked').dataset.raw === String(n), a1.unlocked, { timeout: 10_000 });
-  await page.waitForFunction((n) => Number(document.body.dataset.segmentsAppended) === n, a1.unlocked, { timeout: 10_000 });
+  await page.waitForFunction((n) => Number(document.body.dataset.segmentsAppended) === n, a1.unlocked, { timeout: 20_000 });
   const shown1 = await page.$$eval('#segments li.paid', (l) => l.length);
   const served1 = (await account()).segmentsServed;
   const t1 = await videoTime();
@@ -281,7 +281,7 @@ test('Resume pays again; Stop ends the stream and the video stops at the last pa
   assert.ok(abs(BigInt(acc.credit) - BigInt(acc.received)) <= packet);
   assert.ok(abs((await raw('#delivered')) - BigInt(acc.received)) <= packet);
   // The video plays on what is paid for (every paid segment fetched), then waits at its end.
-  await page.waitForFunction((n) => Number(document.body.dataset.segmentsAppended) === n, acc.unlocked, { timeout: 10_000 });
+  await page.waitForFunction((n) => Number(document.body.dataset.segmentsAppended) === n, acc.unlocked, { timeout: 20_000 });
   await page.waitForSelector('#video-status[data-state="waiting"]', { timeout: 8_000 });
   const t = await videoTime();
   await page.waitForTimeout(1_000);
