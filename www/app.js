@@ -266,7 +266,8 @@ async function fetchUnit (n) {
     fetch(`/session/media/${n}`, { cache: 'no-store' })
       .then((res) => (res.ok ? res.arrayBuffer() : null)).catch(() => null)
   ]);
-  // Not paid yet (or the network failed): asked again once more credit arrives.
+  // Not paid yet, or lost on the way: asked again at the next look at the account (more
+  // credit, or the 2-s refresh while the video plays or a stream is open).
   if (!r.ok || !seg) { S.requested.delete(n); return; }
   const unit = r.json;
   if (unit.paragraph !== null) {
@@ -283,10 +284,13 @@ async function fetchUnit (n) {
 
 // ------------------------------------------------------------------ video: plays only what is paid for
 // A MediaSource fed with the init segment (free) and then each paid one-second segment, in
-// any order (each carries its own timestamps). Segments stay buffered, so a seek back
-// replays them without asking the server (or paying) again.
+// order: fetches finish in any order (or fail and are fetched again), and appending each
+// after the one before it keeps what is buffered one range from 0, out of reach of MSE's
+// overlap rule (an append removes the frames it overlaps up to the next keyframe).
+// Segments stay buffered, so a seek back replays them without asking the server (or
+// paying) again.
 const player = {
-  ms: null, sb: null, queue: [], appended: new Set(), current: null, buffered: 0,
+  ms: null, sb: null, queue: [], appended: new Set(), early: new Map(), next: 0, current: null, buffered: 0,
   async setup (type, units) {
     const el = ui.video;
     if (!window.MediaSource || !MediaSource.isTypeSupported(type)) {
@@ -315,28 +319,54 @@ const player = {
     el.addEventListener('waiting', keepLead);
     document.addEventListener('visibilitychange', keepLead);
     el.addEventListener('timeupdate', followPlayhead);
+    setInterval(() => this.unstall(), 1000);
     return true;
+  },
+  // Chromium's player can stay stalled at a segment's seam with the next seconds buffered
+  // (seen after paid segments came late, the network having lost them): a small step
+  // forward starts it again, as MSE players do. Only where the next half second is here.
+  lastTime: -1,
+  unstall () {
+    const el = ui.video;
+    const t = el.currentTime;
+    const stuck = !el.paused && !el.seeking && el.readyState < 3 && t === this.lastTime;
+    this.lastTime = t;
+    if (!stuck) return;
+    for (let i = 0; i < el.buffered.length; i++) {
+      if (el.buffered.start(i) <= t && el.buffered.end(i) >= t + 0.5) { el.currentTime = t + 0.05; return; }
+    }
   },
   add (n, bytes) {
     if (this.appended.has(n) || !this.sb) return;
-    this.appended.add(n);
-    this.queue.push({ n, bytes });
+    this.early.set(n, bytes);
+    for (; this.early.has(this.next); this.next++) {
+      this.appended.add(this.next);
+      this.queue.push({ n: this.next, bytes: this.early.get(this.next) });
+      this.early.delete(this.next);
+    }
     this.pump();
   },
   pump () {
-    if (!this.sb || this.sb.updating || this.queue.length === 0) return;
+    // Busy until the last append's updateend: `updating` turns false before that event is
+    // dispatched, and an append started in between would be counted as the earlier one.
+    if (!this.sb || this.current !== null || this.sb.updating || this.queue.length === 0) return;
     const { n, bytes } = this.queue.shift();
     this.current = n;
-    this.sb.appendBuffer(bytes);
+    try {
+      this.sb.appendBuffer(bytes);
+    } catch (err) {
+      // The browser gave up on this video (a decode error closes its MediaSource).
+      this.current = null;
+      this.show('locked', `the video cannot go on here: ${err.message}`);
+      return;
+    }
     if (this.appended.size === S.session.units && this.queue.length === 0) {
       this.sb.addEventListener('updateend', () => { if (this.ms.readyState === 'open' && !this.sb.updating) this.ms.endOfStream(); }, { once: true });
     }
   },
   /** Seconds 0 .. paidEnd are paid for and here, without a gap. */
   paidEnd () {
-    let n = 0;
-    while (this.appended.has(n)) n++;
-    return n;
+    return this.next;
   },
   // No skipping ahead of what is paid for: a seek past it lands on its last second.
   clampSeek () {
