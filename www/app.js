@@ -290,7 +290,9 @@ async function fetchUnit (n) {
 // Segments stay buffered, so a seek back replays them without asking the server (or
 // paying) again.
 const player = {
-  ms: null, sb: null, queue: [], appended: new Set(), early: new Map(), next: 0, current: null, buffered: 0,
+  // next: segments 0 .. next-1 are appended or queued; early: fetched ones waiting for an
+  // earlier one; buffered: appends finished (the tests read it).
+  ms: null, sb: null, queue: [], early: new Map(), next: 0, current: null, buffered: 0,
   async setup (type, units) {
     const el = ui.video;
     if (!window.MediaSource || !MediaSource.isTypeSupported(type)) {
@@ -337,10 +339,9 @@ const player = {
     }
   },
   add (n, bytes) {
-    if (this.appended.has(n) || !this.sb) return;
+    if (n < this.next || !this.sb) return;
     this.early.set(n, bytes);
     for (; this.early.has(this.next); this.next++) {
-      this.appended.add(this.next);
       this.queue.push({ n: this.next, bytes: this.early.get(this.next) });
       this.early.delete(this.next);
     }
@@ -360,7 +361,7 @@ const player = {
       this.show('locked', `the video cannot go on here: ${err.message}`);
       return;
     }
-    if (this.appended.size === S.session.units && this.queue.length === 0) {
+    if (this.next === S.session.units && this.queue.length === 0) {
       this.sb.addEventListener('updateend', () => { if (this.ms.readyState === 'open' && !this.sb.updating) this.ms.endOfStream(); }, { once: true });
     }
   },
@@ -391,7 +392,7 @@ const player = {
     });
     const units = S.session.units;
     if (el.ended) this.show('finished', 'finished: all paid for and played');
-    else if (el.paused && this.appended.size > 0) this.show('paused', 'paused, and so is the payment');
+    else if (el.paused && this.next > 0) this.show('paused', 'paused, and so is the payment');
     else if (el.paused) this.show('locked', 'press play: the video is paid for as it plays');
     else if (el.readyState >= 3 && !el.seeking) this.show('playing', `playing second ${now + 1} of ${units}`);
     else this.show('waiting', S.stream ? 'waiting for the next paid second…' : 'stopped at the last second paid for');
